@@ -1,0 +1,130 @@
+/**
+ * The local app: what the embedded stack runs, read from the synthesized cloud assembly.
+ * Every name here is a *physical* name on the embedded servers; intrinsics are already resolved.
+ */
+
+export interface LocalStream {
+  logicalId: string;
+  name: string;
+  arn: string;
+  shardCount: number;
+  /** Retention in hours (AWS default 24). */
+  retentionHours: number;
+  /** `KMS` when the template asks for encryption; a no-op on servers that lack it. */
+  encryption?: 'KMS';
+}
+
+export interface LocalStreamConsumer {
+  logicalId: string;
+  name: string;
+  /** The consumer ARN as AWS shapes it: `<streamArn>/consumer/<name>:<creationEpoch>`. */
+  arn: string;
+  streamArn: string;
+}
+
+export interface LocalTable {
+  logicalId: string;
+  name: string;
+  arn: string;
+  partitionKey: { name: string; type: 'S' | 'N' | 'B' };
+  sortKey?: { name: string; type: 'S' | 'N' | 'B' };
+}
+
+export interface LocalQueue {
+  logicalId: string;
+  name: string;
+  arn: string;
+  url: string;
+}
+
+export interface LocalBucket {
+  logicalId: string;
+  name: string;
+  arn: string;
+}
+
+export interface LocalFunction {
+  logicalId: string;
+  name: string;
+  arn: string;
+  /** Absolute path of the asset directory CDK produced (holds the bundle). */
+  codeDirectory: string;
+  /** `index.handler` style, relative to `codeDirectory`. */
+  handler: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  environment: Record<string, string>;
+  /** Alias names pointing at this function (e.g. `live`). */
+  aliases: string[];
+  reservedConcurrency?: number;
+}
+
+export type StartingPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
+
+export interface OnFailureDestination {
+  kind: 'sqs' | 's3' | 'sns';
+  arn: string;
+}
+
+/** One AWS::Lambda::EventSourceMapping, with AWS defaults applied (ESM-SEMANTICS §2). */
+export interface EventSourceMappingConfig {
+  logicalId: string;
+  uuid: string;
+  /** The function name the mapping invokes, with its qualifier if any (`name:live`). */
+  functionName: string;
+  functionQualifier?: string;
+  /** Stream ARN, or consumer ARN for enhanced fan-out. */
+  eventSourceArn: string;
+  /** The stream's ARN (same as `eventSourceArn` unless this is a consumer mapping). */
+  streamArn: string;
+  consumerArn?: string;
+  batchSize: number;
+  maximumBatchingWindowSeconds: number;
+  parallelizationFactor: number;
+  startingPosition: StartingPosition;
+  startingPositionTimestamp?: number;
+  /** -1 = infinite. */
+  maximumRetryAttempts: number;
+  /** -1 = infinite. */
+  maximumRecordAgeSeconds: number;
+  bisectBatchOnFunctionError: boolean;
+  reportBatchItemFailures: boolean;
+  tumblingWindowSeconds: number;
+  /** Filter patterns (JSON strings), ORed. */
+  filters: string[];
+  onFailure?: OnFailureDestination;
+  enabled: boolean;
+  metricsEventCount: boolean;
+}
+
+export interface LocalApp {
+  stackName: string;
+  region: string;
+  accountId: string;
+  streams: LocalStream[];
+  consumers: LocalStreamConsumer[];
+  tables: LocalTable[];
+  queues: LocalQueue[];
+  buckets: LocalBucket[];
+  functions: LocalFunction[];
+  mappings: EventSourceMappingConfig[];
+  /** Resource types present in the template that the embedded stack does not run (reported once). */
+  skipped: { logicalId: string; type: string }[];
+}
+
+/** What a function invocation returned, as the Lambda Invoke API reports it. */
+export interface InvokeResult {
+  /** The handler's return value (or error object when `functionError` is set). */
+  payload: unknown;
+  /** `Unhandled` when the handler threw, timed out or its process died (Lambda's `X-Amz-Function-Error`). */
+  functionError?: 'Unhandled';
+  executedVersion: string;
+  durationMs: number;
+}
+
+/** Invokes a function by name and qualifier, synchronously (RequestResponse). */
+export type Invoke = (
+  functionName: string,
+  qualifier: string | undefined,
+  event: unknown,
+) => Promise<InvokeResult>;
