@@ -1,0 +1,120 @@
+import { Duration } from 'aws-cdk-lib';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type {
+  ConcurrencyBudgetMode,
+  FailureDestinationKind,
+  MicroBatchPipelineProps,
+} from './micro-batch-pipeline-props';
+import type { NewStreamProps, SourceProps } from './source-props';
+
+/**
+ * The opinionated defaults, in one place. Where AWS's own default is unsafe for a stream
+ * (infinite retries and record age block a shard behind one poison record until it expires,
+ * ESM-SEMANTICS §3.1), ours is bounded.
+ */
+export const DEFAULTS = {
+  source: {
+    batchSize: 100,
+    maxBatchingWindow: Duration.seconds(0),
+    parallelizationFactor: 1,
+    startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+    retryAttempts: 10,
+    maxRecordAge: Duration.days(1),
+    bisectBatchOnError: true,
+    metricsEventCount: true,
+    memorySize: 512,
+    timeout: Duration.minutes(1),
+  },
+  stream: {
+    retentionPeriod: Duration.hours(24),
+  },
+  pipeline: {
+    deploymentConfig: codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+    concurrencyBudget: 1000,
+    concurrencyBudgetMode: 'fail' as ConcurrencyBudgetMode,
+    iteratorAgeAlarmThreshold: Duration.minutes(1),
+    onFailureDestination: 'queue' as FailureDestinationKind,
+    deadLetterDestination: 'queue' as FailureDestinationKind,
+    logRetention: logs.RetentionDays.ONE_MONTH,
+    checkpoints: false,
+  },
+  /** SQS's maximum; a dead letter must outlive a long weekend. */
+  queueRetention: Duration.days(14),
+} as const;
+
+/** Source props with every default applied. */
+export type ResolvedSourceProps = SourceProps &
+  Required<
+    Pick<
+      SourceProps,
+      | 'batchSize'
+      | 'maxBatchingWindow'
+      | 'parallelizationFactor'
+      | 'startingPosition'
+      | 'retryAttempts'
+      | 'maxRecordAge'
+      | 'bisectBatchOnError'
+      | 'metricsEventCount'
+      | 'memorySize'
+      | 'timeout'
+      | 'isolateJobs'
+      | 'jobs'
+    >
+  >;
+
+/** Pipeline props with every default applied (sources resolved too). */
+export type ResolvedPipelineProps = Omit<MicroBatchPipelineProps, 'sources'> &
+  Required<
+    Pick<
+      MicroBatchPipelineProps,
+      | 'pipelineName'
+      | 'deploymentConfig'
+      | 'concurrencyBudget'
+      | 'concurrencyBudgetMode'
+      | 'iteratorAgeAlarmThreshold'
+      | 'onFailureDestination'
+      | 'deadLetterDestination'
+      | 'logRetention'
+      | 'checkpoints'
+    >
+  > & { readonly sources: Readonly<Record<string, ResolvedSourceProps>> };
+
+/** Merges user props over {@link DEFAULTS}; an explicit `undefined` keeps the default. */
+export function withDefaults(props: MicroBatchPipelineProps, id: string): ResolvedPipelineProps {
+  const sources: Record<string, ResolvedSourceProps> = {};
+  for (const [name, source] of Object.entries(props.sources)) {
+    sources[name] = {
+      ...definedOnly(source),
+      ...mergeDefined(DEFAULTS.source, source),
+      isolateJobs: source.isolateJobs ?? [],
+      jobs: source.jobs ?? [],
+    } as ResolvedSourceProps;
+  }
+  return {
+    ...definedOnly(props),
+    ...mergeDefined(DEFAULTS.pipeline, props),
+    pipelineName: props.pipelineName ?? id,
+    sources,
+  } as ResolvedPipelineProps;
+}
+
+/** Stream props with defaults applied. */
+export function streamWithDefaults(
+  stream: NewStreamProps,
+): NewStreamProps & typeof DEFAULTS.stream {
+  return { ...DEFAULTS.stream, ...definedOnly(stream), shardCount: stream.shardCount };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function mergeDefined<D extends object>(defaults: D, given: object): D {
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(given)) {
+    if (key in defaults && value !== undefined) out[key] = value;
+  }
+  return out as D;
+}

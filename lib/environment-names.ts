@@ -1,0 +1,32 @@
+/**
+ * Names the constructs share with the runtime (`functions/runtime/environment.ts`).
+ *
+ * `lib/` never imports `functions/` (the runtime is bundled into Lambda, the constructs run at
+ * synth), so the names are repeated here; `test/cdk/environment-contract.test.ts` keeps both equal.
+ */
+export const ENVIRONMENT_NAMES = {
+  pipeline: 'DRIVERLESS_PIPELINE',
+  source: 'DRIVERLESS_SOURCE',
+  jobs: 'DRIVERLESS_JOBS',
+  deadLetterQueueUrl: 'DRIVERLESS_DEAD_LETTER_QUEUE_URL',
+  deadLetterBucket: 'DRIVERLESS_DEAD_LETTER_BUCKET',
+  checkpointTable: 'DRIVERLESS_CHECKPOINT_TABLE',
+} as const;
+
+/** CloudWatch namespace of the runtime's metrics. */
+export const METRICS_NAMESPACE = 'Driverless';
+
+/** Metric names the runtime emits: job metrics carry `service, Source, Job`; source metrics `service, Source`. */
+export const METRIC_NAMES = {
+  jobRecords: 'JobRecords',
+  jobFailedRecords: 'JobFailedRecords',
+  jobDuration: 'JobDuration',
+  batchRecords: 'BatchRecords',
+  deadLetters: 'DeadLetters',
+} as const;
+
+/** Variables Powertools reads at cold start; the service name becomes the `service` metric dimension. */
+export const POWERTOOLS_ENVIRONMENT_NAMES = {
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+} as const;

@@ -1,0 +1,83 @@
+import { Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { DEFAULTS } from './defaults';
+import type { FailureDestinationKind } from './micro-batch-pipeline-props';
+
+/** Where failed records are kept: a queue or a bucket, never both. */
+export type FailureStore =
+  | { readonly kind: 'queue'; readonly queue: sqs.Queue }
+  | { readonly kind: 'bucket'; readonly bucket: s3.Bucket };
+
+/**
+ * Creates an encrypted, SSL-only store: a queue with SQS's longest retention, or a private bucket.
+ * `reason` says in acknowledgements what the store receives.
+ */
+export function createFailureStore(
+  scope: Construct,
+  id: string,
+  kind: FailureDestinationKind,
+  reason: string,
+): FailureStore {
+  if (kind === 'queue') {
+    const queue = new sqs.Queue(scope, id, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DEFAULTS.queueRetention,
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: `This queue is itself a dead-letter destination (${reason}); a queue behind it would only move the problem.`,
+    });
+    return { kind, queue };
+  }
+  const bucket = new s3.Bucket(scope, id, {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  });
+  Validations.of(bucket).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-S1',
+    reason: `The bucket only receives ${reason} written by the pipeline's own roles; CloudTrail covers access auditing.`,
+  });
+  return { kind, bucket };
+}
+
+/**
+ * The on-failure destination of a mapping. For a bucket, the mapping's role gets `s3:PutObject`
+ * on objects and `s3:ListBucket` (what Lambda needs, ESM-SEMANTICS §4) instead of
+ * `S3OnFailureDestination`'s read/write grant.
+ */
+export function onFailureDestination(store: FailureStore): lambda.IEventSourceDlq {
+  if (store.kind === 'queue') return new eventSources.SqsDlq(store.queue);
+  const bucket = store.bucket;
+  return {
+    bind(
+      _target: lambda.IEventSourceMapping,
+      targetHandler: lambda.IFunction,
+    ): lambda.DlqDestinationConfig {
+      grantPutObjects(bucket, targetHandler);
+      targetHandler.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+      );
+      return { destination: bucket.bucketArn };
+    },
+  };
+}
+
+/** Lets `grantee` add records to the store, nothing more. */
+export function grantWriteFailures(store: FailureStore, grantee: lambda.IFunction): void {
+  if (store.kind === 'queue') store.queue.grantSendMessages(grantee);
+  else grantPutObjects(store.bucket, grantee);
+}
+
+function grantPutObjects(bucket: s3.IBucket, grantee: lambda.IFunction): void {
+  grantee.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }),
+  );
+}

@@ -1,0 +1,9 @@
+export type { IsolatedJob, PipelineSource } from './micro-batch-pipeline';
+export { MicroBatchPipeline } from './micro-batch-pipeline';
+export type {
+  ConcurrencyBudgetMode,
+  FailureDestinationKind,
+  MicroBatchPipelineProps,
+} from './micro-batch-pipeline-props';
+export type { NewStreamProps, SourceProps } from './source-props';
+export { PipelinePropsError } from './validate-pipeline-props';

@@ -1,0 +1,100 @@
+import type { Duration } from 'aws-cdk-lib';
+import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { SourceProps } from './source-props';
+
+/**
+ * Where failures are kept: an encrypted, SSL-only SQS queue (14-day retention), or an encrypted,
+ * SSL-only, private S3 bucket.
+ */
+export type FailureDestinationKind = 'queue' | 'bucket';
+
+/** What the concurrency guardrail does when the pipeline can exceed its budget. */
+export type ConcurrencyBudgetMode = 'fail' | 'warn';
+
+/** Props of {@link MicroBatchPipeline}. */
+export interface MicroBatchPipelineProps {
+  /**
+   * The sources, by name. The name (letters and digits, starting with a letter) becomes
+   * `DRIVERLESS_SOURCE`, the `Source` metric dimension and part of construct IDs.
+   *
+   * Range: at least one source.
+   */
+  readonly sources: Readonly<Record<string, SourceProps>>;
+  /**
+   * Pipeline name: `DRIVERLESS_PIPELINE`, `POWERTOOLS_SERVICE_NAME` and the `service` metric dimension.
+   *
+   * Range: 1 to 64 letters, digits, `-` and `_`.
+   * @default - the construct ID
+   */
+  readonly pipelineName?: string;
+  /**
+   * How CodeDeploy shifts each function's `live` alias to a new version. Use
+   * `LambdaDeploymentConfig.ALL_AT_ONCE` for development stages.
+   *
+   * @see https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html#deployment-configuration-lambda
+   * @default codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES
+   */
+  readonly deploymentConfig?: codedeploy.ILambdaDeploymentConfig;
+  /**
+   * Account concurrency this pipeline may use: the sum over all its functions of
+   * shards × parallelizationFactor (or reserved concurrency) must not exceed it.
+   *
+   * Range: an integer of at least 1.
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
+   * @default 1000
+   */
+  readonly concurrencyBudget?: number;
+  /**
+   * Whether exceeding `concurrencyBudget` fails synthesis or only warns.
+   *
+   * @default 'fail'
+   */
+  readonly concurrencyBudgetMode?: ConcurrencyBudgetMode;
+  /**
+   * Iterator age (Maximum, 1 minute) above which a function's alarm fires; the alarm also rolls
+   * back a deployment in progress.
+   *
+   * Range: at least 1 second.
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#performance-metrics
+   * @default Duration.minutes(1)
+   */
+  readonly iteratorAgeAlarmThreshold?: Duration;
+  /**
+   * Where each mapping sends records it gives up on. A queue receives metadata only (records
+   * must be re-read from the stream before they expire); a bucket also receives the payload.
+   *
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html
+   * @default 'queue'
+   */
+  readonly onFailureDestination?: FailureDestinationKind;
+  /**
+   * Where the runtime writes records it cannot decode (dead letters), one per source.
+   *
+   * @default 'queue'
+   */
+  readonly deadLetterDestination?: FailureDestinationKind;
+  /**
+   * Retention of every function's log group.
+   *
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Environment variables of every function (a source's `environment` wins on conflicts).
+   * Names starting with `DRIVERLESS_` are reserved.
+   *
+   * @default - none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Create a DynamoDB table of per-job cursors (partition key `id`, on-demand, point-in-time
+   * recovery, encrypted), grant every function read/write and set `DRIVERLESS_CHECKPOINT_TABLE`.
+   * Needs `parallelizationFactor` 1 on every source: with several batches of one shard in
+   * flight, a per-shard cursor would skip records.
+   *
+   * @default false
+   */
+  readonly checkpoints?: boolean;
+}

@@ -1,0 +1,292 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { METRIC_NAMES, METRICS_NAMESPACE } from './environment-names';
+import type { FailureStore } from './failure-store';
+
+const PERIOD = Duration.minutes(1);
+
+/** The alarms of one function; `errors` and `iteratorAge` also gate its deployments. */
+export interface FunctionAlarms {
+  readonly iteratorAge: cloudwatch.Alarm;
+  readonly errors: cloudwatch.Alarm;
+  readonly throttles: cloudwatch.Alarm;
+  /** Records the mapping gave up on, and records it could not even deliver. */
+  readonly onFailure: readonly cloudwatch.Alarm[];
+}
+
+/** What {@link createFunctionAlarms} watches. */
+export interface FunctionAlarmsProps {
+  readonly alias: lambda.IAlias;
+  /** The mapping's UUID, the `EventSourceMappingUUID` dimension of its `EventCount` metrics. */
+  readonly eventSourceMappingId: string;
+  readonly metricsEventCount: boolean;
+  readonly onFailure: FailureStore;
+  readonly iteratorAgeThreshold: Duration;
+}
+
+/**
+ * Alarms on one function, all scoped to its `live` alias (dimensions `FunctionName` and
+ * `Resource` = `<function>:live`), so they see exactly the traffic CodeDeploy shifts.
+ */
+export function createFunctionAlarms(scope: Construct, props: FunctionAlarmsProps): FunctionAlarms {
+  const { alias } = props;
+  // No IteratorAge datapoints exist while a stream is idle, which is healthy (ESM-SEMANTICS §5).
+  const iteratorAge = alias
+    .metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD })
+    .createAlarm(scope, 'IteratorAgeAlarm', {
+      alarmDescription: `Records wait longer than ${props.iteratorAgeThreshold.toHumanString()} before ${alias.functionName} gets them: the consumer falls behind.`,
+      threshold: props.iteratorAgeThreshold.toMilliseconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  // Record failures come back as batchItemFailures, not errors; an error is an infrastructure failure.
+  const errors = alias
+    .metricErrors({ statistic: cloudwatch.Stats.SUM, period: PERIOD })
+    .createAlarm(scope, 'ErrorsAlarm', {
+      alarmDescription: 'The function threw: a whole batch failed and is retried.',
+      ...atLeastOnce,
+    });
+  const throttles = alias
+    .metricThrottles({ statistic: cloudwatch.Stats.SUM, period: PERIOD })
+    .createAlarm(scope, 'ThrottlesAlarm', {
+      alarmDescription: 'Invocations were throttled: reserved or account concurrency is exhausted.',
+      ...atLeastOnce,
+    });
+  const onFailure: cloudwatch.Alarm[] = [];
+  if (props.onFailure.kind === 'queue') {
+    onFailure.push(
+      queueDepth(props.onFailure.queue).createAlarm(scope, 'OnFailureQueueAlarm', {
+        alarmDescription:
+          'The mapping gave up on records; their metadata waits in the on-failure queue.',
+        ...atLeastOnce,
+      }),
+    );
+  }
+  if (props.metricsEventCount) {
+    if (props.onFailure.kind === 'bucket') {
+      onFailure.push(
+        mappingMetric(
+          props.eventSourceMappingId,
+          'OnFailureDestinationDeliveredEventCount',
+        ).createAlarm(scope, 'OnFailureDeliveredAlarm', {
+          alarmDescription:
+            'The mapping gave up on records and wrote them to the on-failure bucket.',
+          ...atLeastOnce,
+        }),
+      );
+    }
+    // Dropped records reached no destination at all (ESM-SEMANTICS §4, §5).
+    onFailure.push(
+      mappingMetric(props.eventSourceMappingId, 'DroppedEventCount').createAlarm(
+        scope,
+        'DroppedRecordsAlarm',
+        {
+          alarmDescription:
+            'The mapping dropped records without delivering them to the on-failure destination.',
+          ...atLeastOnce,
+        },
+      ),
+    );
+  }
+  return { iteratorAge, errors, throttles, onFailure };
+}
+
+/** Alarm on the runtime's dead letters: queue depth, or the `DeadLetters` metric for a bucket. */
+export function createDeadLetterAlarm(
+  scope: Construct,
+  store: FailureStore,
+  pipelineName: string,
+  sourceName: string,
+): cloudwatch.Alarm {
+  const metric =
+    store.kind === 'queue'
+      ? queueDepth(store.queue)
+      : sourceMetric(pipelineName, sourceName, METRIC_NAMES.deadLetters, cloudwatch.Stats.SUM);
+  return metric.createAlarm(scope, 'DeadLettersAlarm', {
+    alarmDescription: `Records of source ${sourceName} could not be decoded and became dead letters.`,
+    ...atLeastOnce,
+  });
+}
+
+const atLeastOnce = {
+  threshold: 1,
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  evaluationPeriods: 1,
+  treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+} as const;
+
+function queueDepth(queue: {
+  metricApproximateNumberOfMessagesVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}): cloudwatch.Metric {
+  return queue.metricApproximateNumberOfMessagesVisible({
+    statistic: cloudwatch.Stats.MAXIMUM,
+    period: PERIOD,
+  });
+}
+
+/** An event source mapping `EventCount` metric (published when `metricsEventCount` is on). */
+function mappingMetric(eventSourceMappingId: string, metricName: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Lambda',
+    metricName,
+    dimensionsMap: { EventSourceMappingUUID: eventSourceMappingId },
+    statistic: cloudwatch.Stats.SUM,
+    period: PERIOD,
+  });
+}
+
+function sourceMetric(
+  pipelineName: string,
+  sourceName: string,
+  metricName: string,
+  statistic: string,
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: pipelineName, Source: sourceName },
+    statistic,
+    period: PERIOD,
+  });
+}
+
+function jobMetric(
+  pipelineName: string,
+  sourceName: string,
+  job: string,
+  metricName: string,
+  statistic: string,
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: pipelineName, Source: sourceName, Job: job },
+    statistic,
+    period: PERIOD,
+    label: `${job} ${metricName} ${statistic}`,
+  });
+}
+
+/** One function of a source, as the dashboard shows it. */
+export interface DashboardFunction {
+  readonly label: string;
+  readonly alias: lambda.IAlias;
+  readonly eventSourceMappingId: string;
+}
+
+/** One source, as the dashboard shows it. */
+export interface DashboardSource {
+  readonly name: string;
+  readonly functions: readonly DashboardFunction[];
+  readonly jobs: readonly string[];
+  readonly metricsEventCount: boolean;
+}
+
+/** Props of {@link PipelineDashboard}. */
+export interface PipelineDashboardProps {
+  readonly pipelineName: string;
+  readonly sources: readonly DashboardSource[];
+}
+
+/**
+ * One CloudWatch dashboard per pipeline: per source, the functions' lag, invocations and the
+ * runtime's batch metrics; per job, the runtime's job metrics (namespace `Driverless`).
+ */
+export class PipelineDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
+    super(scope, id);
+    this.dashboard = new cloudwatch.Dashboard(this, 'Resource', {
+      defaultInterval: Duration.hours(3),
+    });
+    const { pipelineName } = props;
+    for (const source of props.sources) {
+      this.dashboard.addWidgets(
+        new cloudwatch.TextWidget({
+          markdown: `## ${pipelineName} / ${source.name}`,
+          width: 24,
+          height: 1,
+        }),
+      );
+      const row: cloudwatch.IWidget[] = [
+        graph(
+          'Iterator age (max)',
+          source.functions.map((f) =>
+            f.alias.metric('IteratorAge', {
+              statistic: cloudwatch.Stats.MAXIMUM,
+              period: PERIOD,
+              label: f.label,
+            }),
+          ),
+        ),
+        graph(
+          'Errors and throttles',
+          source.functions.flatMap((f) => [
+            f.alias.metricErrors({ period: PERIOD, label: `${f.label} errors` }),
+            f.alias.metricThrottles({ period: PERIOD, label: `${f.label} throttles` }),
+          ]),
+        ),
+        graph('Records', [
+          sourceMetric(pipelineName, source.name, METRIC_NAMES.batchRecords, cloudwatch.Stats.SUM),
+          sourceMetric(pipelineName, source.name, METRIC_NAMES.deadLetters, cloudwatch.Stats.SUM),
+        ]),
+      ];
+      if (source.metricsEventCount) {
+        row.push(
+          graph(
+            'Mapping events',
+            source.functions.flatMap((f) =>
+              [
+                'PolledEventCount',
+                'FailedInvokeEventCount',
+                'DroppedEventCount',
+                'OnFailureDestinationDeliveredEventCount',
+              ].map((name) =>
+                mappingMetric(f.eventSourceMappingId, name).with({ label: `${f.label} ${name}` }),
+              ),
+            ),
+          ),
+        );
+      }
+      this.dashboard.addWidgets(...row);
+      const jobWidgets = source.jobs.flatMap((job) => [
+        graph(`Job ${job}: records`, [
+          jobMetric(pipelineName, source.name, job, METRIC_NAMES.jobRecords, cloudwatch.Stats.SUM),
+          jobMetric(
+            pipelineName,
+            source.name,
+            job,
+            METRIC_NAMES.jobFailedRecords,
+            cloudwatch.Stats.SUM,
+          ),
+        ]),
+        graph(`Job ${job}: duration`, [
+          jobMetric(
+            pipelineName,
+            source.name,
+            job,
+            METRIC_NAMES.jobDuration,
+            cloudwatch.Stats.AVERAGE,
+          ),
+          jobMetric(
+            pipelineName,
+            source.name,
+            job,
+            METRIC_NAMES.jobDuration,
+            cloudwatch.Stats.p(99),
+          ),
+        ]),
+      ]);
+      if (jobWidgets.length > 0) this.dashboard.addWidgets(...jobWidgets);
+    }
+  }
+}
+
+function graph(title: string, left: cloudwatch.IMetric[]): cloudwatch.GraphWidget {
+  return new cloudwatch.GraphWidget({ title, left, width: 6, height: 6 });
+}

@@ -1,0 +1,100 @@
+import * as path from 'node:path';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import { MicroBatchPipeline } from './micro-batch-pipeline';
+
+/** Props of {@link RetailStack}. */
+export interface RetailStackProps extends StackProps {
+  /**
+   * Handler module of the `productViews` source.
+   *
+   * @default functions/product-views.ts
+   */
+  readonly productViewsEntry?: string;
+  /**
+   * Handler module of the `orders` source.
+   *
+   * @default functions/orders.ts
+   */
+  readonly ordersEntry?: string;
+  /**
+   * How deployments shift traffic (all-at-once suits development stages).
+   *
+   * @default codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES
+   */
+  readonly deploymentConfig?: codedeploy.ILambdaDeploymentConfig;
+}
+
+const FUNCTIONS = path.join(__dirname, '..', 'functions');
+
+/**
+ * The example app: product views and orders feed recommendations and per-minute popularity.
+ * `popularity` is isolated in its own function and consumer, so a slow popularity write cannot
+ * hold back recommendations.
+ */
+export class RetailStack extends Stack {
+  readonly pipeline: MicroBatchPipeline;
+  readonly recommendations: dynamodb.Table;
+  readonly popularity: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: RetailStackProps = {}) {
+    super(scope, id, props);
+    this.recommendations = resultTable(this, 'Recommendations', {
+      name: 'userId',
+      type: dynamodb.AttributeType.STRING,
+    });
+    this.popularity = resultTable(
+      this,
+      'Popularity',
+      { name: 'productId', type: dynamodb.AttributeType.STRING },
+      { name: 'minute', type: dynamodb.AttributeType.STRING },
+    );
+
+    this.pipeline = new MicroBatchPipeline(this, 'Retail', {
+      deploymentConfig: props.deploymentConfig,
+      environment: {
+        RECOMMENDATIONS_TABLE: this.recommendations.tableName,
+        POPULARITY_TABLE: this.popularity.tableName,
+      },
+      sources: {
+        productViews: {
+          stream: { shardCount: 2, streamName: 'product-views' },
+          entry: props.productViewsEntry ?? path.join(FUNCTIONS, 'product-views.ts'),
+          batchSize: 500,
+          maxBatchingWindow: Duration.seconds(1),
+          // 1 keeps per-shard ordering, and lets checkpoints be turned on later.
+          parallelizationFactor: 1,
+          isolateJobs: ['popularity'],
+          jobs: ['recommendations', 'popularity'],
+        },
+        orders: {
+          stream: { shardCount: 1, streamName: 'orders' },
+          entry: props.ordersEntry ?? path.join(FUNCTIONS, 'orders.ts'),
+          parallelizationFactor: 1,
+          jobs: ['recommendations'],
+        },
+      },
+    });
+    for (const fn of this.pipeline.functions) {
+      this.recommendations.grantReadWriteData(fn);
+      this.popularity.grantReadWriteData(fn);
+    }
+  }
+}
+
+function resultTable(
+  scope: Construct,
+  id: string,
+  partitionKey: dynamodb.Attribute,
+  sortKey?: dynamodb.Attribute,
+): dynamodb.Table {
+  return new dynamodb.Table(scope, id, {
+    partitionKey,
+    sortKey,
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    encryption: dynamodb.TableEncryption.AWS_MANAGED,
+  });
+}

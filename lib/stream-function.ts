@@ -1,0 +1,139 @@
+import { type Duration, Validations } from 'aws-cdk-lib';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ResolvedSourceProps } from './defaults';
+import { createFailureStore, type FailureStore, onFailureDestination } from './failure-store';
+import type { FailureDestinationKind } from './micro-batch-pipeline-props';
+import { createFunctionAlarms, type FunctionAlarms } from './pipeline-monitoring';
+
+/** What one function reads: the stream itself (shared throughput) or its own EFO consumer. */
+export type StreamFunctionInput =
+  | { readonly stream: kinesis.IStream }
+  | { readonly consumer: kinesis.IStreamConsumer };
+
+/** Props of {@link StreamFunction}. */
+export interface StreamFunctionProps {
+  readonly description: string;
+  readonly source: ResolvedSourceProps;
+  readonly input: StreamFunctionInput;
+  /** The complete environment, pipeline variables included. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly onFailureKind: FailureDestinationKind;
+  readonly logRetention: logs.RetentionDays;
+  readonly application: codedeploy.ILambdaApplication;
+  readonly deploymentConfig: codedeploy.ILambdaDeploymentConfig;
+  readonly iteratorAgeAlarmThreshold: Duration;
+}
+
+/** The alias every mapping and deployment targets, from the first deploy on (ESM-SEMANTICS §7). */
+export const LIVE_ALIAS = 'live';
+
+/**
+ * One Lambda function reading one Kinesis input: its own role and log group, a published version
+ * behind the `live` alias, a mapping on that alias with its own on-failure destination, alarms,
+ * and a CodeDeploy deployment group that shifts the alias and rolls back on those alarms.
+ */
+export class StreamFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly alias: lambda.Alias;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly onFailure: FailureStore;
+  readonly eventSourceMappingId: string;
+  readonly alarms: FunctionAlarms;
+  readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
+
+  constructor(scope: Construct, id: string, props: StreamFunctionProps) {
+    super(scope, id);
+    const { source } = props;
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: source.entry,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      description: props.description,
+      role: this.role,
+      logGroup: this.logGroup,
+      memorySize: source.memorySize,
+      timeout: source.timeout,
+      reservedConcurrentExecutions: source.reservedConcurrentExecutions,
+      environment: { ...props.environment },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        forceDockerBundling: false,
+        // The Node.js runtime ships AWS SDK v3.
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+    this.alias = new lambda.Alias(this, 'LiveAlias', {
+      aliasName: LIVE_ALIAS,
+      version: this.function.currentVersion,
+    });
+
+    this.onFailure = createFailureStore(
+      this,
+      'OnFailure',
+      props.onFailureKind,
+      'metadata of records the mapping gave up on',
+    );
+    const mappingProps: eventSources.KinesisEventSourceProps = {
+      batchSize: source.batchSize,
+      maxBatchingWindow: source.maxBatchingWindow,
+      parallelizationFactor: source.parallelizationFactor,
+      startingPosition: source.startingPosition,
+      startingPositionTimestamp: source.startingPositionTimestamp,
+      retryAttempts: source.retryAttempts,
+      maxRecordAge: source.maxRecordAge,
+      bisectBatchOnError: source.bisectBatchOnError,
+      // The runtime reports failed records by sequence number (ESM-SEMANTICS §3.4).
+      reportBatchItemFailures: true,
+      filters: source.filters ? [...source.filters] : undefined,
+      tumblingWindow: source.tumblingWindow,
+      metricsConfig: source.metricsEventCount
+        ? { metrics: [lambda.MetricType.EVENT_COUNT] }
+        : undefined,
+      onFailure: onFailureDestination(this.onFailure),
+    };
+    const eventSource =
+      'consumer' in props.input
+        ? new eventSources.KinesisConsumerEventSource(props.input.consumer, mappingProps)
+        : new eventSources.KinesisEventSource(props.input.stream, mappingProps);
+    // On the alias, never the function: moving a mapping later replaces it and resets its position.
+    this.alias.addEventSource(eventSource);
+    this.eventSourceMappingId = eventSource.eventSourceMappingId;
+
+    this.alarms = createFunctionAlarms(this, {
+      alias: this.alias,
+      eventSourceMappingId: this.eventSourceMappingId,
+      metricsEventCount: source.metricsEventCount,
+      onFailure: this.onFailure,
+      iteratorAgeThreshold: props.iteratorAgeAlarmThreshold,
+    });
+    this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
+      application: props.application,
+      alias: this.alias,
+      deploymentConfig: props.deploymentConfig,
+      alarms: [this.alarms.errors, this.alarms.iteratorAge],
+      autoRollback: { failedDeployment: true, deploymentInAlarm: true },
+    });
+    Validations.of(this.deploymentGroup).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+      reason:
+        'AWS maintains this policy as the least privilege CodeDeploy needs to shift Lambda aliases and run hooks.',
+    });
+  }
+}
