@@ -1,0 +1,74 @@
+/**
+ * Timing knobs of the emulator. AWS does not document most of them; the defaults are chosen to
+ * match what AWS documents or was observed doing, and tests scale them down.
+ */
+export interface EsmTuning {
+  /**
+   * Pause between GetRecords calls once a shard is caught up. AWS polls each shard once per second
+   * when idle and keeps reading while records are waiting (ESM-SEMANTICS §5).
+   * @default 1000
+   */
+  readonly idlePollIntervalMs: number;
+  /**
+   * The same pause for enhanced fan-out (consumer ARN) mappings. EFO pushes records with ~70 ms
+   * average propagation (§2); the emulator polls with its own iterators this often instead.
+   * @default 100
+   */
+  readonly consumerPollIntervalMs: number;
+  /**
+   * How often ListShards runs to find new shards. A shard reaching its end also triggers a scan.
+   * @default 10000
+   */
+  readonly shardDiscoveryIntervalMs: number;
+  /**
+   * Delay before retry n (1-based) = min(maxMs, initialMs * multiplier^(n-1)). AWS's schedule is
+   * UNCONFIRMED (§3.1); 1 s doubling capped at 10 s gives ~8 invocations in 60 s, as recorded.
+   * @default { initialMs: 1000, multiplier: 2, maxMs: 10000 }
+   */
+  readonly retryBackoff: {
+    readonly initialMs: number;
+    readonly multiplier: number;
+    readonly maxMs: number;
+  };
+  /**
+   * Synchronous invocation payload limit (§2): a batch is cut before its event would exceed it.
+   * @default 6291456 (6 MB)
+   */
+  readonly maxPayloadBytes: number;
+  /**
+   * Tumbling-window state limit per shard (§1.2); above it the window ends early.
+   * @default 1048576 (1 MB)
+   */
+  readonly maxWindowStateBytes: number;
+  /**
+   * Records per GetRecords call (AWS maximum 10,000, §5).
+   * @default 10000
+   */
+  readonly getRecordsLimit: number;
+  /**
+   * Whether an S3 on-failure record carries `payload` as an escaped JSON string (AWS docs) or as an
+   * object (what LocalStack writes); UNCONFIRMED (§4).
+   * @default 'string'
+   */
+  readonly s3PayloadFormat: 'string' | 'object';
+  /** The clock used for record age, iterator age and window closing. @default Date.now */
+  readonly now: () => number;
+}
+
+export const defaultEsmTuning: EsmTuning = {
+  idlePollIntervalMs: 1000,
+  consumerPollIntervalMs: 100,
+  shardDiscoveryIntervalMs: 10_000,
+  retryBackoff: { initialMs: 1000, multiplier: 2, maxMs: 10_000 },
+  maxPayloadBytes: 6 * 1024 * 1024,
+  maxWindowStateBytes: 1024 * 1024,
+  getRecordsLimit: 10_000,
+  s3PayloadFormat: 'string',
+  now: Date.now,
+};
+
+/** Delay before the n-th consecutive retry (1-based). */
+export function retryDelayMs(tuning: EsmTuning, retry: number): number {
+  const { initialMs, multiplier, maxMs } = tuning.retryBackoff;
+  return Math.min(maxMs, initialMs * multiplier ** Math.max(0, retry - 1));
+}

@@ -1,0 +1,357 @@
+import {
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  type ShardIteratorType,
+} from '@aws-sdk/client-kinesis';
+import { retryDelayMs } from './EsmTuning';
+import { type StreamRecord, toStreamRecord, windowEvent } from './kinesisEvent';
+import type { MappingContext } from './MappingContext';
+import {
+  errorMessage,
+  invokeCounted,
+  type OpenWindow,
+  processBatch,
+  windowBounds,
+} from './processBatch';
+import { Signal } from './Signal';
+
+export type StartingIterator =
+  | { type: 'TRIM_HORIZON' }
+  | { type: 'LATEST' }
+  | { type: 'AT_TIMESTAMP'; timestampSeconds: number };
+
+/** Records of one partition-key lane; with ParallelizationFactor 1 a shard has one lane. */
+interface Lane {
+  queue: StreamRecord[];
+  window: OpenWindow | undefined;
+}
+
+/**
+ * Reads one shard and drives its lanes (ESM-SEMANTICS §2, §3.1, §5):
+ * - a fetch loop calls GetRecords (≤ getRecordsLimit records) back to back while records are
+ *   waiting, and once per idle interval when caught up; Kinesis errors are retried with backoff
+ *   (§3.1, not counted against MaximumRetryAttempts), re-opening the iterator after the last read;
+ * - filtered-out records are consumed at read time (§6);
+ * - each lane invokes one batch at a time, so with ParallelizationFactor N there are at most N
+ *   batches in flight per shard, each partition key always in the same lane (ordered per key);
+ * - the shard finishes when GetRecords returns no NextShardIterator (closed after resharding) and
+ *   every lane has drained; tumbling windows still open then get their final invocation (§1.2).
+ */
+export class ShardReader {
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+  private readonly lanes: Lane[];
+  private readonly recordsArrived = new Signal();
+  private readonly recordsTaken = new Signal();
+  private ended = false;
+  /** When a GetRecords last found the shard caught up (ctx clock), for closing windows. */
+  private caughtUpAt = 0;
+  private lastReadSequence: string | undefined;
+  private readonly tumblingMs: number;
+
+  constructor(
+    private readonly ctx: MappingContext,
+    readonly shardId: string,
+    private readonly start: StartingIterator,
+  ) {
+    this.ready = new Promise((resolve) => {
+      this.markReady = resolve;
+    });
+    this.tumblingMs = ctx.config.tumblingWindowSeconds * 1000;
+    // Windows keep one state per shard, so a windowed mapping uses a single lane (UNCONFIRMED
+    // whether AWS requires ParallelizationFactor 1 with windows, §1.2).
+    const laneCount = this.tumblingMs > 0 ? 1 : ctx.config.parallelizationFactor;
+    this.lanes = Array.from({ length: laneCount }, () => ({ queue: [], window: undefined }));
+  }
+
+  /** Resolves when the shard is fully processed (true) or the mapping stopped (false). */
+  async run(): Promise<boolean> {
+    const fetching = this.fetchLoop();
+    await Promise.all([fetching, ...this.lanes.map((lane) => this.laneLoop(lane))]);
+    this.markReady();
+    return this.ended && !this.ctx.isStopped();
+  }
+
+  private buffered(): number {
+    let total = 0;
+    for (const lane of this.lanes) total += lane.queue.length;
+    return total;
+  }
+
+  private async openIterator(): Promise<string | undefined> {
+    const { ctx } = this;
+    let failures = 0;
+    while (!ctx.isStopped()) {
+      try {
+        const position = this.lastReadSequence
+          ? {
+              ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as ShardIteratorType,
+              StartingSequenceNumber: this.lastReadSequence,
+            }
+          : this.start.type === 'AT_TIMESTAMP'
+            ? {
+                ShardIteratorType: 'AT_TIMESTAMP' as ShardIteratorType,
+                Timestamp: new Date(this.start.timestampSeconds * 1000),
+              }
+            : { ShardIteratorType: this.start.type as ShardIteratorType };
+        const out = await ctx.kinesis.send(
+          new GetShardIteratorCommand({
+            StreamName: ctx.streamName,
+            ShardId: this.shardId,
+            ...position,
+          }),
+        );
+        return out.ShardIterator;
+      } catch (error) {
+        ctx.emit({
+          type: 'error',
+          stage: 'getShardIterator',
+          shardId: this.shardId,
+          message: errorMessage(error),
+        });
+        failures += 1;
+        await ctx.sleep(retryDelayMs(ctx.tuning, failures));
+      }
+    }
+    return undefined;
+  }
+
+  private async fetchLoop(): Promise<void> {
+    const { ctx } = this;
+    const { tuning, config } = ctx;
+    const idleMs = config.consumerArn ? tuning.consumerPollIntervalMs : tuning.idlePollIntervalMs;
+    const highWater = Math.max(
+      tuning.getRecordsLimit,
+      2 * config.batchSize * config.parallelizationFactor,
+    );
+    let iterator = await this.openIterator();
+    this.markReady();
+    let failures = 0;
+    while (!ctx.isStopped() && iterator) {
+      if (this.buffered() >= highWater) {
+        await this.recordsTaken.wait(idleMs);
+        continue;
+      }
+      let out: GetRecordsCommandOutput;
+      try {
+        out = await ctx.kinesis.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: tuning.getRecordsLimit }),
+        );
+        failures = 0;
+      } catch (error) {
+        ctx.emit({
+          type: 'error',
+          stage: 'getRecords',
+          shardId: this.shardId,
+          message: errorMessage(error),
+        });
+        failures += 1;
+        await ctx.sleep(retryDelayMs(tuning, failures));
+        // The iterator may have expired or been invalidated: re-open it after the last record read.
+        iterator = await this.openIterator();
+        continue;
+      }
+      const raw = out.Records ?? [];
+      if (raw.length > 0) this.accept(raw);
+      // Caught up: nothing returned, or a short read with no lag reported. A full read, or any
+      // reported lag, means more is waiting and the next call goes out at once (§5).
+      const caughtUp =
+        raw.length === 0 || (raw.length < tuning.getRecordsLimit && !(out.MillisBehindLatest ?? 0));
+      if (caughtUp) this.caughtUpAt = tuning.now();
+      iterator = out.NextShardIterator;
+      if (!iterator) this.ended = true;
+      this.recordsArrived.notify();
+      if (caughtUp && iterator) await ctx.sleep(idleMs);
+    }
+    this.recordsArrived.notify();
+  }
+
+  private accept(raw: NonNullable<GetRecordsCommandOutput['Records']>): void {
+    const { ctx } = this;
+    const filteredOut: string[] = [];
+    for (const item of raw) {
+      const record = toStreamRecord(ctx.source, this.shardId, item);
+      this.lastReadSequence = record.sequenceNumber;
+      if (ctx.filter && !ctx.filter(record)) {
+        filteredOut.push(record.sequenceNumber);
+        continue;
+      }
+      this.laneOf(record).queue.push(record);
+    }
+    ctx.stats.polledRecords += raw.length;
+    if (filteredOut.length > 0) {
+      ctx.stats.filteredOutRecords += filteredOut.length;
+      ctx.emit({
+        type: 'recordsFilteredOut',
+        shardId: this.shardId,
+        count: filteredOut.length,
+        sequenceNumbers: filteredOut,
+      });
+    }
+  }
+
+  /** Partition keys are hashed to lanes so each key keeps its order (§2 ParallelizationFactor). */
+  private laneOf(record: StreamRecord): Lane {
+    if (this.lanes.length === 1) return this.lanes[0] as Lane;
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < record.partitionKey.length; i += 1) {
+      hash ^= record.partitionKey.charCodeAt(i);
+      hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+    return this.lanes[hash % this.lanes.length] as Lane;
+  }
+
+  /** Wakes sleeping loops so a stop takes effect at once. */
+  interrupt(): void {
+    this.recordsArrived.notify();
+    this.recordsTaken.notify();
+  }
+
+  private fetchFinished(): boolean {
+    return this.ended || this.ctx.isStopped();
+  }
+
+  private async laneLoop(lane: Lane): Promise<void> {
+    const { ctx } = this;
+    const { config, tuning } = ctx;
+    const batchingWindowMs = config.maximumBatchingWindowSeconds * 1000;
+    const idleMs = config.consumerArn ? tuning.consumerPollIntervalMs : tuning.idlePollIntervalMs;
+    // §2: with a batching window, the next window starts when the previous invocation completes.
+    let windowOpenedAt = performance.now();
+    while (!ctx.isStopped()) {
+      if (this.tumblingMs > 0 && (await this.closeWindowIfDue(lane))) continue;
+      if (lane.queue.length === 0) {
+        if (this.ended) break;
+        await this.recordsArrived.wait(idleMs);
+        continue;
+      }
+      if (batchingWindowMs > 0 && lane.queue.length < config.batchSize && !this.ended) {
+        const remaining = windowOpenedAt + batchingWindowMs - performance.now();
+        if (remaining > 0 && queuedBytes(lane.queue) < tuning.maxPayloadBytes) {
+          await this.recordsArrived.wait(remaining);
+          continue;
+        }
+      }
+      const batch = this.takeBatch(lane);
+      this.recordsTaken.notify();
+      await processBatch(ctx, this.shardId, batch, lane.window);
+      if (lane.window && stateBytes(lane.window) > tuning.maxWindowStateBytes) {
+        // §1.2: state over 1 MB ends the window early; later records start with fresh state.
+        await this.finalInvoke(lane.window, true);
+        lane.window = undefined;
+      }
+      windowOpenedAt = performance.now();
+    }
+    if (this.tumblingMs > 0 && lane.window && this.ended && !ctx.isStopped()) {
+      // §1.2: windows do not survive resharding; a finished shard closes its window.
+      await this.finalInvoke(lane.window, false);
+      lane.window = undefined;
+    }
+  }
+
+  /**
+   * Batch = up to BatchSize records within the 6 MB payload cap (§2); a single record over the cap
+   * is sent alone (how AWS handles it is UNCONFIRMED, §5). With tumbling windows a batch never
+   * crosses a window boundary, and opens the window of its first record.
+   */
+  private takeBatch(lane: Lane): StreamRecord[] {
+    const { config, tuning } = this.ctx;
+    let windowStart: number | undefined;
+    if (this.tumblingMs > 0) {
+      windowStart = this.windowStartOf(lane.queue[0] as StreamRecord);
+      lane.window ??= { startMs: windowStart, endMs: windowStart + this.tumblingMs, state: {} };
+    }
+    // Envelope: `{"Records":[]}` plus, with windows, the window keys and the state.
+    let bytes = 16 + (lane.window ? 512 + stateBytes(lane.window) : 0);
+    let count = 0;
+    while (count < lane.queue.length && count < config.batchSize) {
+      const record = lane.queue[count] as StreamRecord;
+      if (windowStart !== undefined && this.windowStartOf(record) !== windowStart) break;
+      if (count > 0 && bytes + record.sizeBytes + 1 > tuning.maxPayloadBytes) break;
+      bytes += record.sizeBytes + 1;
+      count += 1;
+    }
+    return lane.queue.splice(0, count);
+  }
+
+  /** §1.2: windows are aligned to multiples of TumblingWindowInSeconds by arrival time. */
+  private windowStartOf(record: StreamRecord): number {
+    return Math.floor(record.arrivalMs / this.tumblingMs) * this.tumblingMs;
+  }
+
+  /**
+   * Closes the lane's window when the next record belongs to a later window, or when the shard
+   * was read up to date after the window's end (no more records can arrive in it).
+   */
+  private async closeWindowIfDue(lane: Lane): Promise<boolean> {
+    const window = lane.window;
+    if (!window) return false;
+    const head = lane.queue[0];
+    const due = head
+      ? this.windowStartOf(head) !== window.startMs
+      : this.caughtUpAt >= window.endMs || this.fetchFinished();
+    if (!due || this.ctx.isStopped()) return false;
+    await this.finalInvoke(window, false);
+    lane.window = undefined;
+    return true;
+  }
+
+  /**
+   * The window's closing call: `isFinalInvokeForWindow: true`, no records, the final state (the
+   * emulator's choice; AWS documents only that the final call carries the final state, §1.2). It
+   * is retried until it succeeds: AWS suspends the shard until then (§1.2).
+   */
+  private async finalInvoke(window: OpenWindow, terminatedEarly: boolean): Promise<void> {
+    const { ctx } = this;
+    const event = windowEvent([], this.shardId, ctx.source.streamArn, {
+      ...windowBounds(window),
+      state: window.state,
+      isFinalInvokeForWindow: true,
+      isWindowTerminatedEarly: terminatedEarly,
+    });
+    let failures = 0;
+    while (!ctx.isStopped()) {
+      const started = performance.now();
+      let ok = false;
+      try {
+        const result = await invokeCounted(ctx, event, 0);
+        const payload = result.payload as { state?: unknown } | null | undefined;
+        ok =
+          !result.functionError &&
+          typeof payload === 'object' &&
+          payload !== null &&
+          typeof payload.state === 'object' &&
+          payload.state !== null;
+      } catch (error) {
+        ctx.emit({
+          type: 'error',
+          stage: 'invoke',
+          shardId: this.shardId,
+          message: errorMessage(error),
+        });
+      }
+      ctx.emit({
+        type: 'windowFinalInvoked',
+        shardId: this.shardId,
+        window: windowBounds(window),
+        terminatedEarly,
+        ok,
+        durationMs: performance.now() - started,
+      });
+      if (ok) return;
+      failures += 1;
+      await ctx.sleep(retryDelayMs(ctx.tuning, failures));
+    }
+  }
+}
+
+function queuedBytes(queue: readonly StreamRecord[]): number {
+  let total = 0;
+  for (const record of queue) total += record.sizeBytes + 1;
+  return total;
+}
+
+function stateBytes(window: OpenWindow): number {
+  return Buffer.byteLength(JSON.stringify(window.state));
+}

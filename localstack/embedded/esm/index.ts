@@ -1,0 +1,25 @@
+export type {
+  BatchInvokedEvent,
+  BatchResultEvent,
+  EsmEvent,
+  EsmEventListener,
+  MappingErrorEvent,
+  OnFailureCondition,
+  RecordsCheckpointedEvent,
+  RecordsDiscardedEvent,
+  RecordsFilteredOutEvent,
+  ShardFinishedEvent,
+  ShardStartedEvent,
+  WindowFinalInvokedEvent,
+} from './EsmEvent';
+export type { EsmTuning } from './EsmTuning';
+export { defaultEsmTuning } from './EsmTuning';
+export { compileFilterPattern, type FilterPattern, FilterPatternError } from './filterPattern';
+export type { KinesisEventRecord, KinesisStreamEvent, KinesisWindowEvent } from './kinesisEvent';
+export type { EsmStats } from './MappingContext';
+export { type OnFailureRecord, onFailureObjectKey } from './onFailureDestination';
+export {
+  type EventSourceMappingDeps,
+  type RunningMapping,
+  startEventSourceMapping,
+} from './startEventSourceMapping';
