@@ -1,0 +1,383 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { referencedLogicalIds, retailStack } from './pipeline-fixtures';
+
+// One synthesis shared by every test: bundling makes each synth cost seconds.
+let template: Template;
+beforeAll(() => {
+  template = Template.fromStack(retailStack());
+});
+
+const PRODUCT_VIEWS_STREAM = 'RetailProductViewsStream7CD496C1';
+const ORDERS_STREAM = 'RetailOrdersStream85C6903B';
+const POPULARITY_CONSUMER = 'RetailProductViewsJobPopularityConsumer4FE81555';
+
+/** The logical ID of the one resource of `type` matching `props`. */
+function logicalIdOf(type: string, props: Record<string, unknown>): string {
+  const found = Object.keys(template.findResources(type, { Properties: Match.objectLike(props) }));
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+function functionWithEnvironment(variables: Record<string, unknown>): string {
+  return logicalIdOf('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike(variables) },
+  });
+}
+
+/** `FunctionName` of a mapping that targets `<function>:live` through the alias. */
+function liveAliasOf(functionLogicalId: string): Record<string, unknown> {
+  const alias = logicalIdOf('AWS::Lambda::Alias', { FunctionName: { Ref: functionLogicalId } });
+  return {
+    'Fn::Join': ['', [{ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: alias }] }] }, ':live']],
+  };
+}
+
+/** Every logical ID the role policy of the function with these variables refers to. */
+function policyReferencesOf(variables: Record<string, unknown>): Set<string> {
+  const fn = template.toJSON().Resources[functionWithEnvironment(variables)];
+  const role = fn.Properties.Role['Fn::GetAtt'][0];
+  const policies = Object.values(
+    template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }),
+  );
+  expect(policies).toHaveLength(1);
+  return referencedLogicalIds(policies[0]!.Properties.PolicyDocument);
+}
+
+describe('RetailStack', () => {
+  test('creates one main function per source and one per isolated job', () => {
+    // then
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    functionWithEnvironment({ DRIVERLESS_SOURCE: 'productViews', DRIVERLESS_JOBS: '!popularity' });
+    functionWithEnvironment({ DRIVERLESS_SOURCE: 'productViews', DRIVERLESS_JOBS: 'popularity' });
+    functionWithEnvironment({ DRIVERLESS_SOURCE: 'orders', DRIVERLESS_JOBS: Match.absent() });
+  });
+
+  test('maps the productViews stream to the live alias of its main function', () => {
+    // given
+    const main = functionWithEnvironment({
+      DRIVERLESS_SOURCE: 'productViews',
+      DRIVERLESS_JOBS: '!popularity',
+    });
+    // then
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [PRODUCT_VIEWS_STREAM, 'Arn'] },
+      FunctionName: liveAliasOf(main),
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 1,
+      ParallelizationFactor: 1,
+    });
+  });
+
+  test('maps the orders stream to the live alias of its main function', () => {
+    // given
+    const main = functionWithEnvironment({ DRIVERLESS_SOURCE: 'orders' });
+    // then
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [ORDERS_STREAM, 'Arn'] },
+      FunctionName: liveAliasOf(main),
+    });
+  });
+
+  test('reads the isolated popularity job through its own enhanced fan-out consumer', () => {
+    // given
+    const job = functionWithEnvironment({
+      DRIVERLESS_SOURCE: 'productViews',
+      DRIVERLESS_JOBS: 'popularity',
+    });
+    // then
+    template.hasResourceProperties('AWS::Kinesis::StreamConsumer', {
+      StreamARN: { 'Fn::GetAtt': [PRODUCT_VIEWS_STREAM, 'Arn'] },
+      ConsumerName: 'Retail-productViews-popularity',
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [POPULARITY_CONSUMER, 'ConsumerARN'] },
+      FunctionName: liveAliasOf(job),
+    });
+  });
+
+  test('gives every mapping partial batch responses, bisect, bounded retries and age, and an on-failure queue', () => {
+    // then
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    template.allResourcesProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 86_400,
+      StartingPosition: 'TRIM_HORIZON',
+      MetricsConfig: { Metrics: ['EventCount'] },
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('OnFailure'), 'Arn'] } },
+      },
+    });
+  });
+
+  test('pins the mapping logical IDs, because a moved mapping is replaced and restarts its stream position', () => {
+    // when
+    const mappings = Object.keys(template.findResources('AWS::Lambda::EventSourceMapping')).sort();
+    // then
+    expect(mappings).toStrictEqual([
+      'RetailOrdersMainLiveAliasKinesisEventSourceDriverlessRetailOrdersStream7E06A5A49C320BB8',
+      'RetailProductViewsJobPopularityLiveAliasKinesisConsumerEventSourceDriverlessRetailProductViewsJobPopularityConsumer90F596D8AA9CD71D',
+      'RetailProductViewsMainLiveAliasKinesisEventSourceDriverlessRetailProductViewsStreamB0C16AA0B37CD46B',
+    ]);
+  });
+
+  test('publishes every function as a version behind the live alias', () => {
+    // then
+    template.resourceCountIs('AWS::Lambda::Alias', 3);
+    template.allResourcesProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      FunctionVersion: { 'Fn::GetAtt': [Match.stringLikeRegexp('CurrentVersion'), 'Version'] },
+    });
+  });
+
+  test('shifts each alias with a canary deployment that rolls back on failure and on alarm', () => {
+    // then
+    template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 3);
+    template.allResourcesProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+      AutoRollbackConfiguration: {
+        Enabled: true,
+        Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'],
+      },
+      AlarmConfiguration: {
+        Enabled: true,
+        Alarms: [
+          { Name: { Ref: Match.stringLikeRegexp('ErrorsAlarm') } },
+          { Name: { Ref: Match.stringLikeRegexp('IteratorAgeAlarm') } },
+        ],
+      },
+    });
+  });
+
+  test('alarms on iterator age of each live alias', () => {
+    // given
+    const main = functionWithEnvironment({ DRIVERLESS_SOURCE: 'orders' });
+    // then
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Statistic: 'Maximum',
+      Threshold: 60_000,
+      Dimensions: [
+        { Name: 'FunctionName', Value: { Ref: main } },
+        { Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: main }, ':live']] } },
+      ],
+    });
+  });
+
+  test('alarms on errors and throttles of each live alias', () => {
+    // then
+    for (const metric of ['Errors', 'Throttles']) {
+      const alarms = template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: {
+          MetricName: metric,
+          Dimensions: [
+            { Name: 'FunctionName' },
+            { Name: 'Resource', Value: { 'Fn::Join': ['', [Match.anyValue(), ':live']] } },
+          ],
+        },
+      });
+      expect(Object.keys(alarms)).toHaveLength(3);
+    }
+  });
+
+  test('alarms on dead-letter and on-failure queue depth and on dropped records', () => {
+    // then
+    const depth = template.findResources('AWS::CloudWatch::Alarm', {
+      Properties: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' },
+    });
+    const dropped = template.findResources('AWS::CloudWatch::Alarm', {
+      Properties: {
+        MetricName: 'DroppedEventCount',
+        Dimensions: [
+          { Name: 'EventSourceMappingUUID', Value: { Ref: Match.stringLikeRegexp('EventSource') } },
+        ],
+      },
+    });
+    expect(Object.keys(depth)).toHaveLength(2 + 3);
+    expect(Object.keys(dropped)).toHaveLength(3);
+  });
+
+  test('lets the productViews main function touch only its stream, queues, log group and the tables', () => {
+    // when
+    const references = policyReferencesOf({
+      DRIVERLESS_SOURCE: 'productViews',
+      DRIVERLESS_JOBS: '!popularity',
+    });
+    // then
+    expect([...references].sort()).toStrictEqual(
+      [
+        'Popularity5AD838AA',
+        'Recommendations9D8B90D0',
+        'RetailProductViewsDeadLetters822973E6',
+        'RetailProductViewsMainLogsBEEEA98F',
+        'RetailProductViewsMainOnFailureB4C0C6BC',
+        PRODUCT_VIEWS_STREAM,
+      ].sort(),
+    );
+  });
+
+  test('lets the isolated job touch only its consumer, stream, queues, log group and the tables', () => {
+    // when
+    const references = policyReferencesOf({ DRIVERLESS_JOBS: 'popularity' });
+    // then
+    expect([...references].sort()).toStrictEqual(
+      [
+        'Popularity5AD838AA',
+        'Recommendations9D8B90D0',
+        'RetailProductViewsDeadLetters822973E6',
+        'RetailProductViewsJobPopularityLogs8BD79A4B',
+        'RetailProductViewsJobPopularityOnFailure8D18CDEF',
+        POPULARITY_CONSUMER,
+        PRODUCT_VIEWS_STREAM,
+      ].sort(),
+    );
+  });
+
+  test('lets the orders function touch only its stream, queues, log group and the tables', () => {
+    // when
+    const references = policyReferencesOf({ DRIVERLESS_SOURCE: 'orders' });
+    // then
+    expect([...references].sort()).toStrictEqual(
+      [
+        'Popularity5AD838AA',
+        'Recommendations9D8B90D0',
+        'RetailOrdersDeadLetters4D38D5A3',
+        'RetailOrdersMainLogs0377B2F1',
+        'RetailOrdersMainOnFailureC6DC9C5A',
+        ORDERS_STREAM,
+      ].sort(),
+    );
+  });
+
+  test('creates KMS-encrypted streams with the example shard counts', () => {
+    // then
+    for (const [name, shards] of [
+      ['product-views', 2],
+      ['orders', 1],
+    ] as const) {
+      template.hasResourceProperties('AWS::Kinesis::Stream', {
+        Name: name,
+        ShardCount: shards,
+        StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+      });
+    }
+  });
+
+  test('creates on-demand, recoverable, encrypted result tables', () => {
+    // then
+    for (const keys of [
+      [{ AttributeName: 'userId', KeyType: 'HASH' }],
+      [
+        { AttributeName: 'productId', KeyType: 'HASH' },
+        { AttributeName: 'minute', KeyType: 'RANGE' },
+      ],
+    ]) {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: keys,
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+    }
+  });
+
+  test('builds every function for Node.js 24 on arm64 with the pipeline environment', () => {
+    // then
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Environment: {
+        Variables: Match.objectLike({
+          DRIVERLESS_PIPELINE: 'Retail',
+          DRIVERLESS_DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('DeadLetters') },
+          POWERTOOLS_SERVICE_NAME: 'Retail',
+          POWERTOOLS_METRICS_NAMESPACE: 'Driverless',
+          NODE_OPTIONS: '--enable-source-maps',
+          RECOMMENDATIONS_TABLE: { Ref: 'Recommendations9D8B90D0' },
+          POPULARITY_TABLE: { Ref: 'Popularity5AD838AA' },
+        }),
+      },
+    });
+  });
+
+  test('gives every function its own log group with one month of retention', () => {
+    // then
+    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('Logs') } },
+    });
+  });
+
+  test('keeps failures in encrypted, SSL-only queues for 14 days', () => {
+    // then
+    template.resourceCountIs('AWS::SQS::Queue', 5);
+    template.allResourcesProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+    });
+    template.allResourcesProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ],
+      },
+    });
+  });
+
+  test('draws per-job widgets from the runtime metrics on the dashboard', () => {
+    // when
+    const metrics = dashboardMetrics();
+    // then
+    for (const [source, job] of [
+      ['productViews', 'recommendations'],
+      ['productViews', 'popularity'],
+      ['orders', 'recommendations'],
+    ]) {
+      for (const name of ['JobRecords', 'JobFailedRecords', 'JobDuration']) {
+        expect(metrics).toContainEqual([
+          'Driverless',
+          name,
+          'Job',
+          job,
+          'Source',
+          source,
+          'service',
+          'Retail',
+        ]);
+      }
+    }
+  });
+
+  test('draws per-source widgets from the runtime metrics on the dashboard', () => {
+    // when
+    const metrics = dashboardMetrics();
+    // then
+    for (const source of ['productViews', 'orders']) {
+      for (const name of ['BatchRecords', 'DeadLetters']) {
+        expect(metrics).toContainEqual(['Driverless', name, 'Source', source, 'service', 'Retail']);
+      }
+    }
+  });
+});
+
+/** Every metric of the dashboard as `[namespace, name, ...dimensions]`, tokens shown as `<token>`. */
+function dashboardMetrics(): string[][] {
+  const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  const parts: unknown[] = dashboards[0]!.Properties.DashboardBody['Fn::Join'][1];
+  const body = JSON.parse(
+    parts.map((part) => (typeof part === 'string' ? part : '<token>')).join(''),
+  );
+  return body.widgets.flatMap((widget: { properties: { metrics?: unknown[][] } }) =>
+    (widget.properties.metrics ?? []).map((metric) =>
+      metric.filter((item) => typeof item === 'string'),
+    ),
+  );
+}
