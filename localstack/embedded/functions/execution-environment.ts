@@ -112,6 +112,7 @@ export class ExecutionEnvironment {
   private readonly exited: Promise<ExitInfo>;
   private exitInfo: ExitInfo | undefined;
   private closed = false;
+  private signalled = false;
 
   constructor(spec: ExecutionEnvironmentSpec) {
     this.spec = spec;
@@ -130,7 +131,7 @@ export class ExecutionEnvironment {
     });
     this.initTimer = setTimeout(() => {
       this.settleInit({ ok: false, timedOut: true });
-      this.child.kill('SIGKILL');
+      this.kill('SIGKILL');
     }, spec.initTimeoutMs);
     this.readLines('stdout');
     this.readLines('stderr');
@@ -193,7 +194,7 @@ export class ExecutionEnvironment {
         log,
         timer: setTimeout(() => {
           pending.timedOut = true;
-          this.child.kill('SIGKILL');
+          this.kill('SIGKILL');
         }, request.timeoutMs),
         finish: (outcome) => {
           resolve({
@@ -215,9 +216,16 @@ export class ExecutionEnvironment {
     });
   }
 
+  /** Whether the process has exited or was sent a signal: it must not serve again. */
+  get retired(): boolean {
+    return this.signalled || this.exitInfo !== undefined;
+  }
+
   /** Sends a signal to the process (fault injection and shutdown). */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    if (this.exitInfo === undefined) this.child.kill(signal);
+    if (this.exitInfo !== undefined) return;
+    this.signalled = true;
+    this.child.kill(signal);
   }
 
   /** Kills the process and resolves once it has exited. */

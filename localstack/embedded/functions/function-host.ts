@@ -376,11 +376,7 @@ export class FunctionHost {
 
   private release(state: FunctionState, environment: ExecutionEnvironment): void {
     const stale = environment.spec.revision < state.codeDirectories.length;
-    if (environment.state === 'dead' || !state.environments.has(environment)) {
-      this.pump(state);
-      return;
-    }
-    if (stale || this.stopped) {
+    if (stale || this.stopped || environment.retired || !state.environments.has(environment)) {
       this.retire(state, environment);
     } else {
       state.idle.push(environment);

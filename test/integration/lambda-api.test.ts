@@ -1,0 +1,226 @@
+import {
+  GetFunctionCommand,
+  InvokeCommand,
+  type InvokeCommandOutput,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  ListFunctionsCommand,
+} from '@aws-sdk/client-lambda';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { FunctionHost } from '../../localstack/embedded/functions';
+import { type LambdaApi, startLambdaApi } from '../../localstack/embedded/lambda-api';
+import type { EventSourceMappingConfig } from '../../localstack/embedded/model';
+import { localFunction } from '../fixtures/function-host/local-function';
+
+const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/orders';
+
+function mapping(overrides: Partial<EventSourceMappingConfig> = {}): EventSourceMappingConfig {
+  return {
+    logicalId: 'OrdersMapping',
+    uuid: '7c8d2a52-0000-4000-8000-000000000001',
+    functionName: 'echo:live',
+    functionQualifier: 'live',
+    eventSourceArn: STREAM_ARN,
+    streamArn: STREAM_ARN,
+    batchSize: 100,
+    maximumBatchingWindowSeconds: 0,
+    parallelizationFactor: 1,
+    startingPosition: 'TRIM_HORIZON',
+    maximumRetryAttempts: -1,
+    maximumRecordAgeSeconds: -1,
+    bisectBatchOnFunctionError: false,
+    reportBatchItemFailures: true,
+    tumblingWindowSeconds: 0,
+    filters: [],
+    enabled: true,
+    metricsEventCount: false,
+    ...overrides,
+  };
+}
+
+function payloadOf(output: InvokeCommandOutput): unknown {
+  return JSON.parse(Buffer.from(output.Payload ?? new Uint8Array()).toString('utf8'));
+}
+
+describe('Lambda API', () => {
+  const logLines: string[] = [];
+  const host = new FunctionHost(
+    [
+      localFunction('echo', 'index.echo', { reservedConcurrency: 2 }),
+      localFunction('throws', 'index.throws'),
+      localFunction('logs', 'index.logs'),
+    ],
+    { onLog: (_functionName, line) => logLines.push(line.text) },
+  );
+  let api: LambdaApi;
+  let lambda: LambdaClient;
+
+  beforeAll(async () => {
+    api = await startLambdaApi({ host, listEventSourceMappings: () => [mapping()] });
+    lambda = new LambdaClient({
+      endpoint: api.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      requestHandler: new NodeHttpHandler(),
+    });
+  });
+
+  afterAll(async () => {
+    lambda.destroy();
+    await api.close();
+    await host.stop();
+  });
+
+  describe('Invoke', () => {
+    it('round-trips an event through the alias', async () => {
+      // when
+      const output = await lambda.send(
+        new InvokeCommand({
+          FunctionName: 'echo',
+          Qualifier: 'live',
+          Payload: Buffer.from(JSON.stringify({ order: 7 })),
+        }),
+      );
+
+      // then
+      expect(output.StatusCode).toBe(200);
+      expect(output.ExecutedVersion).toBe('1');
+      expect(output.FunctionError).toBeUndefined();
+      expect(payloadOf(output)).toMatchObject({ code: 'v1', event: { order: 7 } });
+    });
+
+    it('accepts a qualified function ARN', async () => {
+      // when
+      const output = await lambda.send(
+        new InvokeCommand({
+          FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:echo:live',
+        }),
+      );
+
+      // then
+      expect(output.ExecutedVersion).toBe('1');
+      expect(payloadOf(output)).toMatchObject({ event: {} });
+    });
+
+    it('reports a function error in X-Amz-Function-Error with the error payload', async () => {
+      // when
+      const output = await lambda.send(new InvokeCommand({ FunctionName: 'throws' }));
+
+      // then
+      expect(output.StatusCode).toBe(200);
+      expect(output.ExecutedVersion).toBe('$LATEST');
+      expect(output.FunctionError).toBe('Unhandled');
+      expect(payloadOf(output)).toMatchObject({
+        errorType: 'TypeError',
+        errorMessage: 'bad input',
+      });
+    });
+
+    it('returns the log tail when asked', async () => {
+      // when
+      const output = await lambda.send(
+        new InvokeCommand({ FunctionName: 'logs', LogType: 'Tail' }),
+      );
+
+      // then
+      const log = Buffer.from(output.LogResult ?? '', 'base64').toString('utf8');
+      expect(log).toMatch(/^START RequestId: \S+ Version: \$LATEST\n/);
+      expect(log).toContain('\tINFO\thello from console\n');
+      expect(log).toMatch(/REPORT RequestId: \S+\tDuration: [\d.]+ ms/);
+    });
+
+    it('runs an Event invocation asynchronously and answers 202', async () => {
+      // given
+      const before = logLines.filter((line) => line.endsWith('hello from console')).length;
+
+      // when
+      const output = await lambda.send(
+        new InvokeCommand({ FunctionName: 'logs', InvocationType: 'Event' }),
+      );
+
+      // then
+      expect(output.StatusCode).toBe(202);
+      const deadline = Date.now() + 5000;
+      while (logLines.filter((line) => line.endsWith('hello from console')).length === before) {
+        if (Date.now() > deadline) throw new Error('the Event invocation did not run');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    });
+
+    it('answers 204 to a DryRun', async () => {
+      // when
+      const output = await lambda.send(
+        new InvokeCommand({ FunctionName: 'echo', InvocationType: 'DryRun' }),
+      );
+
+      // then
+      expect(output.StatusCode).toBe(204);
+    });
+
+    it('fails if the function is unknown, with ResourceNotFoundException', async () => {
+      // when / then
+      await expect(lambda.send(new InvokeCommand({ FunctionName: 'nope' }))).rejects.toMatchObject({
+        name: 'ResourceNotFoundException',
+        message: 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope',
+        $metadata: { httpStatusCode: 404 },
+      });
+    });
+
+    it('fails if the payload is not JSON, with InvalidRequestContentException', async () => {
+      // when / then
+      await expect(
+        lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{not json') })),
+      ).rejects.toMatchObject({ name: 'InvalidRequestContentException' });
+    });
+  });
+
+  describe('functions and mappings', () => {
+    it('lists the functions', async () => {
+      // when
+      const output = await lambda.send(new ListFunctionsCommand({}));
+
+      // then
+      expect(
+        output.Functions?.map((fn) => [fn.FunctionName, fn.Handler, fn.Runtime]),
+      ).toStrictEqual([
+        ['echo', 'index.echo', 'nodejs24.x'],
+        ['throws', 'index.throws', 'nodejs24.x'],
+        ['logs', 'index.logs', 'nodejs24.x'],
+      ]);
+    });
+
+    it('gets a function with its configuration and reserved concurrency', async () => {
+      // when
+      const output = await lambda.send(new GetFunctionCommand({ FunctionName: 'echo' }));
+
+      // then
+      expect(output.Configuration).toMatchObject({
+        FunctionName: 'echo',
+        FunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:echo',
+        Timeout: 3,
+        MemorySize: 256,
+        Version: '$LATEST',
+      });
+      expect(output.Concurrency?.ReservedConcurrentExecutions).toBe(2);
+    });
+
+    it('lists the event source mappings of a function', async () => {
+      // when
+      const output = await lambda.send(
+        new ListEventSourceMappingsCommand({ FunctionName: 'echo' }),
+      );
+
+      // then
+      expect(output.EventSourceMappings).toHaveLength(1);
+      expect(output.EventSourceMappings?.[0]).toMatchObject({
+        UUID: '7c8d2a52-0000-4000-8000-000000000001',
+        EventSourceArn: STREAM_ARN,
+        FunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:echo:live',
+        BatchSize: 100,
+        StartingPosition: 'TRIM_HORIZON',
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        State: 'Enabled',
+      });
+    });
+  });
+});
