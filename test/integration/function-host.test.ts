@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FunctionHost, type FunctionLogLine } from '../../localstack/embedded/functions';
 import { FIXTURE_CODE_V2, localFunction } from '../fixtures/function-host/local-function';
@@ -157,6 +159,26 @@ describe('FunctionHost', () => {
         AWS_ACCESS_KEY_ID: 'test',
         FUNCTION_HOST_TEST_HOST_ONLY: null,
       });
+    });
+
+    it('resolves the runtime-provided AWS SDK for a bundle outside the project', async () => {
+      // given: a bundle that leaves @aws-sdk external, as CDK does for Node.js runtimes
+      const code = mkdtempSync(path.join(tmpdir(), 'function-host-'));
+      writeFileSync(
+        path.join(code, 'index.js'),
+        "exports.handler = async () => require.resolve('@aws-sdk/client-lambda');\n",
+      );
+      const outside = new FunctionHost([
+        localFunction('outside', 'index.handler', { codeDirectory: code }),
+      ]);
+
+      // when
+      const result = await outside.invoke('outside', undefined, {}).finally(() => outside.stop());
+
+      // then
+      rmSync(code, { recursive: true });
+      expect(result.functionError).toBeUndefined();
+      expect(result.payload).toContain(path.join('node_modules', '@aws-sdk', 'client-lambda'));
     });
 
     it('supports callback-style handlers', async () => {

@@ -87,6 +87,8 @@ interface Pending {
   repliedAt?: number;
   markers: Set<'stdout' | 'stderr'>;
   log: string[] | undefined;
+  /** Set on a cold start, for the REPORT line. */
+  initDurationMs: number | undefined;
   finish: (outcome: InvocationOutcome) => void;
   graceTimer?: NodeJS.Timeout;
 }
@@ -192,6 +194,7 @@ export class ExecutionEnvironment {
         timedOut: false,
         markers: new Set(),
         log,
+        initDurationMs: coldStart ? init.initDurationMs : undefined,
         timer: setTimeout(() => {
           pending.timedOut = true;
           this.kill('SIGKILL');
@@ -344,8 +347,12 @@ export class ExecutionEnvironment {
       reply.maxRssKb === undefined
         ? ''
         : `\tMax Memory Used: ${Math.ceil(reply.maxRssKb / 1024)} MB`;
+    const initDuration =
+      pending.initDurationMs === undefined
+        ? ''
+        : `\tInit Duration: ${pending.initDurationMs.toFixed(2)} ms`;
     this.platformLog(
-      `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${this.spec.memoryMb} MB${memory}`,
+      `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${this.spec.memoryMb} MB${memory}${initDuration}`,
     );
     this.pending = undefined;
     if (this.exitInfo === undefined) {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { InvokeResult, LocalFunction } from '../model';
 import { type EnvironmentState, ExecutionEnvironment } from './execution-environment';
@@ -412,6 +412,7 @@ export class FunctionHost {
         PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
         LANG: 'en_US.UTF-8',
         TZ: ':UTC',
+        ...runtimeNodePath(),
         ...FUNCTION_HOST_DEFAULTS.credentials,
         ...this.options.environment,
         ...fn.environment,
@@ -465,6 +466,28 @@ function parseFunctionName(reference: string): { name: string; qualifier?: strin
 function logStreamName(version: string): string {
   const date = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
   return `${date}/[${version}]${randomBytes(16).toString('hex')}`;
+}
+
+let nodePath: { NODE_PATH?: string } | undefined;
+
+/**
+ * The Node.js runtime provides the AWS SDK v3, so CDK bundles leave `@aws-sdk/*` external and
+ * Lambda resolves it through NODE_PATH. Locally the project's own `node_modules` plays that part,
+ * wherever the asset directory is.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html#nodejs-sdk-included
+ */
+function runtimeNodePath(): { NODE_PATH?: string } {
+  if (nodePath !== undefined) return nodePath;
+  nodePath = {};
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const modules = path.join(dir, 'node_modules');
+    if (existsSync(path.join(modules, '@aws-sdk'))) {
+      nodePath = { NODE_PATH: modules };
+      break;
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  return nodePath;
 }
 
 function assertDirectory(directory: string, functionName: string): string {
