@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FunctionHost, type FunctionLogLine } from '../../localstack/embedded/functions';
+import type { Invoke } from '../../localstack/embedded/model';
 import { FIXTURE_CODE_V2, localFunction } from '../fixtures/function-host/local-function';
 
 interface Slept {
@@ -73,8 +74,11 @@ describe('FunctionHost', () => {
     });
 
     it('reports $LATEST for an unqualified invocation', async () => {
+      // given: the host's invoke is the embedded stack's Invoke
+      const invoke: Invoke = host.invoke;
+
       // when
-      const result = await host.invoke('echo', undefined, {});
+      const result = await invoke('echo', undefined, {});
 
       // then
       expect(result.executedVersion).toBe('$LATEST');

@@ -28,7 +28,8 @@ export interface ExecutionEnvironmentSpec {
   /** The whole process environment (the host does not leak its own). */
   env: Record<string, string>;
   initTimeoutMs: number;
-  onLog: (line: FunctionLogLine) => void;
+  /** Receives each log line; without it lines are only kept for invocations that collect them. */
+  onLog: ((line: FunctionLogLine) => void) | undefined;
   /** Called once when the process has exited, for any reason. */
   onExit: (environment: ExecutionEnvironment) => void;
 }
@@ -379,12 +380,14 @@ export class ExecutionEnvironment {
     let buffered = '';
     readable.on('data', (chunk: string) => {
       buffered += chunk;
+      let start = 0;
       let newline = buffered.indexOf('\n');
       while (newline !== -1) {
-        this.onLine(stream, buffered.slice(0, newline));
-        buffered = buffered.slice(newline + 1);
-        newline = buffered.indexOf('\n');
+        this.onLine(stream, buffered.slice(start, newline));
+        start = newline + 1;
+        newline = buffered.indexOf('\n', start);
       }
+      buffered = buffered.slice(start);
     });
     readable.on('end', () => {
       if (buffered.length > 0) this.onLine(stream, buffered);
@@ -416,6 +419,7 @@ export class ExecutionEnvironment {
   private emit(stream: FunctionLogLine['stream'], text: string): void {
     const pending = this.pending;
     pending?.log?.push(text);
+    if (this.spec.onLog === undefined) return;
     this.spec.onLog({
       version: this.spec.version,
       pid: this.pid,

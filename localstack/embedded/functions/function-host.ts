@@ -398,6 +398,7 @@ export class FunctionHost {
 
   private spawn(state: FunctionState, version: string, revision: number): ExecutionEnvironment {
     const { fn } = state;
+    const { onLog } = this.options;
     const codeDirectory = state.codeDirectories[revision - 1]!;
     const region = this.options.region ?? ARN.exec(fn.arn)?.[1] ?? FUNCTION_HOST_DEFAULTS.region;
     const environment = new ExecutionEnvironment({
@@ -430,7 +431,7 @@ export class FunctionHost {
         LAMBDA_TASK_ROOT: codeDirectory,
         _HANDLER: fn.handler,
       },
-      onLog: (line) => this.options.onLog?.(fn.name, line),
+      onLog: onLog === undefined ? undefined : (line) => onLog(fn.name, line),
       onExit: (exited) => {
         if (!state.environments.has(exited)) return;
         this.retire(state, exited);
