@@ -11,9 +11,10 @@ const shared = {
   moduleNameMapper: {
     '^driverless$': '<rootDir>/lib/index.ts',
     '^driverless/runtime$': '<rootDir>/functions/runtime/index.ts',
-    '^@middy/core$': '<rootDir>/node_modules/@middy/core/index.js',
+    '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js',
   },
   testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
 };
 
 /** @type {import('jest').Config} */

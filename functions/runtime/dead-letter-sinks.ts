@@ -1,0 +1,203 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DeadLetter, DeadLetterSink } from './dead-letter';
+import { ENVIRONMENT } from './environment';
+import { ConfigurationError } from './errors';
+
+// SQS caps a message at 1 MiB (256 KiB before 2025); stay under the older cap so any queue accepts it.
+const MAX_MESSAGE_BYTES = 250 * 1024;
+const MAX_BATCH_ENTRIES = 10;
+
+/** Options of {@link sqsDeadLetters}. */
+export interface SqsDeadLettersOptions {
+  readonly queueUrl: string;
+  /**
+   * Bucket for letters too large for one SQS message: the payload goes to S3 and the message
+   * carries `dataLocation` instead of `data`.
+   * @default - none: an oversized letter is not delivered and its batch is reported failed
+   */
+  readonly overflowBucket?: string;
+  /** @default - a client for the environment's region and endpoint */
+  readonly client?: SQSClient;
+  /** @default - a client for the environment's region and endpoint */
+  readonly s3Client?: S3Client;
+}
+
+/** A dead letter whose payload was moved to S3 because it was too large for SQS. */
+export type OverflowDeadLetter = Omit<DeadLetter, 'data'> & { readonly dataLocation: string };
+
+const hasEndpointOverride = (service: 'SQS' | 'S3'): boolean =>
+  Boolean(process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL);
+
+async function defaultSqsClient(): Promise<SQSClient> {
+  const { SQSClient } = await import('@aws-sdk/client-sqs');
+  // With an endpoint override (LocalStack, the embedded stack) the queue URL's host may not
+  // resolve; keep requests on the configured endpoint.
+  return new SQSClient({ useQueueUrlAsEndpoint: !hasEndpointOverride('SQS') });
+}
+
+async function defaultS3Client(): Promise<S3Client> {
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  return new S3Client({ forcePathStyle: hasEndpointOverride('S3') });
+}
+
+function datePath(iso: string): string {
+  return iso.slice(0, 10).replaceAll('-', '/');
+}
+
+/** Sends dead letters to SQS in batches of up to ten messages, retrying failed entries once. */
+export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
+  let client: Promise<SQSClient> | undefined = options.client && Promise.resolve(options.client);
+  let s3: Promise<S3Client> | undefined = options.s3Client && Promise.resolve(options.s3Client);
+
+  async function overflow(letter: DeadLetter): Promise<string | undefined> {
+    if (!options.overflowBucket) return undefined;
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+    s3 ??= defaultS3Client();
+    const key = `dead-letters/${letter.shardId}/${datePath(letter.deadLetteredAt)}/${letter.id}.json`;
+    await (await s3).send(
+      new PutObjectCommand({
+        Bucket: options.overflowBucket,
+        Key: key,
+        Body: JSON.stringify(letter),
+        ContentType: 'application/json',
+      }),
+    );
+    const { data: _data, ...rest } = letter;
+    return JSON.stringify({ ...rest, dataLocation: `s3://${options.overflowBucket}/${key}` });
+  }
+
+  async function sendChunk(
+    sqs: SQSClient,
+    entries: { letter: DeadLetter; body: string }[],
+  ): Promise<DeadLetter[]> {
+    const { SendMessageBatchCommand } = await import('@aws-sdk/client-sqs');
+    let pending = entries;
+    for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
+      try {
+        const result = await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: options.queueUrl,
+            Entries: pending.map((entry, index) => ({
+              Id: String(index),
+              MessageBody: entry.body,
+            })),
+          }),
+        );
+        const failed = new Set((result.Failed ?? []).map((failure) => Number(failure.Id)));
+        pending = pending.filter((_, index) => failed.has(index));
+      } catch {
+        // Network or service error: the whole chunk is retried once, then reported undelivered.
+      }
+    }
+    return pending.map((entry) => entry.letter);
+  }
+
+  return {
+    async send(letters) {
+      if (letters.length === 0) return [];
+      client ??= defaultSqsClient();
+      const sqs = await client;
+      const undelivered: DeadLetter[] = [];
+      const entries: { letter: DeadLetter; body: string }[] = [];
+      for (const letter of letters) {
+        let body: string | undefined = JSON.stringify(letter);
+        if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
+          body = await overflow(letter).catch(() => undefined);
+          if (body === undefined) {
+            undelivered.push(letter);
+            continue;
+          }
+        }
+        entries.push({ letter, body });
+      }
+      const chunks: { letter: DeadLetter; body: string }[][] = [];
+      let chunk: { letter: DeadLetter; body: string }[] = [];
+      let chunkBytes = 0;
+      for (const entry of entries) {
+        const bytes = Buffer.byteLength(entry.body);
+        if (chunk.length === MAX_BATCH_ENTRIES || chunkBytes + bytes > MAX_MESSAGE_BYTES) {
+          chunks.push(chunk);
+          chunk = [];
+          chunkBytes = 0;
+        }
+        chunk.push(entry);
+        chunkBytes += bytes;
+      }
+      if (chunk.length > 0) chunks.push(chunk);
+      const results = await Promise.all(chunks.map((c) => sendChunk(sqs, c)));
+      return undelivered.concat(...results);
+    },
+  };
+}
+
+/** Options of {@link s3DeadLetters}. */
+export interface S3DeadLettersOptions {
+  readonly bucket: string;
+  /** @default 'dead-letters/' */
+  readonly prefix?: string;
+  /** @default - a client for the environment's region and endpoint */
+  readonly client?: S3Client;
+}
+
+/**
+ * Writes each batch's dead letters as one NDJSON object. The key derives from the batch id and
+ * the first letter, so a retried batch overwrites its own object instead of adding a second.
+ */
+export function s3DeadLetters(options: S3DeadLettersOptions): DeadLetterSink {
+  let client: Promise<S3Client> | undefined = options.client && Promise.resolve(options.client);
+  const prefix = options.prefix ?? 'dead-letters/';
+  return {
+    async send(letters) {
+      const first = letters[0];
+      if (first === undefined) return [];
+      const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+      client ??= defaultS3Client();
+      const key = `${prefix}${first.shardId}/${datePath(first.deadLetteredAt)}/${first.batchId}-${first.sequenceNumber}.ndjson`;
+      try {
+        await (await client).send(
+          new PutObjectCommand({
+            Bucket: options.bucket,
+            Key: key,
+            Body: `${letters.map((letter) => JSON.stringify(letter)).join('\n')}\n`,
+            ContentType: 'application/x-ndjson',
+          }),
+        );
+        return [];
+      } catch {
+        return letters;
+      }
+    },
+  };
+}
+
+/** Keeps dead letters in memory; for tests and batch mode. */
+export interface MemoryDeadLetterSink extends DeadLetterSink {
+  readonly letters: DeadLetter[];
+}
+
+export function memoryDeadLetters(): MemoryDeadLetterSink {
+  const letters: DeadLetter[] = [];
+  return {
+    letters,
+    async send(batch) {
+      letters.push(...batch);
+      return [];
+    },
+  };
+}
+
+/**
+ * The sink the environment names: the queue (with the bucket as overflow) or the bucket.
+ * Throws at cold start when neither is set, so a misconfigured function never reaches a batch.
+ */
+export function deadLettersFromEnvironment(env: NodeJS.ProcessEnv = process.env): DeadLetterSink {
+  const queueUrl = env[ENVIRONMENT.deadLetterQueueUrl];
+  const bucket = env[ENVIRONMENT.deadLetterBucket];
+  if (queueUrl) return sqsDeadLetters({ queueUrl, ...(bucket ? { overflowBucket: bucket } : {}) });
+  if (bucket) return s3DeadLetters({ bucket });
+  throw new ConfigurationError(
+    `no dead-letter destination: set ${ENVIRONMENT.deadLetterQueueUrl} or ${ENVIRONMENT.deadLetterBucket} ` +
+      '(MicroBatchPipeline sets them), or pass `deadLetters` to microBatch()',
+  );
+}

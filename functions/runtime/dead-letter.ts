@@ -1,0 +1,36 @@
+/**
+ * A record the pipeline gave up on, with everything needed to replay it:
+ * the raw bytes, where it came from, and why it was rejected.
+ */
+export interface DeadLetter {
+  /** Stable identity of the record: `<shardId>:<sequenceNumber>[:<subSequenceNumber>]`. */
+  readonly id: string;
+  /** Why the record was rejected, e.g. `invalid JSON: Unexpected token } in JSON at position 9`. */
+  readonly reason: string;
+  /** The record's raw bytes, base64 (exactly as Kinesis delivered them). */
+  readonly data: string;
+  readonly partitionKey: string;
+  readonly sequenceNumber: string;
+  readonly subSequenceNumber?: number;
+  readonly shardId: string;
+  readonly streamArn: string;
+  /** ISO-8601 arrival time in the stream. */
+  readonly arrivedAt: string;
+  /** Epoch seconds with a millisecond fraction, as in the event (kept for an exact replay). */
+  readonly approximateArrivalTimestamp: number;
+  /** The source and function that rejected the record. */
+  readonly source?: string;
+  readonly functionName?: string;
+  readonly batchId: string;
+  /** ISO-8601 time the dead letter was written. */
+  readonly deadLetteredAt: string;
+}
+
+/** Where dead letters go. `send` resolves with the letters it could NOT deliver (empty on success). */
+export interface DeadLetterSink {
+  send(letters: readonly DeadLetter[]): Promise<readonly DeadLetter[]>;
+}
+
+export function deadLetterId(shardId: string, sequenceNumber: string, sub?: number): string {
+  return sub === undefined ? `${shardId}:${sequenceNumber}` : `${shardId}:${sequenceNumber}:${sub}`;
+}

@@ -1,0 +1,267 @@
+import { isUtf8 } from 'node:buffer';
+import type { DeadLetter } from './dead-letter';
+import { deadLetterId } from './dead-letter';
+import type { Decoder } from './decoders';
+import { InvalidEventError } from './errors';
+import type { KinesisEvent, KinesisEventRecord } from './kinesis-event';
+import { DecodedRecord } from './stream-record';
+
+/** A Kinesis event turned into good records and dead letters. */
+export interface DecodedBatch<T> {
+  readonly shardId: string;
+  readonly streamArn: string;
+  /** Records that decoded, in shard order. */
+  readonly records: DecodedRecord<T>[];
+  /** Records that did not, without `batchId`/time fields (the caller stamps them). */
+  readonly rejected: RejectedRecord[];
+  readonly firstSequenceNumber: string | undefined;
+  readonly lastSequenceNumber: string | undefined;
+  /** Arrival (epoch seconds) of the newest record, for iterator age. */
+  readonly lastArrivalSeconds: number | undefined;
+}
+
+export type RejectedRecord = Omit<
+  DeadLetter,
+  'batchId' | 'deadLetteredAt' | 'source' | 'functionName'
+>;
+
+// KPL aggregated records start with these four bytes
+// (https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md).
+const KPL_MAGIC = [0xf3, 0x89, 0x9a, 0xc2] as const;
+
+// One buffer reused for every record: decoding is synchronous, so overlapping invocations never
+// share it, and it saves allocating a Buffer per record (the hot path is base64 → text → JSON).
+let scratch = Buffer.allocUnsafeSlow(64 * 1024);
+
+/** Decodes base64 into `scratch`; returns the byte length, or -1 if the text is not base64. */
+function decodeBase64(data: string): number {
+  const length = data.length;
+  // Lambda always sends padded base64; Buffer silently skips characters it does not know,
+  // so a byte count below what the length promises means the text was not base64.
+  if ((length & 3) !== 0) return -1;
+  const padding =
+    length === 0 || data.charCodeAt(length - 1) !== 61
+      ? 0
+      : data.charCodeAt(length - 2) === 61
+        ? 2
+        : 1;
+  const expected = (length >> 2) * 3 - padding;
+  if (expected > scratch.length)
+    scratch = Buffer.allocUnsafeSlow(Math.max(expected, scratch.length * 2));
+  return scratch.write(data, 'base64') === expected ? expected : -1;
+}
+
+function isAggregated(byteLength: number): boolean {
+  return (
+    byteLength > 20 &&
+    scratch[0] === KPL_MAGIC[0] &&
+    scratch[1] === KPL_MAGIC[1] &&
+    scratch[2] === KPL_MAGIC[2] &&
+    scratch[3] === KPL_MAGIC[3]
+  );
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
+
+function checkRecordShape(record: KinesisEventRecord | undefined, index: number): void {
+  const kinesis = record?.kinesis;
+  const problem =
+    typeof record !== 'object' || record === null
+      ? `is ${describe(record)}, not an object`
+      : typeof kinesis !== 'object' || kinesis === null
+        ? `has no "kinesis" object (is this function wired to a Kinesis event source?)`
+        : typeof kinesis.data !== 'string'
+          ? `.kinesis.data is ${describe(kinesis.data)}, not a base64 string`
+          : typeof kinesis.sequenceNumber !== 'string' || !/^\d+$/.test(kinesis.sequenceNumber)
+            ? `.kinesis.sequenceNumber is not a decimal string`
+            : typeof kinesis.partitionKey !== 'string'
+              ? `.kinesis.partitionKey is ${describe(kinesis.partitionKey)}, not a string`
+              : typeof kinesis.approximateArrivalTimestamp !== 'number'
+                ? `.kinesis.approximateArrivalTimestamp is ${describe(kinesis.approximateArrivalTimestamp)}, not epoch seconds`
+                : undefined;
+  if (problem) {
+    const separator = problem.startsWith('.') ? '' : ' ';
+    throw new InvalidEventError(`not a Kinesis event: Records[${index}]${separator}${problem}`);
+  }
+}
+
+function shardOf(event: KinesisEvent): string {
+  if (typeof event.shardId === 'string') return event.shardId;
+  const eventId = event.Records[0]?.eventID;
+  const separator = typeof eventId === 'string' ? eventId.indexOf(':') : -1;
+  if (separator <= 0) {
+    throw new InvalidEventError(
+      'not a Kinesis event: Records[0].eventID is not "<shardId>:<sequenceNumber>"',
+    );
+  }
+  return eventId!.slice(0, separator);
+}
+
+/**
+ * Validates the event's shape, then decodes every record exactly once.
+ * A record that fails to decode is rejected with its reason; the batch goes on.
+ */
+export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): DecodedBatch<T> {
+  if (typeof event !== 'object' || event === null || !Array.isArray(event.Records)) {
+    throw new InvalidEventError(
+      `not a Kinesis event: expected an object with a "Records" array, got ${describe(event)}${
+        typeof event === 'object' && event !== null
+          ? ` with keys [${Object.keys(event).join(', ')}]`
+          : ''
+      }`,
+    );
+  }
+  const raws = event.Records;
+  for (let i = 0; i < raws.length; i++) checkRecordShape(raws[i], i);
+
+  // One event holds records of one shard of one stream (ESM-SEMANTICS §1.1).
+  const shardId = raws.length > 0 || typeof event.shardId === 'string' ? shardOf(event) : '';
+  const streamArn = raws[0]?.eventSourceARN ?? event.eventSourceARN ?? '';
+  const fromBytes = typeof decoder === 'function' ? decoder : decoder.fromBytes;
+  const fromText = typeof decoder === 'function' ? undefined : decoder.fromText;
+  const records: DecodedRecord<T>[] = [];
+  const rejected: RejectedRecord[] = [];
+
+  const reject = (
+    kinesis: KinesisEventRecord['kinesis'],
+    reason: string,
+    data = kinesis.data,
+    partitionKey = kinesis.partitionKey,
+    sub?: number,
+  ): void => {
+    rejected.push({
+      id: deadLetterId(shardId, kinesis.sequenceNumber, sub),
+      reason,
+      data,
+      partitionKey,
+      sequenceNumber: kinesis.sequenceNumber,
+      ...(sub === undefined ? {} : { subSequenceNumber: sub }),
+      shardId,
+      streamArn,
+      arrivedAt: new Date(Math.round(kinesis.approximateArrivalTimestamp * 1000)).toISOString(),
+      approximateArrivalTimestamp: kinesis.approximateArrivalTimestamp,
+    });
+  };
+
+  // Decodes the bytes now in `scratch`; returns the value or the reason it failed.
+  const decodeScratch = (byteLength: number): { value: T } | { reason: string } => {
+    try {
+      if (fromText) {
+        const text = scratch.toString('utf8', 0, byteLength);
+        // U+FFFD is what bad UTF-8 turns into; only then is the (rarer) full check worth it.
+        if (text.indexOf('\uFFFD') !== -1 && !isUtf8(scratch.subarray(0, byteLength))) {
+          return { reason: 'invalid UTF-8' };
+        }
+        return { value: fromText(text) };
+      }
+      return { value: fromBytes(Uint8Array.prototype.slice.call(scratch, 0, byteLength)) };
+    } catch (error) {
+      return { reason: error instanceof Error ? error.message : String(error) };
+    }
+  };
+
+  for (let i = 0; i < raws.length; i++) {
+    const kinesis = (raws[i] as KinesisEventRecord).kinesis;
+    const byteLength = decodeBase64(kinesis.data);
+    if (byteLength < 0) {
+      reject(kinesis, 'invalid base64');
+      continue;
+    }
+    if (isAggregated(byteLength)) {
+      decodeAggregate(kinesis, (sub) => {
+        if ('reason' in sub) return reject(kinesis, sub.reason);
+        const subLength = decodeBase64(sub.data);
+        const result = subLength < 0 ? { reason: 'invalid base64' } : decodeScratch(subLength);
+        if ('reason' in result) {
+          reject(kinesis, result.reason, sub.data, sub.partitionKey, sub.subSequenceNumber);
+        } else {
+          records.push(
+            new DecodedRecord(
+              result.value,
+              sub.partitionKey,
+              kinesis.sequenceNumber,
+              sub.subSequenceNumber,
+              shardId,
+              kinesis.approximateArrivalTimestamp,
+            ),
+          );
+        }
+      });
+      continue;
+    }
+    const result = decodeScratch(byteLength);
+    if ('reason' in result) {
+      reject(kinesis, result.reason);
+    } else {
+      records.push(
+        new DecodedRecord(
+          result.value,
+          kinesis.partitionKey,
+          kinesis.sequenceNumber,
+          undefined,
+          shardId,
+          kinesis.approximateArrivalTimestamp,
+        ),
+      );
+    }
+  }
+
+  const last = raws[raws.length - 1]?.kinesis;
+  return {
+    shardId,
+    streamArn,
+    records,
+    rejected,
+    firstSequenceNumber: raws[0]?.kinesis.sequenceNumber,
+    lastSequenceNumber: last?.sequenceNumber,
+    lastArrivalSeconds: last?.approximateArrivalTimestamp,
+  };
+}
+
+interface SubRecord {
+  readonly partitionKey: string;
+  readonly subSequenceNumber: number;
+  readonly data: string;
+}
+
+type Deaggregate = (
+  record: { partitionKey: string; sequenceNumber: string; data: string },
+  computeChecksums: boolean,
+  done: (error: Error | null | undefined, records?: SubRecord[]) => void,
+) => void;
+
+let deaggregateSync: Deaggregate | undefined;
+
+/**
+ * De-aggregates a KPL record with `aws-kinesis-agg`, loaded on first use so functions that never
+ * see an aggregate skip its start-up cost. Sub-records keep the parent's sequence number and their
+ * own sub-sequence number; a corrupt aggregate is rejected whole.
+ */
+function decodeAggregate(
+  kinesis: KinesisEventRecord['kinesis'],
+  onSubRecord: (sub: SubRecord | { reason: string }) => void,
+): void {
+  deaggregateSync ??= (require('aws-kinesis-agg/lib/kpl-deagg') as { deaggregateSync: Deaggregate })
+    .deaggregateSync;
+  let subRecords: SubRecord[] | undefined;
+  let failure: string | undefined;
+  deaggregateSync(
+    {
+      partitionKey: kinesis.partitionKey,
+      sequenceNumber: kinesis.sequenceNumber,
+      data: kinesis.data,
+    },
+    true,
+    (error, userRecords) => {
+      if (error) failure ??= `invalid KPL aggregate: ${error.message}`;
+      else subRecords = userRecords;
+    },
+  );
+  if (failure !== undefined || subRecords === undefined) {
+    onSubRecord({ reason: failure ?? 'invalid KPL aggregate' });
+    return;
+  }
+  for (const sub of subRecords) onSubRecord(sub);
+}

@@ -1,0 +1,34 @@
+// The runtime's public surface. Anything not exported here is internal and free to change.
+
+export type { DeadLetter, DeadLetterSink } from './dead-letter';
+export type {
+  MemoryDeadLetterSink,
+  OverflowDeadLetter,
+  S3DeadLettersOptions,
+  SqsDeadLettersOptions,
+} from './dead-letter-sinks';
+export {
+  deadLettersFromEnvironment,
+  memoryDeadLetters,
+  s3DeadLetters,
+  sqsDeadLetters,
+} from './dead-letter-sinks';
+export type { Decoder, RecordDecoder } from './decoders';
+export { bytes, json, utf8 } from './decoders';
+export { ENVIRONMENT, METRICS, METRICS_NAMESPACE } from './environment';
+export {
+  ConfigurationError,
+  DecodeError,
+  DriverlessError,
+  InvalidEventError,
+  JobTimeoutError,
+} from './errors';
+export type { Job, JobContext, JobResult } from './jobs';
+export type { BatchResponse, KinesisEvent, KinesisEventRecord } from './kinesis-event';
+export type { MicroBatchHandler, MicroBatchOptions } from './micro-batch';
+export { batchIdOf, microBatch } from './micro-batch';
+export { compareSequenceNumbers } from './sequence-numbers';
+export type { JobInput, Stage, Stages } from './stages';
+export type { StandardSchemaV1 } from './standard-schema';
+export type { StreamRecord } from './stream-record';
+export type { WindowContext, WindowOptions } from './windows';

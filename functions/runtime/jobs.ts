@@ -1,0 +1,138 @@
+import type { Context } from 'aws-lambda';
+import { ENVIRONMENT } from './environment';
+import { ConfigurationError, JobTimeoutError } from './errors';
+import type { JobInput } from './stages';
+import type { StreamRecord } from './stream-record';
+
+/** What a job may return: the records it could not handle (the rest succeeded). */
+export interface JobResult<T> {
+  readonly failed?: readonly StreamRecord<T>[];
+}
+
+/** Per-job context. */
+export interface JobContext {
+  /** The job's name. */
+  readonly job: string;
+  /**
+   * Deterministic id of the batch (stream, shard, first and last sequence number): a retried batch
+   * gets the same id, so writes keyed by it are idempotent (Spark's `foreachBatch(batchId)`).
+   */
+  readonly batchId: string;
+  readonly shardId: string;
+  readonly streamArn: string;
+  /** Aborted when the job reaches its deadline; pass it to SDK calls (`abortSignal`). */
+  readonly signal: AbortSignal;
+  /** Epoch milliseconds after which the job counts as failed. */
+  readonly deadline: number;
+  /** The Lambda context of the invocation. */
+  readonly lambda: Context;
+}
+
+/** A job: reads the records and the stages it names, writes somewhere, reports failed records. */
+// `void` is deliberate: an `async () => {}` job returns Promise<void>.
+// biome-ignore lint/suspicious/noConfusingVoidType: jobs that return nothing must type-check
+export type Job<T, S> = (
+  input: JobInput<T, S>,
+  context: JobContext,
+) => Promise<JobResult<T> | undefined | void> | JobResult<T> | undefined | void;
+
+export type JobStatus = 'succeeded' | 'partial' | 'failed' | 'timed-out';
+
+export interface JobOutcome<T> {
+  readonly job: string;
+  readonly status: JobStatus;
+  readonly records: number;
+  readonly failed: readonly StreamRecord<T>[];
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
+/**
+ * The jobs this deployment runs, from `DRIVERLESS_JOBS`: `a,b` keeps those, `!a,!b` keeps all
+ * but those, unset keeps all. Any unknown name fails at cold start with the list of known jobs.
+ */
+export function selectJobs(known: readonly string[], spec: string | undefined): string[] {
+  if (spec === undefined || spec.trim() === '') return [...known];
+  const entries = spec
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const excluded = entries.filter((entry) => entry.startsWith('!')).map((entry) => entry.slice(1));
+  const included = entries.filter((entry) => !entry.startsWith('!'));
+  const where = `${ENVIRONMENT.jobs}="${spec}"`;
+  if (excluded.length > 0 && included.length > 0) {
+    throw new ConfigurationError(`${where} mixes job names and !exclusions; use one form`);
+  }
+  const unknown = [...included, ...excluded].filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new ConfigurationError(
+      `${where} names unknown job${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known jobs: ${known.join(', ')}`,
+    );
+  }
+  const selected =
+    included.length > 0 ? included : known.filter((name) => !excluded.includes(name));
+  if (selected.length === 0) throw new ConfigurationError(`${where} leaves no job to run`);
+  return selected;
+}
+
+/**
+ * Runs one job against its deadline. Never rejects: a throw fails every record the job was given,
+ * `{ failed }` fails those, and passing the deadline fails all (the job's signal is aborted).
+ */
+export async function runJob<T, S>(
+  job: Job<T, S>,
+  input: JobInput<T, S>,
+  context: Omit<JobContext, 'signal'>,
+): Promise<JobOutcome<T>> {
+  const started = performance.now();
+  const records = input.records;
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = (
+    status: JobStatus,
+    failed: readonly StreamRecord<T>[],
+    error?: string,
+  ): JobOutcome<T> => ({
+    job: context.job,
+    status,
+    records: records.length,
+    failed,
+    durationMs: performance.now() - started,
+    ...(error === undefined ? {} : { error }),
+  });
+  try {
+    const deadlineReached = new Promise<never>((_, reject) => {
+      const remaining = context.deadline - Date.now();
+      if (!Number.isFinite(remaining)) return;
+      timer = setTimeout(
+        () => {
+          const error = new JobTimeoutError(`job "${context.job}" passed its deadline`);
+          controller.abort(error);
+          reject(error);
+        },
+        Math.max(0, remaining),
+      );
+    });
+    const result = await Promise.race([
+      Promise.resolve().then(() => job(input, { ...context, signal: controller.signal })),
+      deadlineReached,
+    ]);
+    const failed = result?.failed;
+    if (failed === undefined || (Array.isArray(failed) && failed.length === 0)) {
+      return outcome('succeeded', []);
+    }
+    if (!Array.isArray(failed)) {
+      return outcome(
+        'failed',
+        records,
+        `job "${context.job}" returned { failed } that is not an array`,
+      );
+    }
+    return outcome('partial', failed);
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return outcome(error instanceof JobTimeoutError ? 'timed-out' : 'failed', records, message);
+  } finally {
+    clearTimeout(timer);
+  }
+}

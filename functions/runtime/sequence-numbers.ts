@@ -1,0 +1,32 @@
+/** The position of a (possibly de-aggregated) record in its shard. */
+export interface RecordPosition {
+  readonly sequenceNumber: string;
+  readonly subSequenceNumber?: number | undefined;
+}
+
+/**
+ * Orders two Kinesis sequence numbers. They are decimal strings of ~56 digits, far beyond 2^53,
+ * so they are compared as big integers (ESM-SEMANTICS §1.1), never as JS numbers.
+ */
+export function compareSequenceNumbers(a: string, b: string): number {
+  const left = BigInt(a);
+  const right = BigInt(b);
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** Orders two record positions: by sequence number, then by KPL sub-sequence number. */
+export function comparePositions(a: RecordPosition, b: RecordPosition): number {
+  return (
+    compareSequenceNumbers(a.sequenceNumber, b.sequenceNumber) ||
+    (a.subSequenceNumber ?? -1) - (b.subSequenceNumber ?? -1)
+  );
+}
+
+/** The lowest of the given positions, or `undefined` for none. */
+export function lowestPosition<P extends RecordPosition>(positions: Iterable<P>): P | undefined {
+  let lowest: P | undefined;
+  for (const position of positions) {
+    if (lowest === undefined || comparePositions(position, lowest) < 0) lowest = position;
+  }
+  return lowest;
+}

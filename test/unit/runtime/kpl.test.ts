@@ -1,0 +1,109 @@
+import { json, memoryDeadLetters, microBatch, type StreamRecord } from 'driverless/runtime';
+import { kinesisEvent, lambdaContext, sequenceNumber } from '../../fixtures/kinesis-events';
+import { kplAggregate } from '../../fixtures/kpl';
+
+type Item = { n: number };
+
+describe('KPL aggregated records', () => {
+  it('are de-aggregated into user records with their own keys and sub-sequence numbers', async () => {
+    // Given
+    const aggregate = await kplAggregate([
+      { partitionKey: 'a', data: { n: 1 } },
+      { partitionKey: 'b', data: { n: 2 } },
+      { partitionKey: 'a', data: { n: 3 } },
+    ]);
+    const seen: StreamRecord<Item>[] = [];
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: memoryDeadLetters(),
+      jobs: { collect: ({ records }) => void seen.push(...records) },
+    });
+
+    // When
+    await handler(kinesisEvent([{ data: { n: 0 } }, { raw: aggregate }]), lambdaContext());
+
+    // Then
+    expect(
+      seen.map((r) => [r.data.n, r.partitionKey, r.sequenceNumber, r.subSequenceNumber]),
+    ).toStrictEqual([
+      [0, 'key-1', sequenceNumber(0), undefined],
+      [1, 'a', sequenceNumber(10), 0],
+      [2, 'b', sequenceNumber(10), 1],
+      [3, 'a', sequenceNumber(10), 2],
+    ]);
+  });
+
+  it("report a failed sub-record as its aggregate's sequence number", async () => {
+    // Given
+    const aggregate = await kplAggregate([
+      { partitionKey: 'a', data: { n: 1 } },
+      { partitionKey: 'b', data: { n: 2 } },
+    ]);
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: memoryDeadLetters(),
+      jobs: { a: async ({ records }) => ({ failed: records.filter((r) => r.data.n === 2) }) },
+    });
+
+    // When
+    const response = await handler(
+      kinesisEvent([{ data: { n: 0 } }, { raw: aggregate }, { data: { n: 9 } }]),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+  });
+
+  it('dead-letter a bad sub-record with its sub-sequence number while its siblings go on', async () => {
+    // Given
+    const aggregate = await kplAggregate([
+      { partitionKey: 'a', data: { n: 1 } },
+      { partitionKey: 'b', data: '{not json' },
+    ]);
+    const sink = memoryDeadLetters();
+    const seen: number[] = [];
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: sink,
+      jobs: { collect: ({ records }) => void seen.push(...records.map((r) => r.data.n)) },
+    });
+
+    // When
+    await handler(kinesisEvent([{ raw: aggregate }]), lambdaContext());
+
+    // Then
+    expect(seen).toStrictEqual([1]);
+    expect(sink.letters).toMatchObject([
+      {
+        partitionKey: 'b',
+        subSequenceNumber: 1,
+        sequenceNumber: sequenceNumber(0),
+        data: Buffer.from('{not json').toString('base64'),
+      },
+    ]);
+  });
+
+  it('dead-letter a corrupt aggregate whole', async () => {
+    // Given: the checksum no longer matches the body
+    const bytes = Buffer.from(
+      await kplAggregate([{ partitionKey: 'a', data: { n: 1 } }]),
+      'base64',
+    );
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff;
+    const sink = memoryDeadLetters();
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: sink,
+      jobs: { a: async () => undefined },
+    });
+
+    // When
+    await handler(kinesisEvent([{ raw: bytes.toString('base64') }]), lambdaContext());
+
+    // Then
+    expect(sink.letters).toHaveLength(1);
+    expect(sink.letters[0]?.reason).toMatch(/^invalid KPL aggregate: /);
+    expect(sink.letters[0]?.data).toBe(bytes.toString('base64'));
+  });
+});

@@ -1,0 +1,110 @@
+import { json, memoryDeadLetters, microBatch } from 'driverless/runtime';
+import { kinesisEvent, lambdaContext } from '../../fixtures/kinesis-events';
+
+function captureStdout(): { lines: () => Record<string, unknown>[]; restore: () => void } {
+  const chunks: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  return {
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    restore: () => spy.mockRestore(),
+  };
+}
+
+describe('observability', () => {
+  const saved = { ...process.env };
+  beforeEach(() => {
+    process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    process.env.DRIVERLESS_SOURCE = 'productViews';
+    process.env.POWERTOOLS_SERVICE_NAME = 'retail';
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  async function runOneBatch() {
+    const handler = microBatch({
+      decode: json<{ n: number }>(),
+      deadLetters: memoryDeadLetters(),
+      jobs: {
+        fine: async () => undefined,
+        picky: async ({ records }) => ({ failed: records.slice(1) }),
+      },
+    });
+    const stdout = captureStdout();
+    try {
+      await handler(
+        kinesisEvent([{ data: { n: 1 } }, { data: { n: 2 } }, { raw: 'e30=!!!!' }]),
+        lambdaContext(),
+      );
+    } finally {
+      stdout.restore();
+    }
+    return stdout.lines();
+  }
+
+  it('logs one structured line per batch with per-job outcomes', async () => {
+    // When
+    const lines = await runOneBatch();
+
+    // Then
+    const batchLines = lines.filter((line) => line.message === 'batch');
+    expect(batchLines).toHaveLength(1);
+    expect(batchLines[0]).toMatchObject({
+      level: 'INFO',
+      service: 'retail',
+      batch: {
+        source: 'productViews',
+        shardId: 'shardId-000000000003',
+        records: 3,
+        deadLetters: 1,
+        undeliveredDeadLetters: 0,
+        jobs: {
+          fine: { status: 'succeeded', records: 2, failed: 0 },
+          picky: { status: 'partial', records: 2, failed: 1 },
+        },
+        failedFrom: expect.any(String),
+      },
+    });
+    const batch = batchLines[0]?.batch as { batchId: string; iteratorAgeMs: number };
+    expect(batch.batchId).toMatch(/^[0-9a-f]{32}$/);
+    expect(batch.iteratorAgeMs).toBeGreaterThan(0);
+  });
+
+  it('emits embedded metrics per job with service, Source and Job dimensions', async () => {
+    // When
+    const lines = await runOneBatch();
+
+    // Then
+    const picky = lines.find((line) => line.Job === 'picky');
+    expect(picky).toMatchObject({
+      _aws: {
+        CloudWatchMetrics: [
+          {
+            Namespace: 'Driverless',
+            Dimensions: [['service', 'Source', 'Job']],
+            Metrics: [
+              { Name: 'JobRecords', Unit: 'Count' },
+              { Name: 'JobFailedRecords', Unit: 'Count' },
+              { Name: 'JobDuration', Unit: 'Milliseconds' },
+            ],
+          },
+        ],
+      },
+      service: 'retail',
+      Source: 'productViews',
+      JobRecords: 2,
+      JobFailedRecords: 1,
+    });
+    const source = lines.find((line) => line.BatchRecords !== undefined);
+    expect(source).toMatchObject({ Source: 'productViews', BatchRecords: 3, DeadLetters: 1 });
+  });
+});

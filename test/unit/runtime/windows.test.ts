@@ -1,0 +1,144 @@
+import { json, type KinesisEvent, memoryDeadLetters, microBatch } from 'driverless/runtime';
+import {
+  kinesisEvent,
+  lambdaContext,
+  SHARD_ID,
+  STREAM_ARN,
+  sequenceNumber,
+} from '../../fixtures/kinesis-events';
+
+type Sale = { amount: number };
+type Totals = { count: number; sum: number };
+
+function windowed(
+  records: { data: Sale }[],
+  fields: Partial<KinesisEvent>,
+  start = 0,
+): KinesisEvent {
+  return kinesisEvent(records, {
+    start,
+    extra: {
+      window: { start: '2026-11-23T19:00:00Z', end: '2026-11-23T19:05:00Z' },
+      state: {},
+      shardId: SHARD_ID,
+      eventSourceARN: STREAM_ARN,
+      isFinalInvokeForWindow: false,
+      isWindowTerminatedEarly: false,
+      ...fields,
+    },
+  });
+}
+
+describe('tumbling windows', () => {
+  const closed: Totals[] = [];
+  const handler = microBatch({
+    decode: json<Sale>(),
+    deadLetters: memoryDeadLetters(),
+    window: {
+      init: (): Totals => ({ count: 0, sum: 0 }),
+      reduce: (state, records) => ({
+        count: state.count + records.length,
+        sum: state.sum + records.reduce((total, r) => total + r.data.amount, 0),
+      }),
+      onClose: (state) => void closed.push(state),
+    },
+    jobs: {
+      audit: async ({ records }) => ({ failed: records.filter((r) => r.data.amount < 0) }),
+    },
+  });
+
+  beforeEach(() => {
+    closed.length = 0;
+  });
+
+  it('start from init() when Lambda sends the empty state of a new window', async () => {
+    // When
+    const response = await handler(
+      windowed([{ data: { amount: 5 } }, { data: { amount: 7 } }], {}),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [], state: { count: 2, sum: 12 } });
+  });
+
+  it('carry the returned state into the next invocation', async () => {
+    // Given
+    const first = await handler(windowed([{ data: { amount: 5 } }], {}), lambdaContext());
+
+    // When
+    const second = await handler(
+      windowed([{ data: { amount: 1 } }], { state: first.state }, 10),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(second.state).toStrictEqual({ count: 2, sum: 6 });
+  });
+
+  it('run onClose with the final state on the final invocation', async () => {
+    // When
+    const response = await handler(
+      windowed([{ data: { amount: 3 } }], {
+        state: { count: 2, sum: 6 },
+        isFinalInvokeForWindow: true,
+      }),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(response.state).toStrictEqual({ count: 3, sum: 9 });
+    expect(closed).toStrictEqual([{ count: 3, sum: 9 }]);
+  });
+
+  it('fold only the records before a failure, so the retry does not count them twice', async () => {
+    // Given: the third record fails its job
+    const event = windowed(
+      [
+        { data: { amount: 1 } },
+        { data: { amount: 2 } },
+        { data: { amount: -1 } },
+        { data: { amount: 4 } },
+      ],
+      {},
+    );
+
+    // When
+    const response = await handler(event, lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({
+      batchItemFailures: [{ itemIdentifier: sequenceNumber(20) }],
+      state: { count: 2, sum: 3 },
+    });
+  });
+
+  it('do not close a window whose final invocation has failures', async () => {
+    // When
+    await handler(
+      windowed([{ data: { amount: -1 } }], { isFinalInvokeForWindow: true }),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(closed).toStrictEqual([]);
+  });
+
+  it('always answer with a state, even without a window option (Lambda fails a response without one)', async () => {
+    // Given
+    const plain = microBatch({
+      decode: json<Sale>(),
+      deadLetters: memoryDeadLetters(),
+      jobs: { a: async () => undefined },
+    });
+
+    // When
+    const response = await plain(
+      windowed([{ data: { amount: 1 } }], { state: { kept: true } as never }),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [], state: { kept: true } });
+  });
+});
