@@ -1,0 +1,59 @@
+import { json, microBatch, type StreamRecord } from 'driverless/runtime';
+import { minuteOf, ProductView } from './retail/events';
+import { addViews, forEachLimited, recordView } from './retail/tables';
+
+type View = StreamRecord<ProductView>;
+
+/** The latest time each user viewed each product in the batch. */
+function latestViews(
+  records: readonly View[],
+): Map<string, { userId: string; productId: string; ts: number }> {
+  const latest = new Map<string, { userId: string; productId: string; ts: number }>();
+  for (const { data } of records) {
+    const key = `${data.userId}\u0000${data.productId}`;
+    const seen = latest.get(key);
+    if (!seen || seen.ts < data.ts) latest.set(key, data);
+  }
+  return latest;
+}
+
+/** Sequence numbers of each product's views, per minute, in shard order. */
+function viewsPerProductMinute(
+  records: readonly View[],
+): Map<string, { productId: string; minute: string; sequenceNumbers: string[] }> {
+  const counts = new Map<
+    string,
+    { productId: string; minute: string; sequenceNumbers: string[] }
+  >();
+  for (const record of records) {
+    const minute = minuteOf(record.data.ts);
+    const key = `${record.data.productId}\u0000${minute}`;
+    let entry = counts.get(key);
+    if (!entry)
+      counts.set(key, (entry = { productId: record.data.productId, minute, sequenceNumbers: [] }));
+    entry.sequenceNumbers.push(record.sequenceNumber);
+  }
+  return counts;
+}
+
+/**
+ * Product views → recommendations (each user's recently viewed products) and popularity
+ * (views per product per minute). The two jobs run concurrently over one decode of the batch;
+ * `popularity` runs in a function of its own in the example stack (`isolateJobs`).
+ */
+export const handler = microBatch({
+  decode: json(ProductView),
+  stages: { latestViews, viewsPerProductMinute },
+  jobs: {
+    recommendations: async ({ latestViews }, { signal }) => {
+      await forEachLimited(latestViews.values(), 16, (view) =>
+        recordView(view.userId, view.productId, view.ts, signal),
+      );
+    },
+    popularity: async ({ viewsPerProductMinute }, { shardId, signal }) => {
+      await forEachLimited(viewsPerProductMinute.values(), 16, (entry) =>
+        addViews(entry.productId, entry.minute, shardId, entry.sequenceNumbers, signal),
+      );
+    },
+  },
+});

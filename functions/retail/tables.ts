@@ -1,0 +1,141 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+
+// The SDK reads AWS_ENDPOINT_URL_DYNAMODB itself, so the same code runs on AWS, LocalStack and
+// the embedded stack.
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+function tableName(variable: 'RECOMMENDATIONS_TABLE' | 'POPULARITY_TABLE'): string {
+  const name = process.env[variable];
+  if (!name)
+    throw new Error(`${variable} is not set: the stack passes each table's name to the function`);
+  return name;
+}
+
+/** Runs `work` over `items` with at most `limit` calls in flight. */
+export async function forEachLimited<T>(
+  items: Iterable<T>,
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  const queue = [...items];
+  const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+  });
+  await Promise.all(workers);
+}
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException ||
+  (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+/**
+ * Records that a user viewed a product at `viewedAt`. Keeping the latest time is idempotent:
+ * a retried batch writes the same value or loses the condition.
+ */
+export async function recordView(
+  userId: string,
+  productId: string,
+  viewedAt: number,
+  signal?: AbortSignal,
+) {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: tableName('RECOMMENDATIONS_TABLE'),
+        Key: { userId, productId },
+        UpdateExpression: 'SET viewedAt = :at',
+        ConditionExpression: 'attribute_not_exists(viewedAt) OR viewedAt < :at',
+        ExpressionAttributeValues: { ':at': viewedAt },
+      }),
+      { abortSignal: signal },
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/** Marks a product as bought by a user, so it is no longer recommended. Idempotent. */
+export async function recordPurchase(
+  userId: string,
+  productId: string,
+  orderId: string,
+  signal?: AbortSignal,
+) {
+  await documents.send(
+    new UpdateCommand({
+      TableName: tableName('RECOMMENDATIONS_TABLE'),
+      Key: { userId, productId },
+      UpdateExpression: 'SET purchased = :yes, orderId = :order',
+      ExpressionAttributeValues: { ':yes': true, ':order': orderId },
+    }),
+    { abortSignal: signal },
+  );
+}
+
+// Kinesis sequence numbers are decimal strings of up to 128 digits; padding makes DynamoDB's
+// string comparison agree with numeric order.
+const padded = (sequenceNumber: string): string => sequenceNumber.padStart(128, '0');
+
+/**
+ * Adds views to a product's count for one minute, exactly once per record even when batches are
+ * retried: the item remembers, per shard, the last sequence number it counted. A shard's records
+ * arrive in order, so a retried write either finds its records already counted (and skips them)
+ * or extends the count from that mark.
+ *
+ * @param sequenceNumbers the sequence numbers of this shard's views of the product in that minute, ascending
+ */
+export async function addViews(
+  productId: string,
+  minute: string,
+  shardId: string,
+  sequenceNumbers: readonly string[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const key = { productId, minute };
+  const mark = `seq_${shardId}`;
+  let counted = sequenceNumbers.map(padded);
+  let expectedMark: string | undefined;
+  for (let attempt = 0; attempt < 5 && counted.length > 0; attempt++) {
+    try {
+      await documents.send(
+        new UpdateCommand({
+          TableName: tableName('POPULARITY_TABLE'),
+          Key: key,
+          UpdateExpression: 'ADD #views :n SET #mark = :last',
+          ConditionExpression:
+            expectedMark === undefined
+              ? 'attribute_not_exists(#mark) OR #mark < :first'
+              : '#mark = :expected',
+          ExpressionAttributeNames: { '#views': 'views', '#mark': mark },
+          ExpressionAttributeValues: {
+            ':n': counted.length,
+            ':last': counted[counted.length - 1],
+            ...(expectedMark === undefined
+              ? { ':first': counted[0] }
+              : { ':expected': expectedMark }),
+          },
+        }),
+        { abortSignal: signal },
+      );
+      return;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Some of these views were counted by an earlier attempt: count only those after the mark.
+      const current = await documents.send(
+        new GetCommand({
+          TableName: tableName('POPULARITY_TABLE'),
+          Key: key,
+          ConsistentRead: true,
+        }),
+        { abortSignal: signal },
+      );
+      expectedMark = current.Item?.[mark] as string | undefined;
+      if (expectedMark === undefined) continue;
+      const from = expectedMark;
+      counted = counted.filter((sequenceNumber) => sequenceNumber > from);
+    }
+  }
+  if (counted.length > 0)
+    throw new Error(`popularity of ${productId} at ${minute} kept changing under us`);
+}
