@@ -1,0 +1,20 @@
+import { ENVIRONMENT, METRICS, METRICS_NAMESPACE } from '../../functions/runtime/environment';
+import {
+  ENVIRONMENT_NAMES,
+  METRICS_NAMESPACE as LIB_METRICS_NAMESPACE,
+  METRIC_NAMES,
+} from '../../lib/environment-names';
+
+// lib/ may not import functions/, so it repeats these names; this keeps both sides equal.
+describe('environment contract', () => {
+  test('sets the variable names the runtime reads', () => {
+    // then
+    expect(ENVIRONMENT_NAMES).toStrictEqual(ENVIRONMENT);
+  });
+
+  test('draws the metric names and namespace the runtime emits', () => {
+    // then
+    expect(METRIC_NAMES).toStrictEqual(METRICS);
+    expect(LIB_METRICS_NAMESPACE).toBe(METRICS_NAMESPACE);
+  });
+});
