@@ -210,6 +210,15 @@ describe('FunctionHost', () => {
       });
     });
 
+    it('fails if the options are out of range, naming each', () => {
+      // when / then
+      expect(
+        () => new FunctionHost([], { maxEnvironmentsPerFunction: 0, initTimeoutMs: -1 }),
+      ).toThrow(
+        'maxEnvironmentsPerFunction must be an integer of 1 or more (given 0); initTimeoutMs must be more than 0 (given -1)',
+      );
+    });
+
     it('fails if reserved concurrency is 0 (throttled, as AWS does)', async () => {
       // when / then
       await expect(host.invoke('disabled', undefined, {})).rejects.toMatchObject({

@@ -116,10 +116,19 @@ export class FunctionHost {
       initTimeoutMs: options.initTimeoutMs ?? FUNCTION_HOST_DEFAULTS.initTimeoutMs,
       onLog: options.onLog,
     };
-    const max = this.options.maxEnvironmentsPerFunction;
-    if (!Number.isInteger(max) || max < 1) {
-      throw new Error(`maxEnvironmentsPerFunction must be an integer of 1 or more (given ${max})`);
-    }
+    const { maxEnvironmentsPerFunction: max, idleTimeoutMs, initTimeoutMs } = this.options;
+    const problems = [
+      !Number.isInteger(max) || max < 1
+        ? `maxEnvironmentsPerFunction must be an integer of 1 or more (given ${max})`
+        : undefined,
+      !(idleTimeoutMs > 0)
+        ? `idleTimeoutMs must be more than 0 (given ${idleTimeoutMs})`
+        : undefined,
+      !(initTimeoutMs > 0)
+        ? `initTimeoutMs must be more than 0 (given ${initTimeoutMs})`
+        : undefined,
+    ].filter((problem) => problem !== undefined);
+    if (problems.length > 0) throw new Error(problems.join('; '));
     for (const fn of functions) {
       if (this.functions.has(fn.name)) {
         throw new Error(`function names must be unique (given ${fn.name} twice)`);
