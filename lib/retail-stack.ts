@@ -41,10 +41,13 @@ export class RetailStack extends Stack {
 
   constructor(scope: Construct, id: string, props: RetailStackProps = {}) {
     super(scope, id, props);
-    this.recommendations = resultTable(this, 'Recommendations', {
-      name: 'userId',
-      type: dynamodb.AttributeType.STRING,
-    });
+    // One item per (user, product): views and purchases are idempotent single-item updates.
+    this.recommendations = resultTable(
+      this,
+      'Recommendations',
+      { name: 'userId', type: dynamodb.AttributeType.STRING },
+      { name: 'productId', type: dynamodb.AttributeType.STRING },
+    );
     this.popularity = resultTable(
       this,
       'Popularity',

@@ -268,7 +268,10 @@ describe('RetailStack', () => {
   test('creates on-demand, recoverable, encrypted result tables', () => {
     // then
     for (const keys of [
-      [{ AttributeName: 'userId', KeyType: 'HASH' }],
+      [
+        { AttributeName: 'userId', KeyType: 'HASH' },
+        { AttributeName: 'productId', KeyType: 'RANGE' },
+      ],
       [
         { AttributeName: 'productId', KeyType: 'HASH' },
         { AttributeName: 'minute', KeyType: 'RANGE' },

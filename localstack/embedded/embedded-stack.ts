@@ -1,0 +1,144 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { readAssembly } from './assembly';
+import {
+  kinesisClient,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  localAwsEnvironment,
+  s3Client,
+  type ServiceEndpoints,
+  sqsClient,
+} from './clients';
+import { type EsmEvent, type EsmTuning, type RunningMapping, startEventSourceMapping } from './esm';
+import { FunctionHost, type FunctionLogLine } from './functions';
+import { type LambdaApi, startLambdaApi } from './lambda-api';
+import type { EventSourceMappingConfig, LocalApp } from './model';
+import { provision } from './provision';
+import { type EmbeddedServers, startServers } from './servers/embedded-servers';
+import type { KinesisEngine } from './servers/kinesis-server';
+
+/** Options of {@link startEmbeddedStack}. */
+export interface EmbeddedStackOptions {
+  /** The synthesized cloud assembly (`cdk.out`). */
+  readonly assemblyDir: string;
+  /** The stack to run when the assembly has several. */
+  readonly stackName?: string;
+  /** @default 'kinesalite' (fast); 'kinesis-local' has resharding, consumers and encryption */
+  readonly kinesisEngine?: KinesisEngine;
+  /** Timing of the event source mappings (tests scale them down). @default - as AWS (ESM README) */
+  readonly tuning?: Partial<EsmTuning>;
+  /** Every mapping's observability events. */
+  readonly onMappingEvent?: (mapping: EventSourceMappingConfig, event: EsmEvent) => void;
+  /** Every function log line (the runtime's batch lines and EMF metrics arrive here). */
+  readonly onLog?: (functionName: string, line: FunctionLogLine) => void;
+  /** Where to write endpoints and resource names for other tools. @default - not written */
+  readonly stateFile?: string;
+  /** Resources the embedded stack does not run, reported once per type. @default - ignored */
+  readonly onNote?: (note: string) => void;
+}
+
+/** A running embedded stack: the app's resources on real API servers, its functions, its mappings. */
+export interface EmbeddedStack {
+  readonly app: LocalApp;
+  readonly endpoints: Required<ServiceEndpoints>;
+  readonly servers: EmbeddedServers;
+  readonly functions: FunctionHost;
+  readonly lambdaApi: LambdaApi;
+  readonly mappings: ReadonlyMap<string, RunningMapping>;
+  /** Stops mappings, then functions, then servers; leaves no process or port behind. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the app of a cloud assembly on one machine: API servers, provisioned resources, one
+ * process pool per function running the bundle CDK produced, the Lambda Invoke API, and one
+ * poller per event source mapping. A failure midway stops whatever had started.
+ */
+export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
+  const servers = await startServers({ kinesisEngine: options.kinesisEngine ?? 'kinesalite' });
+  const cleanup: (() => Promise<void>)[] = [() => servers.stop()];
+  const stopAll = async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+    cleanup.length = 0;
+  };
+  try {
+    const modelled = readAssembly(options.assemblyDir, {
+      ...(options.stackName === undefined ? {} : { stackName: options.stackName }),
+      sqsEndpoint: servers.endpoints.sqs,
+    });
+    const skippedTypes = [...new Set(modelled.skipped.map((resource) => resource.type))].sort();
+    if (skippedTypes.length > 0) options.onNote?.(`not run locally: ${skippedTypes.join(', ')}`);
+    const { app, notes } = await provision(modelled, {
+      endpoints: servers.endpoints,
+      kinesisFeatures: servers.kinesis.features,
+    });
+    for (const note of notes) options.onNote?.(note);
+
+    const functions = new FunctionHost(app.functions, {
+      environment: localAwsEnvironment(servers.endpoints),
+      region: LOCAL_REGION,
+      ...(options.onLog === undefined ? {} : { onLog: options.onLog }),
+    });
+    cleanup.push(() => functions.stop());
+    const lambdaApi = await startLambdaApi({ host: functions, listEventSourceMappings: () => app.mappings });
+    cleanup.push(() => lambdaApi.close());
+    const endpoints = { ...servers.endpoints, lambda: lambdaApi.endpoint };
+
+    const kinesis = kinesisClient(endpoints.kinesis);
+    const sqs = sqsClient(endpoints.sqs);
+    const s3 = s3Client(endpoints.s3);
+    const mappings = new Map<string, RunningMapping>();
+    for (const mapping of app.mappings) {
+      const running = startEventSourceMapping(mapping, {
+        kinesis,
+        sqs,
+        s3,
+        invoke: (name, qualifier, event) => functions.invoke(name, qualifier, event),
+        region: LOCAL_REGION,
+        accountId: LOCAL_ACCOUNT_ID,
+        roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${mapping.functionName}-role`,
+        ...(options.tuning === undefined ? {} : { tuning: options.tuning }),
+        ...(options.onMappingEvent === undefined
+          ? {}
+          : { onEvent: (event: EsmEvent) => options.onMappingEvent?.(mapping, event) }),
+      });
+      mappings.set(mapping.uuid, running);
+    }
+    cleanup.push(async () => {
+      await Promise.all([...mappings.values()].map((running) => running.stop()));
+    });
+    await Promise.all([...mappings.values()].map((running) => running.ready));
+
+    if (options.stateFile) await writeStateFile(options.stateFile, app, endpoints);
+    return { app, endpoints, servers, functions, lambdaApi, mappings, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** `.driverless/local.json`: what a test, the AWS CLI or a script needs to attach to the stack. */
+async function writeStateFile(path: string, app: LocalApp, endpoints: Required<ServiceEndpoints>) {
+  const state = {
+    region: LOCAL_REGION,
+    accountId: LOCAL_ACCOUNT_ID,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    endpoints,
+    streams: Object.fromEntries(app.streams.map((s) => [s.logicalId, { name: s.name, arn: s.arn, shards: s.shardCount }])),
+    tables: Object.fromEntries(app.tables.map((t) => [t.logicalId, { name: t.name, arn: t.arn }])),
+    queues: Object.fromEntries(app.queues.map((q) => [q.logicalId, { name: q.name, url: q.url, arn: q.arn }])),
+    buckets: Object.fromEntries(app.buckets.map((b) => [b.logicalId, { name: b.name }])),
+    functions: Object.fromEntries(
+      app.functions.map((f) => [f.logicalId, { name: f.name, aliases: f.aliases, environment: f.environment }]),
+    ),
+    mappings: app.mappings.map((m) => ({
+      uuid: m.uuid,
+      function: m.functionName,
+      qualifier: m.functionQualifier,
+      eventSourceArn: m.eventSourceArn,
+    })),
+  };
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(state, null, 2)}\n`);
+}
