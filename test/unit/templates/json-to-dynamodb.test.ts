@@ -1,0 +1,138 @@
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { MicroBatchHandler } from 'driverless/runtime';
+import { kinesisEvent, lambdaContext, sequenceNumber } from '../../fixtures/kinesis-events';
+
+type Command = { readonly input: Record<string, unknown> };
+type SendStub = jest.Mock<Promise<unknown>, [Command, { abortSignal?: AbortSignal }?]>;
+
+const TABLE = 'products';
+const DEAD_LETTER_QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters';
+const ENTRY = '../../../functions/templates/json-to-dynamodb';
+
+const product = (id: string, price = 10) => ({
+  id,
+  name: `Product ${id}`,
+  price,
+  updatedAt: '2026-11-23T19:00:00.000Z',
+});
+
+describe('json-to-dynamodb template', () => {
+  let handler: MicroBatchHandler;
+  let documents: SendStub;
+  let sqs: SendStub;
+
+  beforeAll(async () => {
+    // The template reads its environment at import, so it is imported after setting it.
+    process.env.TABLE_NAME = TABLE;
+    process.env.DRIVERLESS_DEAD_LETTER_QUEUE_URL = DEAD_LETTER_QUEUE;
+    ({ handler } = await import(ENTRY));
+  });
+
+  beforeEach(() => {
+    documents = jest
+      .spyOn(DynamoDBDocumentClient.prototype, 'send')
+      .mockImplementation(async () => ({})) as unknown as SendStub;
+    sqs = jest
+      .spyOn(SQSClient.prototype, 'send')
+      .mockImplementation(async () => ({ Successful: [], Failed: [] })) as unknown as SendStub;
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('puts each record as an item of TABLE_NAME, with the job signal', async () => {
+    // Given
+    const event = kinesisEvent([{ data: product('p1') }, { data: product('p2') }]);
+
+    // When
+    const response = await handler(event, lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(documents.mock.calls.map(([command]) => command)).toStrictEqual([
+      expect.any(PutCommand),
+      expect.any(PutCommand),
+    ]);
+    expect(documents.mock.calls.map(([command]) => command.input)).toStrictEqual([
+      { TableName: TABLE, Item: product('p1') },
+      { TableName: TABLE, Item: product('p2') },
+    ]);
+    expect(documents.mock.calls[0]?.[1]?.abortSignal).toBeInstanceOf(AbortSignal);
+  });
+
+  it('writes only the last record of an id in a batch', async () => {
+    // Given: p1 changes price twice in one batch
+    const event = kinesisEvent([{ data: product('p1', 10) }, { data: product('p1', 12) }]);
+
+    // When
+    await handler(event, lambdaContext());
+
+    // Then
+    expect(documents.mock.calls.map(([command]) => command.input)).toStrictEqual([
+      { TableName: TABLE, Item: product('p1', 12) },
+    ]);
+  });
+
+  it('reports only the record whose write failed', async () => {
+    // Given: the write of p2 is throttled
+    documents.mockImplementation(async (command) => {
+      if ((command.input.Item as { id: string }).id === 'p2') throw new Error('throttled');
+      return {};
+    });
+    const event = kinesisEvent([
+      { data: product('p1') },
+      { data: product('p2') },
+      { data: product('p3') },
+    ]);
+
+    // When
+    const response = await handler(event, lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+    expect(documents).toHaveBeenCalledTimes(3);
+  });
+
+  it('dead-letters a record that fails the schema and writes the others', async () => {
+    // Given: the second record has a negative price
+    const event = kinesisEvent([{ data: product('p1') }, { data: product('p2', -1) }]);
+
+    // When
+    const response = await handler(event, lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(documents.mock.calls.map(([command]) => command.input.Item)).toStrictEqual([
+      product('p1'),
+    ]);
+    expect(sqs).toHaveBeenCalledTimes(1);
+    const [command] = sqs.mock.calls[0]!;
+    expect(command).toBeInstanceOf(SendMessageBatchCommand);
+    const { QueueUrl, Entries } = command.input as {
+      QueueUrl: string;
+      Entries: { MessageBody: string }[];
+    };
+    expect(QueueUrl).toBe(DEAD_LETTER_QUEUE);
+    expect(Entries.map((entry) => JSON.parse(entry.MessageBody))).toStrictEqual([
+      expect.objectContaining({
+        sequenceNumber: sequenceNumber(10),
+        reason: expect.stringContaining('schema: price'),
+      }),
+    ]);
+  });
+
+  it('fails if TABLE_NAME is not set, at import rather than on a batch', async () => {
+    // Given
+    const saved = process.env.TABLE_NAME;
+    delete process.env.TABLE_NAME;
+
+    // When / Then
+    try {
+      await jest.isolateModulesAsync(async () => {
+        await expect(import(ENTRY)).rejects.toThrow('TABLE_NAME is not set');
+      });
+    } finally {
+      process.env.TABLE_NAME = saved;
+    }
+  });
+});
