@@ -171,7 +171,8 @@ export function startEventSourceMapping(
           void Promise.all(started).then(() => markReady());
         }
         failures = 0;
-        await Promise.race([rescan.wait(tuning.shardDiscoveryIntervalMs), stopSignal.wait(1e9)]);
+        // stop() also notifies `rescan`.
+        if (!stopped) await rescan.wait(tuning.shardDiscoveryIntervalMs);
       } catch (error) {
         ctx.emit({ type: 'error', stage: 'listShards', message: errorMessage(error) });
         failures += 1;
