@@ -37,7 +37,10 @@ function skewed(random: () => number, size: number): number {
  * with skewed keys and an occasional malformed record. Resolves when `limit` is reached or
  * `stop()` is called.
  */
-export function startRetailProducer(options: RetailProducerOptions): { done: Promise<number>; stop: () => void } {
+export function startRetailProducer(options: RetailProducerOptions): {
+  done: Promise<number>;
+  stop: () => void;
+} {
   const random = options.random ?? Math.random;
   const poisonRate = options.poisonRate ?? 0.002;
   let stopped = false;
@@ -49,7 +52,11 @@ export function startRetailProducer(options: RetailProducerOptions): { done: Pro
     const ts = Date.now();
     const isOrder = random() < 0.1;
     if (random() < poisonRate) {
-      return { stream: isOrder ? options.ordersStream : options.viewsStream, partitionKey: user, data: POISON[Math.floor(random() * POISON.length)]! };
+      return {
+        stream: isOrder ? options.ordersStream : options.viewsStream,
+        partitionKey: user,
+        data: POISON[Math.floor(random() * POISON.length)]!,
+      };
     }
     if (isOrder) {
       const items = Array.from({ length: 1 + Math.floor(random() * 3) }, () => ({
@@ -59,11 +66,20 @@ export function startRetailProducer(options: RetailProducerOptions): { done: Pro
       return {
         stream: options.ordersStream,
         partitionKey: user,
-        data: JSON.stringify({ orderId: `order-${ts}-${Math.floor(random() * 1e9)}`, userId: user, items, ts }),
+        data: JSON.stringify({
+          orderId: `order-${ts}-${Math.floor(random() * 1e9)}`,
+          userId: user,
+          items,
+          ts,
+        }),
       };
     }
     const productId = `product-${String(skewed(random, PRODUCTS)).padStart(4, '0')}`;
-    return { stream: options.viewsStream, partitionKey: user, data: JSON.stringify({ userId: user, productId, ts }) };
+    return {
+      stream: options.viewsStream,
+      partitionKey: user,
+      data: JSON.stringify({ userId: user, productId, ts }),
+    };
   };
 
   const done = (async () => {
@@ -83,7 +99,10 @@ export function startRetailProducer(options: RetailProducerOptions): { done: Pro
             const result = await options.kinesis.send(
               new PutRecordsCommand({
                 StreamName: stream,
-                Records: chunk.map((r) => ({ PartitionKey: r.partitionKey, Data: Buffer.from(r.data) })),
+                Records: chunk.map((r) => ({
+                  PartitionKey: r.partitionKey,
+                  Data: Buffer.from(r.data),
+                })),
               }),
             );
             const produced: ProducedRecord[] = [];
@@ -93,7 +112,8 @@ export function startRetailProducer(options: RetailProducerOptions): { done: Pro
                   stream,
                   shardId: entry.ShardId,
                   sequenceNumber: entry.SequenceNumber,
-                  poison: !chunk[index]!.data.startsWith('{"') || POISON.includes(chunk[index]!.data),
+                  poison:
+                    !chunk[index]!.data.startsWith('{"') || POISON.includes(chunk[index]!.data),
                 });
               }
             });

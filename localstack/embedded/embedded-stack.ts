@@ -6,8 +6,8 @@ import {
   LOCAL_ACCOUNT_ID,
   LOCAL_REGION,
   localAwsEnvironment,
-  s3Client,
   type ServiceEndpoints,
+  s3Client,
   sqsClient,
 } from './clients';
 import { type EsmEvent, type EsmTuning, type RunningMapping, startEventSourceMapping } from './esm';
@@ -81,7 +81,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       ...(options.onLog === undefined ? {} : { onLog: options.onLog }),
     });
     cleanup.push(() => functions.stop());
-    const lambdaApi = await startLambdaApi({ host: functions, listEventSourceMappings: () => app.mappings });
+    const lambdaApi = await startLambdaApi({
+      host: functions,
+      listEventSourceMappings: () => app.mappings,
+    });
     cleanup.push(() => lambdaApi.close());
     const endpoints = { ...servers.endpoints, lambda: lambdaApi.endpoint };
 
@@ -125,12 +128,19 @@ async function writeStateFile(path: string, app: LocalApp, endpoints: Required<S
     accountId: LOCAL_ACCOUNT_ID,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     endpoints,
-    streams: Object.fromEntries(app.streams.map((s) => [s.logicalId, { name: s.name, arn: s.arn, shards: s.shardCount }])),
+    streams: Object.fromEntries(
+      app.streams.map((s) => [s.logicalId, { name: s.name, arn: s.arn, shards: s.shardCount }]),
+    ),
     tables: Object.fromEntries(app.tables.map((t) => [t.logicalId, { name: t.name, arn: t.arn }])),
-    queues: Object.fromEntries(app.queues.map((q) => [q.logicalId, { name: q.name, url: q.url, arn: q.arn }])),
+    queues: Object.fromEntries(
+      app.queues.map((q) => [q.logicalId, { name: q.name, url: q.url, arn: q.arn }]),
+    ),
     buckets: Object.fromEntries(app.buckets.map((b) => [b.logicalId, { name: b.name }])),
     functions: Object.fromEntries(
-      app.functions.map((f) => [f.logicalId, { name: f.name, aliases: f.aliases, environment: f.environment }]),
+      app.functions.map((f) => [
+        f.logicalId,
+        { name: f.name, aliases: f.aliases, environment: f.environment },
+      ]),
     ),
     mappings: app.mappings.map((m) => ({
       uuid: m.uuid,
