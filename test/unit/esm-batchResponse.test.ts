@@ -1,0 +1,79 @@
+import { classifyBatchResponse } from '../../localstack/embedded/esm/batchResponse';
+import type { InvokeResult } from '../../localstack/embedded/model';
+
+// Numeric order; as strings the last one sorts first.
+const seqs = ['1' + '0'.repeat(54), '9'.repeat(56), '1' + '0'.repeat(56)];
+  '49500000000000000000000000000000000000000000000000000001',
+  '495000000000000000000000000000000000000000000000000000020',
+  '495000000000000000000000000000000000000000000000000000300',
+];
+const rbif = { reportBatchItemFailures: true, tumblingWindow: false };
+
+function result(payload: unknown, functionError?: 'Unhandled'): InvokeResult {
+  return {
+    payload,
+    executedVersion: '$LATEST',
+    durationMs: 1,
+    ...(functionError && { functionError }),
+  };
+}
+
+describe('batch response classification (ESM-SEMANTICS §3.4)', () => {
+  test('compares sequence numbers as big integers, not as strings', () => {
+    // given: the third sequence number is the largest but sorts first as a string
+    const payload = {
+      batchItemFailures: [{ itemIdentifier: seqs[2] }, { itemIdentifier: seqs[1] }],
+    };
+    // when
+    const outcome = classifyBatchResponse(result(payload), seqs, rbif);
+    // then
+    expect(outcome).toStrictEqual({ kind: 'partial', retryFrom: 1, state: undefined });
+  });
+
+  test('a function error is a failure with functionError Unhandled', () => {
+    // when
+    const outcome = classifyBatchResponse(result({ errorMessage: 'x' }, 'Unhandled'), seqs, rbif);
+    // then
+    expect(outcome).toStrictEqual({
+      kind: 'failure',
+      functionError: 'Unhandled',
+      reason: 'function error',
+    });
+  });
+
+  test('a non-object, non-empty return reads as success (UNCONFIRMED choice)', () => {
+    // when / then
+    expect(classifyBatchResponse(result('done'), seqs, rbif).kind).toBe('success');
+  });
+
+  test('fails if batchItemFailures is not an array', () => {
+    // when / then
+    expect(classifyBatchResponse(result({ batchItemFailures: 'x' }), seqs, rbif).kind).toBe(
+      'failure',
+    );
+  });
+
+  test('fails a tumbling-window call that returns no state', () => {
+    // when
+    const outcome = classifyBatchResponse(result({ batchItemFailures: [] }), seqs, {
+      reportBatchItemFailures: true,
+      tumblingWindow: true,
+    });
+    // then
+    expect(outcome).toStrictEqual({
+      kind: 'failure',
+      functionError: null,
+      reason: 'response has no state object',
+    });
+  });
+
+  test('a tumbling-window call carries its returned state with the outcome', () => {
+    // when
+    const outcome = classifyBatchResponse(result({ state: { n: 3 } }), seqs, {
+      reportBatchItemFailures: false,
+      tumblingWindow: true,
+    });
+    // then
+    expect(outcome).toStrictEqual({ kind: 'success', state: { n: 3 } });
+  });
+});
