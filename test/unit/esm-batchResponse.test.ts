@@ -3,10 +3,6 @@ import type { InvokeResult } from '../../localstack/embedded/model';
 
 // Numeric order; as strings the last one sorts first.
 const seqs = ['1' + '0'.repeat(54), '9'.repeat(56), '1' + '0'.repeat(56)];
-  '49500000000000000000000000000000000000000000000000000001',
-  '495000000000000000000000000000000000000000000000000000020',
-  '495000000000000000000000000000000000000000000000000000300',
-];
 const rbif = { reportBatchItemFailures: true, tumblingWindow: false };
 
 function result(payload: unknown, functionError?: 'Unhandled'): InvokeResult {
