@@ -1,0 +1,235 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { MicroBatchHandler } from 'driverless/runtime';
+import {
+  deferred,
+  kinesisEvent,
+  lambdaContext,
+  SHARD_ID,
+  sequenceNumber,
+} from '../../fixtures/kinesis-events';
+
+type Command = { readonly input: Record<string, unknown> };
+type SendStub = jest.Mock<Promise<unknown>, [Command, { abortSignal?: AbortSignal }?]>;
+
+const TABLE = 'customer-totals';
+const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/big-spenders';
+const DEAD_LETTER_QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters';
+const ENTRY = '../../../functions/templates/multi-job';
+
+const padded = (n: number) => sequenceNumber(n).padStart(128, '0');
+const order = (orderId: string, customerId: string, amount: number) => ({
+  data: { orderId, customerId, amount },
+});
+const inputsOf = (stub: SendStub, type: abstract new (...args: never[]) => unknown) =>
+  stub.mock.calls.filter(([command]) => command instanceof type).map(([command]) => command.input);
+
+describe('multi-job template', () => {
+  let handler: MicroBatchHandler;
+  let documents: SendStub;
+  let sqs: SendStub;
+
+  beforeAll(async () => {
+    // The template reads its environment at import, so it is imported after setting it.
+    process.env.TABLE_NAME = TABLE;
+    process.env.QUEUE_URL = QUEUE;
+    process.env.DRIVERLESS_DEAD_LETTER_QUEUE_URL = DEAD_LETTER_QUEUE;
+    ({ handler } = await import(ENTRY));
+  });
+
+  beforeEach(() => {
+    documents = jest
+      .spyOn(DynamoDBDocumentClient.prototype, 'send')
+      .mockImplementation(async () => ({})) as unknown as SendStub;
+    sqs = jest
+      .spyOn(SQSClient.prototype, 'send')
+      .mockImplementation(async () => ({ Successful: [], Failed: [] })) as unknown as SendStub;
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it("adds each customer's orders to their total once, under the shard's mark", async () => {
+    // Given: c1 orders twice, c2 once
+    const event = kinesisEvent([order('o1', 'c1', 10), order('o2', 'c2', 5), order('o3', 'c1', 7)]);
+
+    // When
+    const response = await handler(event, lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(inputsOf(documents, UpdateCommand)).toStrictEqual([
+      {
+        TableName: TABLE,
+        Key: { customerId: 'c1' },
+        UpdateExpression: 'ADD #total :total, #count :count SET #mark = :last',
+        ConditionExpression: 'attribute_not_exists(#mark) OR #mark < :first',
+        ExpressionAttributeNames: {
+          '#total': 'total',
+          '#count': 'orderCount',
+          '#mark': `counted_${SHARD_ID}`,
+        },
+        ExpressionAttributeValues: {
+          ':total': 17,
+          ':count': 2,
+          ':last': padded(20),
+          ':first': padded(0),
+        },
+      },
+      expect.objectContaining({
+        Key: { customerId: 'c2' },
+        ExpressionAttributeValues: {
+          ':total': 5,
+          ':count': 1,
+          ':last': padded(10),
+          ':first': padded(10),
+        },
+      }),
+    ]);
+  });
+
+  it('notifies each customer whose spend in the batch reaches BIG_SPEND', async () => {
+    // Given: c1 spends 1000 over two orders, c2 spends 999
+    const event = kinesisEvent([
+      order('o1', 'c1', 600),
+      order('o2', 'c2', 999),
+      order('o3', 'c1', 400),
+    ]);
+
+    // When
+    await handler(event, lambdaContext());
+
+    // Then
+    const sent = inputsOf(sqs, SendMessageCommand);
+    expect(sent).toStrictEqual([{ QueueUrl: QUEUE, MessageBody: expect.any(String) }]);
+    expect(JSON.parse(sent[0]?.MessageBody as string)).toStrictEqual({
+      customerId: 'c1',
+      total: 1000,
+      orderIds: ['o1', 'o3'],
+    });
+  });
+
+  it('runs both jobs at once: notifications go out while totals are still being written', async () => {
+    // Given: the totals write waits until a notification has been sent
+    const notified = deferred();
+    sqs.mockImplementation(async () => notified.resolve());
+    documents.mockImplementation(async () => notified.promise.then(() => ({})));
+
+    // When
+    const response = await handler(kinesisEvent([order('o1', 'c1', 2000)]), lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(inputsOf(documents, UpdateCommand)).toHaveLength(1);
+  });
+
+  it('adds only the orders after the mark when a retried write finds some already counted', async () => {
+    // Given: an earlier attempt counted c1's orders up to sequence number 10
+    documents.mockImplementation(async (command) => {
+      if (command instanceof GetCommand) return { Item: { [`counted_${SHARD_ID}`]: padded(10) } };
+      if (command.input.ConditionExpression !== '#mark = :counted') {
+        throw new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+      }
+      return {};
+    });
+    const event = kinesisEvent([order('o1', 'c1', 1), order('o2', 'c1', 2), order('o3', 'c1', 4)]);
+
+    // When
+    const response = await handler(event, lambdaContext());
+
+    // Then: the retry reads the mark consistently and adds only o3 under a condition on that mark
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(inputsOf(documents, GetCommand)).toStrictEqual([
+      {
+        TableName: TABLE,
+        Key: { customerId: 'c1' },
+        ConsistentRead: true,
+        ProjectionExpression: '#mark',
+        ExpressionAttributeNames: { '#mark': `counted_${SHARD_ID}` },
+      },
+    ]);
+    expect(inputsOf(documents, UpdateCommand)[1]).toMatchObject({
+      ConditionExpression: '#mark = :counted',
+      ExpressionAttributeValues: {
+        ':total': 4,
+        ':count': 1,
+        ':last': padded(20),
+        ':counted': padded(10),
+      },
+    });
+  });
+
+  it("reports a customer's orders as failed when their total cannot be written", async () => {
+    // Given: c2's write is throttled
+    documents.mockImplementation(async (command) => {
+      if ((command.input.Key as { customerId: string }).customerId === 'c2') {
+        throw new Error('throttled');
+      }
+      return {};
+    });
+    const event = kinesisEvent([order('o1', 'c1', 1), order('o2', 'c2', 2), order('o3', 'c2', 3)]);
+
+    // When
+    const response = await handler(event, lambdaContext());
+
+    // Then: the batch resumes at c2's first order
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+  });
+
+  it("reports a customer's orders as failed when their notification cannot be sent", async () => {
+    // Given
+    sqs.mockRejectedValue(new Error('queue unavailable'));
+    const event = kinesisEvent([order('o1', 'c1', 1), order('o2', 'c2', 5000)]);
+
+    // When
+    const response = await handler(event, lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+  });
+
+  it('dead-letters an order that fails the schema, and neither job sees it', async () => {
+    // Given: the second order has no customer
+    const event = kinesisEvent([order('o1', 'c1', 1), { data: { orderId: 'o2', amount: 1 } }]);
+
+    // When
+    const response = await handler(event, lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    const letters = inputsOf(sqs, SendMessageBatchCommand);
+    expect(letters).toStrictEqual([
+      { QueueUrl: DEAD_LETTER_QUEUE, Entries: [{ Id: '0', MessageBody: expect.any(String) }] },
+    ]);
+    expect(inputsOf(documents, UpdateCommand).map((input) => input.Key)).toStrictEqual([
+      { customerId: 'c1' },
+    ]);
+  });
+
+  it('runs only the jobs DRIVERLESS_JOBS names', async () => {
+    // Given: a deployment of the totals job alone, with fresh modules so the variable is read
+    process.env.DRIVERLESS_JOBS = 'totals';
+    try {
+      await jest.isolateModulesAsync(async () => {
+        const dynamodb = await import('@aws-sdk/lib-dynamodb');
+        const sqsModule = await import('@aws-sdk/client-sqs');
+        const writes = jest
+          .spyOn(dynamodb.DynamoDBDocumentClient.prototype, 'send')
+          .mockImplementation(async () => ({}));
+        const messages = jest
+          .spyOn(sqsModule.SQSClient.prototype, 'send')
+          .mockImplementation(async () => ({}));
+        const totalsOnly: MicroBatchHandler = (await import(ENTRY)).handler;
+
+        // When
+        await totalsOnly(kinesisEvent([order('o1', 'c1', 5000)]), lambdaContext());
+
+        // Then
+        expect(writes).toHaveBeenCalledTimes(1);
+        expect(messages).not.toHaveBeenCalled();
+      });
+    } finally {
+      delete process.env.DRIVERLESS_JOBS;
+    }
+  });
+});
