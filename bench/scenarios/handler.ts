@@ -1,0 +1,566 @@
+// Handler throughput: the same Kinesis batch through six handlers that do the same work
+// (decode each record, count views per product), in one process, interleaved run by run.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import {
+  BatchProcessor,
+  EventType,
+  type ParsedRecord,
+  processPartialResponse,
+} from '@aws-lambda-powertools/batch';
+import { parser } from '@aws-lambda-powertools/batch/parser';
+import { Base64Encoded } from '@aws-lambda-powertools/parser/helpers';
+import {
+  KinesisDataStreamRecord,
+  KinesisDataStreamRecordPayload,
+} from '@aws-lambda-powertools/parser/schemas/kinesis';
+import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import {
+  type BatchResponse,
+  json,
+  type KinesisEvent,
+  memoryDeadLetters,
+  microBatch,
+} from 'driverless/runtime';
+import { z } from 'zod';
+import { kinesisEvent, lambdaContext } from '../../test/fixtures/kinesis-events';
+import { barChart, compact } from '../bar-chart';
+import { describeMachine, machine } from '../machine';
+import type { JsonValue, Scenario, ScenarioOutput } from '../scenario';
+import { pairedRatio, type Spread, spread } from '../stats';
+
+/** The six handlers, in table order. */
+export const VARIANTS = [
+  'handLoop',
+  'powertools',
+  'driverless',
+  'handLoopZod',
+  'powertoolsParser',
+  'driverlessZod',
+] as const;
+export type VariantName = (typeof VARIANTS)[number];
+
+const LABELS: Record<VariantName, string> = {
+  handLoop: 'hand loop',
+  powertools: 'Powertools BatchProcessor',
+  driverless: 'microBatch',
+  handLoopZod: 'hand loop + zod',
+  powertoolsParser: 'Powertools + parser (zod)',
+  driverlessZod: 'microBatch + json(schema)',
+};
+
+const COLORS: Record<VariantName, string> = {
+  handLoop: '#9e9e9e',
+  powertools: '#f0a04b',
+  driverless: '#2e7d32',
+  handLoopZod: '#bdbdbd',
+  powertoolsParser: '#f6c48f',
+  driverlessZod: '#66bb6a',
+};
+
+/** A product view, as the example app's producers write it. */
+export const ProductView = z.object({
+  userId: z.string().regex(/^u-\d{6}$/),
+  productId: z.string().regex(/^p-\d{5}$/),
+  ts: z.number().int().positive(),
+  page: z.string().startsWith('https://'),
+  session: z.string().length(16),
+  device: z.enum(['mobile', 'desktop', 'tablet']),
+  country: z.string().length(2),
+  dwellMs: z.number().int().nonnegative(),
+});
+export type ProductView = z.infer<typeof ProductView>;
+
+/** Sizes and repetitions; `quick` ones are for the smoke test. */
+export interface HandlerBenchmarkConfig {
+  /** Records in the batch. @default 10000 */
+  readonly records: number;
+  /** Interleaved runs before measuring (JIT warm-up). @default 5 */
+  readonly warmupRuns: number;
+  /** Measured runs; every variant is measured once per run. @default 25 */
+  readonly runs: number;
+  /** Invocations timed together as one sample, to lift short samples above timer and GC noise. @default 3 */
+  readonly invocationsPerSample: number;
+  /** Seed of the record generator: the same seed gives the same batch. @default 42 */
+  readonly seed: number;
+  /** A full GC before each sample, so no variant pays for another's garbage. @default true */
+  readonly gcBetweenSamples: boolean;
+  readonly progress?: (message: string) => void;
+}
+
+export const FULL: HandlerBenchmarkConfig = {
+  records: 10_000,
+  warmupRuns: 5,
+  runs: 25,
+  invocationsPerSample: 3,
+  seed: 42,
+  gcBetweenSamples: true,
+};
+export const QUICK: HandlerBenchmarkConfig = {
+  records: 200,
+  warmupRuns: 1,
+  runs: 2,
+  invocationsPerSample: 1,
+  seed: 42,
+  gcBetweenSamples: false,
+};
+
+/** What {@link runHandlerBenchmark} measured. */
+export interface HandlerBenchmarkResult {
+  readonly config: Omit<HandlerBenchmarkConfig, 'progress'>;
+  readonly averageRecordBytes: number;
+  readonly distinctProducts: number;
+  /** Records/s of every sample, per variant, in run order. */
+  readonly samples: Record<VariantName, number[]>;
+  readonly recordsPerSecond: Record<VariantName, Spread>;
+  /** Paired ratios (run by run, then median/min/max). */
+  readonly ratios: Record<RatioName, Spread>;
+  /** Samples whose per-product counts were checked against the generator's (all of them). */
+  readonly countsChecked: number;
+}
+
+const RATIOS = {
+  driverlessVsHandLoop: ['driverless', 'handLoop'],
+  driverlessVsPowertools: ['driverless', 'powertools'],
+  driverlessZodVsHandLoopZod: ['driverlessZod', 'handLoopZod'],
+  driverlessZodVsPowertoolsParser: ['driverlessZod', 'powertoolsParser'],
+  powertoolsVsHandLoop: ['powertools', 'handLoop'],
+  powertoolsParserVsHandLoopZod: ['powertoolsParser', 'handLoopZod'],
+} as const satisfies Record<string, readonly [VariantName, VariantName]>;
+export type RatioName = keyof typeof RATIOS;
+
+/** The goals of the runtime issue: microBatch against the hand loop and Powertools. */
+export const GOALS: readonly { readonly ratio: RatioName; readonly atLeast: number }[] = [
+  { ratio: 'driverlessVsHandLoop', atLeast: 1.0 },
+  { ratio: 'driverlessVsPowertools', atLeast: 1.8 },
+  { ratio: 'driverlessZodVsHandLoopZod', atLeast: 0.9 },
+];
+
+// --- The batch -------------------------------------------------------------------------------
+
+/** mulberry32: a tiny seeded PRNG, so every run and every machine sees the same batch. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pick<T>(next: () => number, weighted: readonly (readonly [T, number])[]): T {
+  let roll = next() * weighted.reduce((sum, [, weight]) => sum + weight, 0);
+  for (const [value, weight] of weighted) {
+    roll -= weight;
+    if (roll < 0) return value;
+  }
+  return weighted[weighted.length - 1]![0];
+}
+
+/**
+ * Product views with realistic skew: a power law over 50,000 users (a few heavy users) and over
+ * 2,000 products (a few best sellers), so the per-product Map sees hot and cold keys.
+ */
+export function productViews(count: number, seed: number): ProductView[] {
+  const next = random(seed);
+  const start = 1_763_900_000_000;
+  const views: ProductView[] = [];
+  for (let i = 0; i < count; i++) {
+    const user = Math.floor(50_000 * next() ** 4);
+    const product = `p-${String(Math.floor(2_000 * next() ** 3)).padStart(5, '0')}`;
+    const ref = pick(next, [
+      ['home', 4],
+      ['search', 5],
+      ['email', 1],
+      ['ad', 2],
+      ['related', 3],
+    ]);
+    views.push({
+      userId: `u-${String(user).padStart(6, '0')}`,
+      productId: product,
+      ts: start + i * 7 + Math.floor(next() * 5),
+      page: `https://shop.example.com/products/${product}?ref=${ref}`,
+      session: Math.floor(next() * 2 ** 52)
+        .toString(16)
+        .padStart(16, '0')
+        .slice(-16),
+      device: pick(next, [
+        ['mobile', 6],
+        ['desktop', 3],
+        ['tablet', 1],
+      ] as const),
+      country: pick(next, [
+        ['US', 8],
+        ['DE', 3],
+        ['GB', 3],
+        ['FR', 2],
+        ['JP', 2],
+        ['BR', 1],
+        ['IN', 2],
+        ['CA', 1],
+      ]),
+      dwellMs: Math.floor(200 + 60_000 * next() ** 2),
+    });
+  }
+  return views;
+}
+
+function addView(counts: Map<string, number>, productId: string): void {
+  counts.set(productId, (counts.get(productId) ?? 0) + 1);
+}
+
+/** Fails loudly if a variant's per-product counts differ from the generator's. */
+export function checkCounts(
+  variant: string,
+  expected: ReadonlyMap<string, number>,
+  actual: ReadonlyMap<string, number> | undefined,
+): void {
+  if (actual === undefined) throw new Error(`${variant}: counted nothing (its job never ran?)`);
+  for (const [product, count] of expected) {
+    if (actual.get(product) !== count) {
+      throw new Error(
+        `${variant}: counted ${actual.get(product) ?? 0} views of ${product}, expected ${count}`,
+      );
+    }
+  }
+  if (actual.size !== expected.size) {
+    throw new Error(`${variant}: counted ${actual.size} products, expected ${expected.size}`);
+  }
+}
+
+// --- The six handlers ------------------------------------------------------------------------
+
+interface Variant {
+  readonly name: VariantName;
+  readonly invoke: (event: KinesisEvent, context: Context) => Promise<BatchResponse<never>>;
+  /** The counts of the last invocation, read outside the timed region. */
+  readonly counts: () => Map<string, number> | undefined;
+}
+
+function decodeData(data: string): unknown {
+  return JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
+}
+
+function handLoop(name: VariantName, validate: (value: unknown) => ProductView): Variant {
+  let last: Map<string, number> | undefined;
+  return {
+    name,
+    async invoke(event) {
+      const counts = new Map<string, number>();
+      for (const record of event.Records) {
+        addView(counts, validate(decodeData(record.kinesis.data)).productId);
+      }
+      last = counts;
+      return { batchItemFailures: [] };
+    },
+    counts: () => last,
+  };
+}
+
+function driverless(name: VariantName, withSchema: boolean): Variant {
+  let last: Map<string, number> | undefined;
+  const decode = withSchema ? json(ProductView) : json<ProductView>();
+  const handler = microBatch({
+    decode,
+    stages: {
+      counts: (records) => {
+        const counts = new Map<string, number>();
+        for (const record of records) addView(counts, record.data.productId);
+        return counts;
+      },
+    },
+    jobs: {
+      count: ({ counts }) => {
+        last = counts;
+      },
+    },
+    deadLetters: memoryDeadLetters(),
+  });
+  return { name, invoke: (event, context) => handler(event, context), counts: () => last };
+}
+
+// Powertools' record handlers are called per record (concurrently, via Promise.all), so they
+// count into the current invocation's Map.
+function powertools(name: VariantName): Variant {
+  const processor = new BatchProcessor(EventType.KinesisDataStreams);
+  let counts = new Map<string, number>();
+  let last: Map<string, number> | undefined;
+  const recordHandler = async (record: KinesisStreamRecord): Promise<void> => {
+    addView(counts, (decodeData(record.kinesis.data) as ProductView).productId);
+  };
+  return {
+    name,
+    async invoke(event, context) {
+      counts = new Map();
+      const response = await processPartialResponse(
+        event as unknown as KinesisStreamEvent,
+        recordHandler,
+        processor,
+        { context },
+      );
+      last = counts;
+      return response;
+    },
+    counts: () => last,
+  };
+}
+
+// The parser integration with a complete record schema built once (the `schema` option), the
+// fastest documented form; `innerSchema` would rebuild the extended schema for every record.
+function powertoolsParser(name: VariantName): Variant {
+  const schema = KinesisDataStreamRecord.extend({
+    kinesis: KinesisDataStreamRecordPayload.extend({ data: Base64Encoded(ProductView) }),
+  });
+  const processor = new BatchProcessor(EventType.KinesisDataStreams, { parser, schema });
+  let counts = new Map<string, number>();
+  let last: Map<string, number> | undefined;
+  const recordHandler = async (
+    record: ParsedRecord<KinesisStreamRecord, ProductView>,
+  ): Promise<void> => {
+    addView(counts, record.kinesis.data.productId);
+  };
+  return {
+    name,
+    async invoke(event, context) {
+      counts = new Map();
+      const response = await processPartialResponse(
+        event as unknown as KinesisStreamEvent,
+        recordHandler,
+        processor,
+        { context },
+      );
+      last = counts;
+      return response;
+    },
+    counts: () => last,
+  };
+}
+
+function createVariants(): Variant[] {
+  return [
+    handLoop('handLoop', (value) => value as ProductView),
+    powertools('powertools'),
+    driverless('driverless', false),
+    handLoop('handLoopZod', (value) => ProductView.parse(value)),
+    powertoolsParser('powertoolsParser'),
+    driverless('driverlessZod', true),
+  ];
+}
+
+// --- Measuring -------------------------------------------------------------------------------
+
+/**
+ * A full GC before each sample, so no variant pays for the garbage the previous one left.
+ * `--expose-gc` cannot be passed through `tsx` from package.json, so it is switched on here.
+ */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc: unknown = runInNewContext('gc');
+  if (typeof gc !== 'function') {
+    throw new Error('gcBetweenSamples needs a gc() function, and --expose-gc did not provide one');
+  }
+  return gc as () => void;
+}
+
+/**
+ * Runs the benchmark. Log and metric output are switched off (POWERTOOLS_LOG_LEVEL=SILENT,
+ * POWERTOOLS_METRICS_DISABLED=true) before the handlers are built: that removes stdout I/O, which
+ * only microBatch would pay, and leaves the work of building the report and metrics in.
+ */
+export async function runHandlerBenchmark(
+  config: HandlerBenchmarkConfig,
+): Promise<HandlerBenchmarkResult> {
+  const progress = config.progress ?? (() => undefined);
+  for (const [key, minimum] of [
+    ['records', 1],
+    ['runs', 1],
+    ['warmupRuns', 0],
+    ['invocationsPerSample', 1],
+  ] as const) {
+    const value = config[key];
+    if (!Number.isInteger(value) || value < minimum) {
+      throw new RangeError(`${key} must be an integer ≥ ${minimum} (given ${value})`);
+    }
+  }
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+  const views = productViews(config.records, config.seed);
+  const expected = new Map<string, number>();
+  for (const view of views) addView(expected, view.productId);
+  const event = kinesisEvent(views.map((data) => ({ data, partitionKey: data.userId })));
+  const averageRecordBytes = Math.round(
+    views.reduce((sum, view) => sum + Buffer.byteLength(JSON.stringify(view)), 0) / views.length,
+  );
+  // The deadline is far away: no variant should ever see a timeout here.
+  const context = lambdaContext({ remainingMs: 24 * 3_600_000 });
+  const variants = createVariants();
+  const gc = config.gcBetweenSamples ? collector() : undefined;
+  const samples = Object.fromEntries(VARIANTS.map((name) => [name, [] as number[]])) as Record<
+    VariantName,
+    number[]
+  >;
+  let countsChecked = 0;
+
+  const total = config.warmupRuns + config.runs;
+  for (let run = 0; run < total; run++) {
+    const measuring = run >= config.warmupRuns;
+    progress(
+      measuring
+        ? `handler: run ${run - config.warmupRuns + 1}/${config.runs}`
+        : `handler: warm-up ${run + 1}/${config.warmupRuns}`,
+    );
+    // Round-robin with a rotating start, so no variant always runs first (or right after GC-heavy ones).
+    for (let i = 0; i < variants.length; i++) {
+      const variant = variants[(run + i) % variants.length]!;
+      gc?.();
+      let response: BatchResponse<never> | undefined;
+      const started = performance.now();
+      for (let k = 0; k < config.invocationsPerSample; k++) {
+        response = await variant.invoke(event, context);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      if (response?.batchItemFailures.length !== 0) {
+        throw new Error(
+          `${variant.name}: expected no batch item failures, got ${JSON.stringify(response)}`,
+        );
+      }
+      checkCounts(variant.name, expected, variant.counts());
+      countsChecked++;
+      if (measuring) {
+        samples[variant.name].push((config.records * config.invocationsPerSample) / seconds);
+      }
+    }
+  }
+
+  const recordsPerSecond = Object.fromEntries(
+    VARIANTS.map((name) => [name, spread(samples[name])]),
+  ) as Record<VariantName, Spread>;
+  const ratios = Object.fromEntries(
+    Object.entries(RATIOS).map(([name, [a, b]]) => [name, pairedRatio(samples[a], samples[b])]),
+  ) as Record<RatioName, Spread>;
+  const { progress: _, ...kept } = config;
+  return {
+    config: kept,
+    averageRecordBytes,
+    distinctProducts: expected.size,
+    samples,
+    recordsPerSecond,
+    ratios,
+    countsChecked,
+  };
+}
+
+// --- Reporting -------------------------------------------------------------------------------
+
+const fixed = (value: number, digits = 2) => value.toFixed(digits);
+const perSecond = (value: number) => Math.round(value).toLocaleString('en-US');
+
+function baselineOf(name: VariantName): { baseline: VariantName; ratio?: RatioName } {
+  switch (name) {
+    case 'powertools':
+      return { baseline: 'handLoop', ratio: 'powertoolsVsHandLoop' };
+    case 'driverless':
+      return { baseline: 'handLoop', ratio: 'driverlessVsHandLoop' };
+    case 'powertoolsParser':
+      return { baseline: 'handLoopZod', ratio: 'powertoolsParserVsHandLoopZod' };
+    case 'driverlessZod':
+      return { baseline: 'handLoopZod', ratio: 'driverlessZodVsHandLoopZod' };
+    default:
+      return { baseline: name };
+  }
+}
+
+/** Turns a result into the runner's table, notes, JSON and chart. */
+export function handlerOutput(result: HandlerBenchmarkResult): ScenarioOutput {
+  const host = machine();
+  const { recordsPerSecond: rps, ratios } = result;
+  const ratioText = (name: VariantName) => {
+    const { ratio } = baselineOf(name);
+    return ratio === undefined ? '1.00×' : `${fixed(ratios[ratio].median)}×`;
+  };
+  const goals = GOALS.map((goal) => ({
+    ...goal,
+    measured: ratios[goal.ratio].median,
+    met: ratios[goal.ratio].median >= goal.atLeast,
+  }));
+  const { config } = result;
+  const subtitle = `${config.records.toLocaleString('en-US')} records of ~${result.averageRecordBytes} B JSON per batch · median of ${config.runs} interleaved runs · counting views per product`;
+  const summary = Object.fromEntries(
+    VARIANTS.map((name) => [name, Math.round(rps[name].median)]),
+  ) as Record<VariantName, number>;
+  const detail: Record<string, JsonValue> = {
+    description: handlerScenario.description,
+    machine: { ...host },
+    config: { ...config },
+    averageRecordBytes: result.averageRecordBytes,
+    distinctProducts: result.distinctProducts,
+    countsChecked: result.countsChecked,
+    recordsPerSecond: Object.fromEntries(
+      VARIANTS.map((name) => [
+        name,
+        {
+          label: LABELS[name],
+          ...rps[name],
+          runs: result.samples[name].map((value) => Math.round(value)),
+        },
+      ]),
+    ),
+    ratios: Object.fromEntries(Object.entries(ratios).map(([name, value]) => [name, { ...value }])),
+    goals: goals.map((goal) => ({ ...goal })),
+  };
+  return {
+    summary,
+    detail,
+    table: {
+      headers: ['variant', 'median rec/s', 'min–max rec/s', 'vs hand loop'],
+      rows: VARIANTS.map((name) => [
+        LABELS[name],
+        perSecond(rps[name].median),
+        `${perSecond(rps[name].min)}–${perSecond(rps[name].max)}`,
+        ratioText(name),
+      ]),
+    },
+    notes: [
+      `microBatch / Powertools: ${fixed(ratios.driverlessVsPowertools.median)}× · microBatch+schema / Powertools+parser: ${fixed(ratios.driverlessZodVsPowertoolsParser.median)}× (ratios paired per run, median)`,
+      ...goals.map(
+        (goal) =>
+          `goal ${goal.ratio} ≥ ${fixed(goal.atLeast, 1)}×: ${fixed(goal.measured)}× ${goal.met ? 'MET' : 'MISSED'} (min–max ${fixed(ratios[goal.ratio].min)}–${fixed(ratios[goal.ratio].max)})`,
+      ),
+      `counts checked on all ${result.countsChecked} samples; ${config.gcBetweenSamples ? 'full GC before each sample' : 'no forced GC'}; Powertools log/metric output silenced for all variants`,
+    ],
+    charts: {
+      'handler.svg': barChart({
+        title: 'Handler throughput: one Kinesis batch, same work, six handlers',
+        subtitle,
+        unit: 'records/s',
+        bars: VARIANTS.map((name) => ({
+          label: LABELS[name],
+          ...rps[name],
+          color: COLORS[name],
+          note: baselineOf(name).ratio === undefined ? undefined : `${ratioText(name)} hand loop`,
+        })),
+        footer: `${describeMachine(host)} · ${compact(config.records * config.invocationsPerSample)} records per sample`,
+      }),
+    },
+  };
+}
+
+export const handlerScenario: Scenario = {
+  name: 'handler',
+  description:
+    'microBatch vs a hand-written loop vs Powertools BatchProcessor on one 10,000-record Kinesis batch, with and without a zod schema',
+  async run(options) {
+    const base = options.quick ? QUICK : FULL;
+    return handlerOutput(
+      await runHandlerBenchmark({
+        ...base,
+        ...(options.runs === undefined ? {} : { runs: options.runs }),
+        ...(options.warmupRuns === undefined ? {} : { warmupRuns: options.warmupRuns }),
+        progress: options.progress,
+      }),
+    );
+  },
+};
