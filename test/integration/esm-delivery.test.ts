@@ -290,6 +290,29 @@ describe('polling (§5)', () => {
   });
 });
 
+describe('stopping', () => {
+  test('stop() waits for the in-flight batch and then invokes nothing more', async () => {
+    // given
+    const stream = await createStream(server.kinesis);
+    await putRecords(
+      server.kinesis,
+      stream.name,
+      Array.from({ length: 3 }, (_, i) => ({ partitionKey: `k${i}`, data: i })),
+    );
+    const fn = fakeFunction(() => ({ payload: null, delayMs: 200 }));
+    const { mapping } = startMapping(server, mappingConfig(stream.arn, { batchSize: 1 }), fn);
+    await waitFor(() => fn.calls.length === 1);
+    // when
+    await mapping.stop();
+    const stoppedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 300));
+    // then
+    expect(fn.calls).toHaveLength(1);
+    expect(fn.calls[0]?.endedAt).toBeLessThanOrEqual(stoppedAt);
+    expect(mapping.stats().checkpointedRecords).toBe(1);
+  });
+});
+
 describe('concurrency (§3.1, §5)', () => {
   test('one batch in flight per shard; shards run concurrently', async () => {
     // given
