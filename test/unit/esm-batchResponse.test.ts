@@ -2,7 +2,7 @@ import { classifyBatchResponse } from '../../localstack/embedded/esm/batchRespon
 import type { InvokeResult } from '../../localstack/embedded/model';
 
 // Numeric order; as strings the last one sorts first.
-const seqs = ['1' + '0'.repeat(54), '9'.repeat(56), '1' + '0'.repeat(56)];
+const seqs = [`1${'0'.repeat(54)}`, '9'.repeat(56), `1${'0'.repeat(56)}`];
 const rbif = { reportBatchItemFailures: true, tumblingWindow: false };
 
 function result(payload: unknown, functionError?: 'Unhandled'): InvokeResult {
