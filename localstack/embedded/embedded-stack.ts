@@ -36,6 +36,12 @@ export interface EmbeddedStackOptions {
   readonly stateFile?: string;
   /** Resources the embedded stack does not run, reported once per type. @default - ignored */
   readonly onNote?: (note: string) => void;
+  /**
+   * Variables merged over the local AWS environment of every function process (the template's
+   * own variables still win), e.g. `AWS_ENDPOINT_URL_DYNAMODB` pointed at a fault-injecting proxy
+   * in a test harness. @default - none
+   */
+  readonly functionEnvironment?: Readonly<Record<string, string>>;
 }
 
 /** A running embedded stack: the app's resources on real API servers, its functions, its mappings. */
@@ -76,7 +82,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     for (const note of notes) options.onNote?.(note);
 
     const functions = new FunctionHost(app.functions, {
-      environment: localAwsEnvironment(servers.endpoints),
+      environment: { ...localAwsEnvironment(servers.endpoints), ...options.functionEnvironment },
       region: LOCAL_REGION,
       ...(options.onLog === undefined ? {} : { onLog: options.onLog }),
     });
