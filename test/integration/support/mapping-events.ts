@@ -85,7 +85,12 @@ export class MappingEventLog {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(check);
-        const problems = this.errors.length > 0 ? `; problems: ${this.errors.join(' | ')}` : '';
+        const counts = new Map<string, number>();
+        for (const error of this.errors) counts.set(error, (counts.get(error) ?? 0) + 1);
+        const problems =
+          counts.size > 0
+            ? `; problems: ${[...counts].map(([error, n]) => `${error} (×${n})`).join(' | ')}`
+            : '';
         reject(new Error(`timed out after ${timeoutMs} ms: ${describe()}${problems}`));
       }, timeoutMs);
       const check = () => {
