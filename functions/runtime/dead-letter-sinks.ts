@@ -1,4 +1,6 @@
+import type * as S3 from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type * as SQS from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import { ENVIRONMENT } from './environment';
@@ -29,15 +31,20 @@ export type OverflowDeadLetter = Omit<DeadLetter, 'data'> & { readonly dataLocat
 const hasEndpointOverride = (service: 'SQS' | 'S3'): boolean =>
   Boolean(process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL);
 
+// The SDK is loaded on first use, so functions that never dead-letter skip its start-up cost.
+// `require`, not `import()`: Lambda provides the SDK on NODE_PATH, which only `require` honours.
+const loadSqs = (): typeof SQS => require('@aws-sdk/client-sqs');
+const loadS3 = (): typeof S3 => require('@aws-sdk/client-s3');
+
 async function defaultSqsClient(): Promise<SQSClient> {
-  const { SQSClient } = await import('@aws-sdk/client-sqs');
+  const { SQSClient } = loadSqs();
   // With an endpoint override (LocalStack, the embedded stack) the queue URL's host may not
   // resolve; keep requests on the configured endpoint.
   return new SQSClient({ useQueueUrlAsEndpoint: !hasEndpointOverride('SQS') });
 }
 
 async function defaultS3Client(): Promise<S3Client> {
-  const { S3Client } = await import('@aws-sdk/client-s3');
+  const { S3Client } = loadS3();
   return new S3Client({ forcePathStyle: hasEndpointOverride('S3') });
 }
 
@@ -52,7 +59,7 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
 
   async function overflow(letter: DeadLetter): Promise<string | undefined> {
     if (!options.overflowBucket) return undefined;
-    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+    const { PutObjectCommand } = loadS3();
     s3 ??= defaultS3Client();
     const key = `dead-letters/${letter.shardId}/${datePath(letter.deadLetteredAt)}/${letter.id}.json`;
     await (await s3).send(
@@ -71,8 +78,9 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
     sqs: SQSClient,
     entries: { letter: DeadLetter; body: string }[],
   ): Promise<DeadLetter[]> {
-    const { SendMessageBatchCommand } = await import('@aws-sdk/client-sqs');
+    const { SendMessageBatchCommand } = loadSqs();
     let pending = entries;
+    let lastError: unknown;
     for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
       try {
         const result = await sqs.send(
@@ -86,10 +94,13 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
         );
         const failed = new Set((result.Failed ?? []).map((failure) => Number(failure.Id)));
         pending = pending.filter((_, index) => failed.has(index));
-      } catch {
-        // Network or service error: the whole chunk is retried once, then reported undelivered.
+      } catch (error) {
+        // Network or service error: the whole chunk is retried once, then the error is raised
+        // so the batch reports its letters undelivered and logs why.
+        lastError = error;
       }
     }
+    if (pending.length > 0 && lastError !== undefined) throw lastError;
     return pending.map((entry) => entry.letter);
   }
 
@@ -151,7 +162,7 @@ export function s3DeadLetters(options: S3DeadLettersOptions): DeadLetterSink {
     async send(letters) {
       const first = letters[0];
       if (first === undefined) return [];
-      const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+      const { PutObjectCommand } = loadS3();
       client ??= defaultS3Client();
       const key = `${prefix}${first.shardId}/${datePath(first.deadLetteredAt)}/${first.batchId}-${first.sequenceNumber}.ndjson`;
       try {

@@ -91,7 +91,14 @@ export function microBatch<T, S = Record<never, never>, State = never>(
       deadLetteredAt,
     }));
     // Dead letters are delivered while the jobs run; undelivered ones fail the batch below.
-    const delivery = deadLetters.send(letters).catch(() => letters);
+    const delivery = deadLetters.send(letters).catch((error: unknown) => {
+      telemetry.logger.error('dead letters could not be delivered; the batch is reported failed', {
+        batchId,
+        deadLetters: letters.length,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+      return letters;
+    });
     const remaining = context?.getRemainingTimeInMillis?.();
     const deadline =
       remaining === undefined ? Number.POSITIVE_INFINITY : Date.now() + remaining - marginMs;
