@@ -38,6 +38,10 @@ import {
 } from '../../localstack/embedded/servers/embedded-servers';
 import { type KinesisEngine, startKinesis } from '../../localstack/embedded/servers/kinesis-server';
 
+// The integration project's testTimeout is not applied to hooks when jest runs with projects;
+// servers and the CDK synth take seconds on a loaded 2-core machine.
+jest.setTimeout(60_000);
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -114,7 +118,7 @@ describe('startServers', () => {
     console.log(`kinesalite + dynalite + fauxqs ready in ${Date.now() - started} ms (in parallel)`);
   });
 
-  afterAll(() => servers.stop());
+  afterAll(() => servers?.stop());
 
   it('serves DynamoDB on its endpoint', async () => {
     // Given
