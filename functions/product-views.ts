@@ -29,8 +29,10 @@ function viewsPerProductMinute(
     const minute = minuteOf(record.data.ts);
     const key = `${record.data.productId}\u0000${minute}`;
     let entry = counts.get(key);
-    if (!entry)
-      counts.set(key, (entry = { productId: record.data.productId, minute, sequenceNumbers: [] }));
+    if (!entry) {
+      entry = { productId: record.data.productId, minute, sequenceNumbers: [] };
+      counts.set(key, entry);
+    }
     entry.sequenceNumbers.push(record.sequenceNumber);
   }
   return counts;
