@@ -28,13 +28,15 @@ export interface JobContext {
   readonly lambda: Context;
 }
 
-/** A job: reads the records and the stages it names, writes somewhere, reports failed records. */
-// `void` is deliberate: an `async () => {}` job returns Promise<void>.
+// `void` is deliberate: a job written `async () => { ... }` returns Promise<void>.
 // biome-ignore lint/suspicious/noConfusingVoidType: jobs that return nothing must type-check
+type NothingOr<R> = R | undefined | void;
+
+/** A job: reads the records and the stages it names, writes somewhere, reports failed records. */
 export type Job<T, S> = (
   input: JobInput<T, S>,
   context: JobContext,
-) => Promise<JobResult<T> | undefined | void> | JobResult<T> | undefined | void;
+) => Promise<NothingOr<JobResult<T>>> | NothingOr<JobResult<T>>;
 
 export type JobStatus = 'succeeded' | 'partial' | 'failed' | 'timed-out';
 
