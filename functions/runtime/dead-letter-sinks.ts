@@ -10,6 +10,9 @@ import { ConfigurationError } from './errors';
 const MAX_MESSAGE_BYTES = 250 * 1024;
 const MAX_BATCH_ENTRIES = 10;
 
+/** Batch mode (`driverless run`) names a local NDJSON file for dead letters; the constructs never set it. */
+export const DEAD_LETTER_FILE_VARIABLE = 'DRIVERLESS_DEAD_LETTER_FILE';
+
 /** Options of {@link sqsDeadLetters}. */
 export interface SqsDeadLettersOptions {
   readonly queueUrl: string;
@@ -182,7 +185,19 @@ export function s3DeadLetters(options: S3DeadLettersOptions): DeadLetterSink {
   };
 }
 
-/** Keeps dead letters in memory; for tests and batch mode. */
+/** Appends dead letters to a local NDJSON file, one letter per line; for batch mode. */
+export function fileDeadLetters(path: string): DeadLetterSink {
+  return {
+    async send(letters) {
+      if (letters.length === 0) return [];
+      const { appendFile } = await import('node:fs/promises');
+      await appendFile(path, letters.map((letter) => `${JSON.stringify(letter)}\n`).join(''));
+      return [];
+    },
+  };
+}
+
+/** Keeps dead letters in memory; for tests. */
 export interface MemoryDeadLetterSink extends DeadLetterSink {
   readonly letters: DeadLetter[];
 }
@@ -199,16 +214,19 @@ export function memoryDeadLetters(): MemoryDeadLetterSink {
 }
 
 /**
- * The sink the environment names: the queue (with the bucket as overflow) or the bucket.
+ * The sink the environment names: a file (batch mode), the queue (with the bucket as overflow), or the bucket.
  * Throws at cold start when neither is set, so a misconfigured function never reaches a batch.
  */
 export function deadLettersFromEnvironment(env: NodeJS.ProcessEnv = process.env): DeadLetterSink {
   const queueUrl = env[ENVIRONMENT.deadLetterQueueUrl];
   const bucket = env[ENVIRONMENT.deadLetterBucket];
+  const file = env[DEAD_LETTER_FILE_VARIABLE];
+  if (file) return fileDeadLetters(file);
   if (queueUrl) return sqsDeadLetters({ queueUrl, ...(bucket ? { overflowBucket: bucket } : {}) });
   if (bucket) return s3DeadLetters({ bucket });
   throw new ConfigurationError(
-    `no dead-letter destination: set ${ENVIRONMENT.deadLetterQueueUrl} or ${ENVIRONMENT.deadLetterBucket} ` +
+    `no dead-letter destination: set ${ENVIRONMENT.deadLetterQueueUrl}, ${ENVIRONMENT.deadLetterBucket} ` +
+      `or ${DEAD_LETTER_FILE_VARIABLE} ` +
       '(MicroBatchPipeline sets them), or pass `deadLetters` to microBatch()',
   );
 }

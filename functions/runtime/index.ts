@@ -9,6 +9,7 @@ export type {
 } from './dead-letter-sinks';
 export {
   deadLettersFromEnvironment,
+  fileDeadLetters,
   memoryDeadLetters,
   s3DeadLetters,
   sqsDeadLetters,

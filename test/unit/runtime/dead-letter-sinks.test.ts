@@ -1,5 +1,10 @@
 import { type SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type DeadLetter, sqsDeadLetters } from 'driverless/runtime';
+import {
+  type DeadLetter,
+  deadLettersFromEnvironment,
+  fileDeadLetters,
+  sqsDeadLetters,
+} from 'driverless/runtime';
 
 function letter(n: number, data = 'e30='): DeadLetter {
   return {
@@ -79,5 +84,34 @@ describe('sqsDeadLetters', () => {
     // Then
     expect(undelivered).toStrictEqual([huge]);
     expect(send).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('fileDeadLetters', () => {
+  it('appends each letter as one JSON line', async () => {
+    // Given
+    const { mkdtemp, readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const path = join(await mkdtemp(join(tmpdir(), 'dl-')), 'letters.ndjson');
+    const sink = fileDeadLetters(path);
+
+    // When
+    await sink.send([letter(0)]);
+    await sink.send([letter(1), letter(2)]);
+
+    // Then
+    const lines = (await readFile(path, 'utf8')).trim().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as DeadLetter).sequenceNumber)).toStrictEqual([
+      '0',
+      '1',
+      '2',
+    ]);
+  });
+
+  it('is what the environment names with DRIVERLESS_DEAD_LETTER_FILE', () => {
+    expect(
+      deadLettersFromEnvironment({ DRIVERLESS_DEAD_LETTER_FILE: '/tmp/x.ndjson' }),
+    ).toBeDefined();
   });
 });

@@ -189,7 +189,7 @@ describe('decode failures', () => {
       ConfigurationError,
     );
     expect(() => microBatch({ decode: json(View), jobs: { a: async () => undefined } })).toThrow(
-      /set DRIVERLESS_DEAD_LETTER_QUEUE_URL or DRIVERLESS_DEAD_LETTER_BUCKET/,
+      /set DRIVERLESS_DEAD_LETTER_QUEUE_URL, DRIVERLESS_DEAD_LETTER_BUCKET or DRIVERLESS_DEAD_LETTER_FILE/,
     );
   });
 });
