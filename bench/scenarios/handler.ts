@@ -1,5 +1,6 @@
 // Handler throughput: the same Kinesis batch through six handlers that do the same work
 // (decode each record, count views per product), in one process, interleaved run by run.
+import { loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -25,7 +26,7 @@ import {
 import { z } from 'zod';
 import { kinesisEvent, lambdaContext } from '../../test/fixtures/kinesis-events';
 import { barChart, compact } from '../bar-chart';
-import { describeMachine, machine } from '../machine';
+import { describeMachine, type Machine, machine } from '../machine';
 import type { JsonValue, Scenario, ScenarioOutput } from '../scenario';
 import { pairedRatio, type Spread, spread } from '../stats';
 
@@ -79,8 +80,13 @@ export interface HandlerBenchmarkConfig {
   readonly warmupRuns: number;
   /** Measured runs; every variant is measured once per run. @default 25 */
   readonly runs: number;
-  /** Invocations timed together as one sample, to lift short samples above timer and GC noise. @default 3 */
-  readonly invocationsPerSample: number;
+  /**
+   * Target duration of one sample: each variant repeats the batch as many times as fit (the count
+   * is fixed from its last warm-up run), lifting fast variants above timer and scheduling noise
+   * without making slow ones dominate the run time. 0 means one invocation per sample.
+   * @default 150
+   */
+  readonly sampleMs: number;
   /** Seed of the record generator: the same seed gives the same batch. @default 42 */
   readonly seed: number;
   /** A full GC before each sample, so no variant pays for another's garbage. @default true */
@@ -92,7 +98,7 @@ export const FULL: HandlerBenchmarkConfig = {
   records: 10_000,
   warmupRuns: 5,
   runs: 25,
-  invocationsPerSample: 3,
+  sampleMs: 150,
   seed: 42,
   gcBetweenSamples: true,
 };
@@ -100,7 +106,7 @@ export const QUICK: HandlerBenchmarkConfig = {
   records: 200,
   warmupRuns: 1,
   runs: 2,
-  invocationsPerSample: 1,
+  sampleMs: 0,
   seed: 42,
   gcBetweenSamples: false,
 };
@@ -110,11 +116,20 @@ export interface HandlerBenchmarkResult {
   readonly config: Omit<HandlerBenchmarkConfig, 'progress'>;
   readonly averageRecordBytes: number;
   readonly distinctProducts: number;
-  /** Records/s of every sample, per variant, in run order. */
+  /** Invocations per sample of each variant (from `sampleMs` and its warm-up speed). */
+  readonly invocationsPerSample: Record<VariantName, number>;
+  /** Records/s (wall clock) of every sample, per variant, in run order. */
   readonly samples: Record<VariantName, number[]>;
   readonly recordsPerSecond: Record<VariantName, Spread>;
-  /** Paired ratios (run by run, then median/min/max). */
+  /** Paired ratios (run by run, then median/min/max) of records/s. */
   readonly ratios: Record<RatioName, Spread>;
+  /**
+   * Records per second of this process's CPU time (user + system), per sample. On a shared machine
+   * time spent descheduled inflates wall-clock samples; CPU time leaves it out.
+   */
+  readonly cpuSamples: Record<VariantName, number[]>;
+  readonly recordsPerCpuSecond: Record<VariantName, Spread>;
+  readonly cpuRatios: Record<RatioName, Spread>;
   /** Samples whose per-product counts were checked against the generator's (all of them). */
   readonly countsChecked: number;
 }
@@ -377,7 +392,7 @@ export async function runHandlerBenchmark(
     ['records', 1],
     ['runs', 1],
     ['warmupRuns', 0],
-    ['invocationsPerSample', 1],
+    ['sampleMs', 0],
   ] as const) {
     const value = config[key];
     if (!Number.isInteger(value) || value < minimum) {
@@ -398,10 +413,11 @@ export async function runHandlerBenchmark(
   const context = lambdaContext({ remainingMs: 24 * 3_600_000 });
   const variants = createVariants();
   const gc = config.gcBetweenSamples ? collector() : undefined;
-  const samples = Object.fromEntries(VARIANTS.map((name) => [name, [] as number[]])) as Record<
-    VariantName,
-    number[]
-  >;
+  const perVariant = <V>(value: () => V) =>
+    Object.fromEntries(VARIANTS.map((name) => [name, value()])) as Record<VariantName, V>;
+  const samples = perVariant(() => [] as number[]);
+  const cpuSamples = perVariant(() => [] as number[]);
+  const invocations = perVariant(() => 1);
   let countsChecked = 0;
 
   const total = config.warmupRuns + config.runs;
@@ -417,11 +433,15 @@ export async function runHandlerBenchmark(
       const variant = variants[(run + i) % variants.length]!;
       gc?.();
       let response: BatchResponse<never> | undefined;
+      const repeat = invocations[variant.name];
+      const cpuStarted = process.cpuUsage();
       const started = performance.now();
-      for (let k = 0; k < config.invocationsPerSample; k++) {
+      for (let k = 0; k < repeat; k++) {
         response = await variant.invoke(event, context);
       }
       const seconds = (performance.now() - started) / 1000;
+      const cpu = process.cpuUsage(cpuStarted);
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
       if (response?.batchItemFailures.length !== 0) {
         throw new Error(
           `${variant.name}: expected no batch item failures, got ${JSON.stringify(response)}`,
@@ -430,25 +450,39 @@ export async function runHandlerBenchmark(
       checkCounts(variant.name, expected, variant.counts());
       countsChecked++;
       if (measuring) {
-        samples[variant.name].push((config.records * config.invocationsPerSample) / seconds);
+        samples[variant.name].push((config.records * repeat) / seconds);
+        cpuSamples[variant.name].push((config.records * repeat) / cpuSeconds);
+      } else {
+        const perInvocationMs = (seconds * 1000) / repeat;
+        invocations[variant.name] = Math.min(
+          50,
+          Math.max(1, Math.round(config.sampleMs / perInvocationMs)),
+        );
       }
     }
   }
 
-  const recordsPerSecond = Object.fromEntries(
-    VARIANTS.map((name) => [name, spread(samples[name])]),
-  ) as Record<VariantName, Spread>;
-  const ratios = Object.fromEntries(
-    Object.entries(RATIOS).map(([name, [a, b]]) => [name, pairedRatio(samples[a], samples[b])]),
-  ) as Record<RatioName, Spread>;
+  const spreads = (of: Record<VariantName, number[]>) =>
+    Object.fromEntries(VARIANTS.map((name) => [name, spread(of[name])])) as Record<
+      VariantName,
+      Spread
+    >;
+  const pairedRatios = (of: Record<VariantName, number[]>) =>
+    Object.fromEntries(
+      Object.entries(RATIOS).map(([name, [a, b]]) => [name, pairedRatio(of[a], of[b])]),
+    ) as Record<RatioName, Spread>;
   const { progress: _, ...kept } = config;
   return {
     config: kept,
     averageRecordBytes,
     distinctProducts: expected.size,
+    invocationsPerSample: invocations,
     samples,
-    recordsPerSecond,
-    ratios,
+    recordsPerSecond: spreads(samples),
+    ratios: pairedRatios(samples),
+    cpuSamples,
+    recordsPerCpuSecond: spreads(cpuSamples),
+    cpuRatios: pairedRatios(cpuSamples),
     countsChecked,
   };
 }
@@ -474,13 +508,16 @@ function baselineOf(name: VariantName): { baseline: VariantName; ratio?: RatioNa
 }
 
 /** Turns a result into the runner's table, notes, JSON and chart. */
-export function handlerOutput(result: HandlerBenchmarkResult): ScenarioOutput {
-  const host = machine();
-  const { recordsPerSecond: rps, ratios } = result;
-  const ratioText = (name: VariantName) => {
+export function handlerOutput(
+  result: HandlerBenchmarkResult,
+  host: Machine = machine(),
+): ScenarioOutput {
+  const { recordsPerSecond: rps, ratios, cpuRatios } = result;
+  const ratioOf = (of: Record<RatioName, Spread>, name: VariantName) => {
     const { ratio } = baselineOf(name);
-    return ratio === undefined ? '1.00×' : `${fixed(ratios[ratio].median)}×`;
+    return ratio === undefined ? '1.00×' : `${fixed(of[ratio].median)}×`;
   };
+  const ratioText = (name: VariantName) => ratioOf(ratios, name);
   const goals = GOALS.map((goal) => ({
     ...goal,
     measured: ratios[goal.ratio].median,
@@ -498,6 +535,8 @@ export function handlerOutput(result: HandlerBenchmarkResult): ScenarioOutput {
     averageRecordBytes: result.averageRecordBytes,
     distinctProducts: result.distinctProducts,
     countsChecked: result.countsChecked,
+    loadAverageAfter: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    invocationsPerSample: { ...result.invocationsPerSample },
     recordsPerSecond: Object.fromEntries(
       VARIANTS.map((name) => [
         name,
@@ -510,25 +549,47 @@ export function handlerOutput(result: HandlerBenchmarkResult): ScenarioOutput {
     ),
     ratios: Object.fromEntries(Object.entries(ratios).map(([name, value]) => [name, { ...value }])),
     goals: goals.map((goal) => ({ ...goal })),
+    recordsPerCpuSecond: Object.fromEntries(
+      VARIANTS.map((name) => [
+        name,
+        {
+          ...result.recordsPerCpuSecond[name],
+          runs: result.cpuSamples[name].map((value) => Math.round(value)),
+        },
+      ]),
+    ),
+    cpuRatios: Object.fromEntries(
+      Object.entries(cpuRatios).map(([name, value]) => [name, { ...value }]),
+    ),
   };
   return {
     summary,
     detail,
     table: {
-      headers: ['variant', 'median rec/s', 'min–max rec/s', 'vs hand loop'],
+      headers: [
+        'variant',
+        'median rec/s',
+        'min–max rec/s',
+        'vs hand loop',
+        'rec/CPU-s',
+        'vs hand loop (CPU)',
+      ],
       rows: VARIANTS.map((name) => [
         LABELS[name],
         perSecond(rps[name].median),
         `${perSecond(rps[name].min)}–${perSecond(rps[name].max)}`,
         ratioText(name),
+        perSecond(result.recordsPerCpuSecond[name].median),
+        ratioOf(cpuRatios, name),
       ]),
     },
     notes: [
       `microBatch / Powertools: ${fixed(ratios.driverlessVsPowertools.median)}× · microBatch+schema / Powertools+parser: ${fixed(ratios.driverlessZodVsPowertoolsParser.median)}× (ratios paired per run, median)`,
       ...goals.map(
         (goal) =>
-          `goal ${goal.ratio} ≥ ${fixed(goal.atLeast, 1)}×: ${fixed(goal.measured)}× ${goal.met ? 'MET' : 'MISSED'} (min–max ${fixed(ratios[goal.ratio].min)}–${fixed(ratios[goal.ratio].max)})`,
+          `goal ${goal.ratio} ≥ ${fixed(goal.atLeast, 1)}×: ${fixed(goal.measured)}× ${goal.met ? 'MET' : 'MISSED'} (min–max ${fixed(ratios[goal.ratio].min)}–${fixed(ratios[goal.ratio].max)}; by CPU time ${fixed(cpuRatios[goal.ratio].median)}×)`,
       ),
+      `load average ${host.loadAverage} before, ${detail.loadAverageAfter} after (${host.cores} cores): above the core count, wall-clock figures include time spent descheduled`,
       `counts checked on all ${result.countsChecked} samples; ${config.gcBetweenSamples ? 'full GC before each sample' : 'no forced GC'}; Powertools log/metric output silenced for all variants`,
     ],
     charts: {
@@ -542,7 +603,7 @@ export function handlerOutput(result: HandlerBenchmarkResult): ScenarioOutput {
           color: COLORS[name],
           note: baselineOf(name).ratio === undefined ? undefined : `${ratioText(name)} hand loop`,
         })),
-        footer: `${describeMachine(host)} · ${compact(config.records * config.invocationsPerSample)} records per sample`,
+        footer: describeMachine(host),
       }),
     },
   };
@@ -554,6 +615,7 @@ export const handlerScenario: Scenario = {
     'microBatch vs a hand-written loop vs Powertools BatchProcessor on one 10,000-record Kinesis batch, with and without a zod schema',
   async run(options) {
     const base = options.quick ? QUICK : FULL;
+    const host = machine();
     return handlerOutput(
       await runHandlerBenchmark({
         ...base,
@@ -561,6 +623,7 @@ export const handlerScenario: Scenario = {
         ...(options.warmupRuns === undefined ? {} : { warmupRuns: options.warmupRuns }),
         progress: options.progress,
       }),
+      host,
     );
   },
 };

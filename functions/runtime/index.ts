@@ -1,5 +1,7 @@
 // The runtime's public surface. Anything not exported here is internal and free to change.
 
+export type { CursorStore, DynamoCursorsOptions } from './cursors';
+export { dynamoCursors, memoryCursors } from './cursors';
 export type { DeadLetter, DeadLetterSink } from './dead-letter';
 export type {
   MemoryDeadLetterSink,
@@ -24,7 +26,7 @@ export {
   InvalidEventError,
   JobTimeoutError,
 } from './errors';
-export type { Job, JobContext, JobResult } from './jobs';
+export type { Job, JobContext, JobResult, JobStatus } from './jobs';
 export type { BatchResponse, KinesisEvent, KinesisEventRecord } from './kinesis-event';
 export type { MicroBatchHandler, MicroBatchOptions } from './micro-batch';
 export { batchIdOf, microBatch } from './micro-batch';

@@ -38,7 +38,8 @@ export type Job<T, S> = (
   context: JobContext,
 ) => Promise<NothingOr<JobResult<T>>> | NothingOr<JobResult<T>>;
 
-export type JobStatus = 'succeeded' | 'partial' | 'failed' | 'timed-out';
+/** `skipped`: every record of the batch is behind the job's cursor (it committed them before). */
+export type JobStatus = 'succeeded' | 'partial' | 'failed' | 'timed-out' | 'skipped';
 
 export interface JobOutcome<T> {
   readonly job: string;
@@ -47,6 +48,11 @@ export interface JobOutcome<T> {
   readonly failed: readonly StreamRecord<T>[];
   readonly durationMs: number;
   readonly error?: string;
+}
+
+/** The outcome of a job with nothing to do: its cursor is past every record of the batch. */
+export function skipped<T>(job: string): JobOutcome<T> {
+  return { job, status: 'skipped', records: 0, failed: [], durationMs: 0 };
 }
 
 /**

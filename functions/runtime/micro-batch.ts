@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { type CursorStore, cursorsFromEnvironment, firstIndexAfter } from './cursors';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import { deadLettersFromEnvironment } from './dead-letter-sinks';
 import { type DecodedBatch, decodeEvent } from './decode-event';
 import type { Decoder } from './decoders';
 import { ENVIRONMENT } from './environment';
 import { ConfigurationError } from './errors';
-import { type Job, type JobOutcome, runJob, selectJobs } from './jobs';
+import { type Job, type JobOutcome, runJob, selectJobs, skipped } from './jobs';
 import type { BatchResponse, KinesisEvent } from './kinesis-event';
 import { comparePositions, lowestPosition, type RecordPosition } from './sequence-numbers';
-import { type Stages, stageView } from './stages';
+import { type JobInput, type Stages, stageView } from './stages';
+import type { StreamRecord } from './stream-record';
 import { type BatchReport, Telemetry } from './telemetry';
 import { isFreshState, type WindowContext, type WindowOptions } from './windows';
 
@@ -30,6 +32,11 @@ export interface MicroBatchOptions<T, S, State> {
    * @default - the queue or bucket named by DRIVERLESS_DEAD_LETTER_QUEUE_URL / _BUCKET
    */
   readonly deadLetters?: DeadLetterSink;
+  /**
+   * Per-job cursors, so a retried batch never repeats a job that already committed it.
+   * @default - DynamoDB cursors when DRIVERLESS_CHECKPOINT_TABLE is set (`checkpoints: true`), else none
+   */
+  readonly cursors?: CursorStore;
   /**
    * Time kept free before Lambda's timeout; jobs still running then count as failed, so the
    * invocation can still answer with an exact partial response.
@@ -74,6 +81,37 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     process.env.POWERTOOLS_SERVICE_NAME ?? process.env[ENVIRONMENT.pipeline] ?? 'driverless',
   );
   const marginMs = options.deadlineMarginMs ?? 1000;
+  const cursors = options.cursors ?? cursorsFromEnvironment(process.env, functionName);
+
+  /**
+   * Moves a job's cursor past what it committed: all its records, or those before its first
+   * failure. A cursor that cannot move only costs repeated (idempotent) work on a retry, so it is
+   * logged, not failed.
+   */
+  async function advanceCursor(
+    store: CursorStore,
+    shardId: string,
+    job: string,
+    from: RecordPosition | undefined,
+    given: readonly StreamRecord<T>[],
+    outcome: JobOutcome<T>,
+    batchId: string,
+  ): Promise<void> {
+    if (outcome.status !== 'succeeded' && outcome.status !== 'partial') return;
+    const lowest = lowestPosition(outcome.failed);
+    const committed = lowest
+      ? given.filter((record) => comparePositions(record, lowest) < 0)
+      : given;
+    const to = committed[committed.length - 1];
+    if (to === undefined) return;
+    try {
+      const moved = await store.advance(shardId, job, from, to, batchId);
+      if (!moved)
+        telemetry.logger.warn('cursor moved by another invocation', { job, shardId, batchId });
+    } catch (error) {
+      telemetry.logger.warn('cursor not advanced', { job, shardId, batchId, error: String(error) });
+    }
+  }
 
   async function processBatch(
     event: KinesisEvent,
@@ -105,7 +143,18 @@ export function microBatch<T, S = Record<never, never>, State = never>(
 
     const outcomes: JobOutcome<T>[] = [];
     if (batch.records.length > 0) {
-      const input = stageView(stages, batch.records);
+      const records = batch.records;
+      const loaded = cursors ? await cursors.load(batch.shardId, selected) : undefined;
+      // One view per starting point: jobs at the same cursor share every stage they read.
+      const views = new Map<number, JobInput<T, S & Stages<T>>>();
+      const viewFrom = (start: number) => {
+        let view = views.get(start);
+        if (!view) {
+          view = stageView(stages, start === 0 ? records : records.slice(start));
+          views.set(start, view);
+        }
+        return view;
+      };
       const common = {
         batchId,
         shardId: batch.shardId,
@@ -114,7 +163,25 @@ export function microBatch<T, S = Record<never, never>, State = never>(
         lambda: context,
       };
       const settled = await Promise.allSettled(
-        selected.map((job) => runJob(jobs[job] as Job<T, S>, input, { ...common, job })),
+        selected.map(async (job): Promise<JobOutcome<T>> => {
+          const cursor = loaded?.get(job);
+          const start = firstIndexAfter(records, cursor);
+          if (start === records.length) return skipped(job);
+          const input = viewFrom(start);
+          const outcome = await runJob(jobs[job] as Job<T, S>, input, { ...common, job });
+          if (cursors) {
+            await advanceCursor(
+              cursors,
+              batch.shardId,
+              job,
+              cursor,
+              input.records,
+              outcome,
+              batchId,
+            );
+          }
+          return outcome;
+        }),
       );
       for (const result of settled) if (result.status === 'fulfilled') outcomes.push(result.value);
     }

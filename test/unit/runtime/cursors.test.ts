@@ -1,0 +1,161 @@
+import {
+  json,
+  memoryCursors,
+  memoryDeadLetters,
+  microBatch,
+  type StreamRecord,
+} from 'driverless/runtime';
+import {
+  kinesisEvent,
+  lambdaContext,
+  SHARD_ID,
+  sequenceNumber,
+} from '../../fixtures/kinesis-events';
+
+type Item = { n: number };
+const items = (n: number) => Array.from({ length: n }, (_, i) => ({ data: { n: i } }));
+
+describe('per-job cursors', () => {
+  it('hand a retried batch only to the job that did not commit it', async () => {
+    // Given: "flaky" fails the first time, "steady" succeeds
+    const cursors = memoryCursors();
+    const seen: Record<string, number[]> = { steady: [], flaky: [] };
+    let flakyFailures = 1;
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: memoryDeadLetters(),
+      cursors,
+      jobs: {
+        steady: async ({ records }) => void seen.steady?.push(...records.map((r) => r.data.n)),
+        flaky: async ({ records }) => {
+          if (flakyFailures-- > 0) throw new Error('sink down');
+          seen.flaky?.push(...records.map((r) => r.data.n));
+        },
+      },
+    });
+    const event = kinesisEvent(items(3));
+
+    // When: Lambda retries the failed batch
+    const first = await handler(event, lambdaContext());
+    const second = await handler(event, lambdaContext());
+
+    // Then
+    expect(first).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(0) }] });
+    expect(second).toStrictEqual({ batchItemFailures: [] });
+    expect(seen).toStrictEqual({ steady: [0, 1, 2], flaky: [0, 1, 2] });
+  });
+
+  it("advance past the records before a job's first failure, and only those", async () => {
+    // Given: the job fails record 2 of 0..3 the first time
+    const cursors = memoryCursors();
+    const seen: number[][] = [];
+    let fail = true;
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: memoryDeadLetters(),
+      cursors,
+      jobs: {
+        picky: async ({ records }) => {
+          seen.push(records.map((r) => r.data.n));
+          const failed = fail ? records.filter((r) => r.data.n === 2) : [];
+          fail = false;
+          return { failed };
+        },
+        other: async ({ records }) => ({
+          failed: records.filter((r) => r.data.n === 1) as StreamRecord<Item>[],
+        }),
+      },
+    });
+    const event = kinesisEvent(items(4));
+
+    // When: Lambda retries from the lowest failure (record 1, failed by "other")
+    await handler(event, lambdaContext());
+    await handler(kinesisEvent(items(4).slice(1), { start: 10 }), lambdaContext());
+
+    // Then: "picky" committed 0..1, so the retry hands it 2..3 only
+    expect(seen).toStrictEqual([
+      [0, 1, 2, 3],
+      [2, 3],
+    ]);
+    expect(cursors.cursors.get(`${SHARD_ID}|picky`)?.sequenceNumber).toBe(sequenceNumber(30));
+  });
+
+  it('skip a job whose cursor is past the whole batch', async () => {
+    // Given
+    const cursors = memoryCursors();
+    await cursors.advance(SHARD_ID, 'done', undefined, { sequenceNumber: sequenceNumber(99) }, 'b');
+    const job = jest.fn();
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: memoryDeadLetters(),
+      cursors,
+      jobs: { done: job },
+    });
+
+    // When
+    const response = await handler(kinesisEvent(items(3)), lambdaContext());
+
+    // Then
+    expect(job).not.toHaveBeenCalled();
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+  });
+
+  it('compute a stage once per distinct starting point', async () => {
+    // Given: job "ahead" committed the first record, jobs "a" and "b" nothing
+    const cursors = memoryCursors();
+    await cursors.advance(SHARD_ID, 'ahead', undefined, { sequenceNumber: sequenceNumber(0) }, 'b');
+    const count = jest.fn((records: readonly StreamRecord<Item>[]) => records.length);
+    const counts: Record<string, number> = {};
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: memoryDeadLetters(),
+      cursors,
+      stages: { count },
+      jobs: {
+        a: async ({ count }) => void (counts.a = count),
+        b: async ({ count }) => void (counts.b = count),
+        ahead: async ({ count }) => void (counts.ahead = count),
+      },
+    });
+
+    // When
+    await handler(kinesisEvent(items(3)), lambdaContext());
+
+    // Then
+    expect(count).toHaveBeenCalledTimes(2);
+    expect(counts).toStrictEqual({ a: 3, b: 3, ahead: 2 });
+  });
+
+  it('never lets two invocations both advance a cursor', async () => {
+    // Given
+    const cursors = memoryCursors();
+
+    // When: both read "no cursor", then both try to advance
+    const first = await cursors.advance(SHARD_ID, 'j', undefined, { sequenceNumber: '5' }, 'x');
+    const second = await cursors.advance(SHARD_ID, 'j', undefined, { sequenceNumber: '7' }, 'y');
+
+    // Then
+    expect([first, second]).toStrictEqual([true, false]);
+    expect(cursors.cursors.get(`${SHARD_ID}|j`)).toStrictEqual({ sequenceNumber: '5' });
+  });
+
+  it('fails the invocation when the cursors cannot be read, losing nothing', async () => {
+    // Given
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: memoryDeadLetters(),
+      cursors: {
+        load: async () => {
+          throw new Error('checkpoint table "t" does not exist');
+        },
+        advance: async () => true,
+      },
+      jobs: { a: async () => undefined },
+    });
+
+    // When / Then: Lambda retries the whole batch
+    await expect(handler(kinesisEvent(items(1)), lambdaContext())).rejects.toThrow(
+      'does not exist',
+    );
+  });
+});
