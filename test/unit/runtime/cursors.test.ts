@@ -112,9 +112,15 @@ describe('per-job cursors', () => {
       cursors,
       stages: { count },
       jobs: {
-        a: async ({ count }) => void (counts.a = count),
-        b: async ({ count }) => void (counts.b = count),
-        ahead: async ({ count }) => void (counts.ahead = count),
+        a: async ({ count }) => {
+          counts.a = count;
+        },
+        b: async ({ count }) => {
+          counts.b = count;
+        },
+        ahead: async ({ count }) => {
+          counts.ahead = count;
+        },
       },
     });
 
