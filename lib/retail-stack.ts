@@ -57,6 +57,8 @@ export class RetailStack extends Stack {
 
     this.pipeline = new MicroBatchPipeline(this, 'Retail', {
       deploymentConfig: props.deploymentConfig,
+      // Per-job cursors: a job that already committed a retried batch is not run on it again.
+      checkpoints: true,
       environment: {
         RECOMMENDATIONS_TABLE: this.recommendations.tableName,
         POPULARITY_TABLE: this.popularity.tableName,
@@ -67,7 +69,7 @@ export class RetailStack extends Stack {
           entry: props.productViewsEntry ?? path.join(FUNCTIONS, 'product-views.ts'),
           batchSize: 500,
           maxBatchingWindow: Duration.seconds(1),
-          // 1 keeps per-shard ordering, and lets checkpoints be turned on later.
+          // Per-shard cursors need one batch in flight per shard.
           parallelizationFactor: 1,
           isolateJobs: ['popularity'],
           jobs: ['recommendations', 'popularity'],

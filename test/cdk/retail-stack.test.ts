@@ -210,6 +210,7 @@ describe('RetailStack', () => {
       [
         'Popularity5AD838AA',
         'Recommendations9D8B90D0',
+        'RetailCheckpoints89B8ED46',
         'RetailProductViewsDeadLetters822973E6',
         'RetailProductViewsMainLogsBEEEA98F',
         'RetailProductViewsMainOnFailureB4C0C6BC',
@@ -226,6 +227,7 @@ describe('RetailStack', () => {
       [
         'Popularity5AD838AA',
         'Recommendations9D8B90D0',
+        'RetailCheckpoints89B8ED46',
         'RetailProductViewsDeadLetters822973E6',
         'RetailProductViewsJobPopularityLogs8BD79A4B',
         'RetailProductViewsJobPopularityOnFailure8D18CDEF',
@@ -243,6 +245,7 @@ describe('RetailStack', () => {
       [
         'Popularity5AD838AA',
         'Recommendations9D8B90D0',
+        'RetailCheckpoints89B8ED46',
         'RetailOrdersDeadLetters4D38D5A3',
         'RetailOrdersMainLogs0377B2F1',
         'RetailOrdersMainOnFailureC6DC9C5A',
