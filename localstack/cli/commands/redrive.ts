@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { runRedrive } from '../../redrive/run-redrive';
+
+/**
+ * `driverless redrive --source <name> [--job <job>] [--since <time>] [--dry-run] [--json]
+ * [--endpoint-file <path>]`: replays dead letters and on-failure pointers through the source's
+ * `live` alias and deletes what was recovered.
+ */
+export function register(program: Command): void {
+  program
+    .command('redrive')
+    .description(
+      "replay a source's dead letters and on-failure records through its live alias; delete what was recovered",
+    )
+    .requiredOption('--source <name>', 'the source (DRIVERLESS_SOURCE) to redrive')
+    .option('--job <job>', 'only the function running this isolated job')
+    .option('--since <time>', 'only failures since an ISO-8601 time or a duration (15m, 2h, 7d)')
+    .option('--dry-run', 'report what would be replayed; invoke and delete nothing')
+    .option('--json', 'print the summary as one JSON line')
+    .option(
+      '--endpoint-file <path>',
+      'endpoints of a local stack (default .driverless/local.json when present, else AWS_ENDPOINT_URL_* / AWS)',
+    )
+    .action(
+      async (options: {
+        source: string;
+        job?: string;
+        since?: string;
+        dryRun?: boolean;
+        json?: boolean;
+        endpointFile?: string;
+      }) => {
+        process.exitCode = await runRedrive(options, {
+          stdout: (text) => process.stdout.write(text),
+          stderr: (text) => process.stderr.write(text),
+          interactive: process.stderr.isTTY === true,
+        });
+      },
+    );
+}

@@ -1,0 +1,122 @@
+import {
+  type FunctionConfiguration,
+  type LambdaClient,
+  ListEventSourceMappingsCommand,
+  ListFunctionsCommand,
+} from '@aws-sdk/client-lambda';
+import { RedriveUsageError } from './redrive-error';
+
+/** A function of the source: where its dead letters and on-failure pointers are, what it runs. */
+export interface SourceFunction {
+  readonly name: string;
+  /** `DRIVERLESS_JOBS` of the function (`a,b` or `!a`); undefined runs every job. */
+  readonly jobs: string | undefined;
+  readonly deadLetterQueueUrl: string | undefined;
+  /** SQS on-failure destinations (ARNs) of the function's Kinesis mappings. */
+  readonly onFailureQueueArns: readonly string[];
+}
+
+/** The functions of one source, found through the Lambda API (AWS, LocalStack, embedded stack). */
+export interface DiscoveredSource {
+  readonly source: string;
+  readonly functions: readonly SourceFunction[];
+}
+
+const SOURCE_VARIABLE = 'DRIVERLESS_SOURCE';
+const JOBS_VARIABLE = 'DRIVERLESS_JOBS';
+const DEAD_LETTER_QUEUE_VARIABLE = 'DRIVERLESS_DEAD_LETTER_QUEUE_URL';
+
+async function listFunctions(lambda: LambdaClient): Promise<FunctionConfiguration[]> {
+  const configurations: FunctionConfiguration[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await lambda.send(new ListFunctionsCommand({ Marker: marker }));
+    configurations.push(...(page.Functions ?? []));
+    marker = page.NextMarker;
+  } while (marker);
+  return configurations;
+}
+
+/** The job names a `DRIVERLESS_JOBS` value names, positively or as `!job`. */
+function namedJobs(spec: string | undefined): { included: string[]; excluded: string[] } {
+  const entries = (spec ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  return {
+    included: entries.filter((entry) => !entry.startsWith('!')),
+    excluded: entries.filter((entry) => entry.startsWith('!')).map((entry) => entry.slice(1)),
+  };
+}
+
+/**
+ * Finds the functions whose `DRIVERLESS_SOURCE` is `source`, narrowed to the one running `job`
+ * when given. A job is known when some function names it in `DRIVERLESS_JOBS`: an isolated
+ * job's own function, or the main function when it lists its jobs.
+ */
+export async function discoverSource(
+  lambda: LambdaClient,
+  source: string,
+  job?: string,
+): Promise<DiscoveredSource> {
+  const all = await listFunctions(lambda);
+  const ofSource = all.filter(
+    (configuration) => configuration.Environment?.Variables?.[SOURCE_VARIABLE] === source,
+  );
+  if (ofSource.length === 0) {
+    const known = [
+      ...new Set(all.flatMap((c) => c.Environment?.Variables?.[SOURCE_VARIABLE] ?? [])),
+    ].sort();
+    throw new RedriveUsageError(
+      `unknown source "${source}" (sources: ${known.length > 0 ? known.join(', ') : 'none deployed'})`,
+    );
+  }
+  let selected = ofSource;
+  if (job !== undefined) {
+    selected = ofSource.filter((c) =>
+      namedJobs(c.Environment?.Variables?.[JOBS_VARIABLE]).included.includes(job),
+    );
+    if (selected.length === 0) {
+      const known = [
+        ...new Set(
+          ofSource.flatMap((c) => {
+            const named = namedJobs(c.Environment?.Variables?.[JOBS_VARIABLE]);
+            return [...named.included, ...named.excluded];
+          }),
+        ),
+      ].sort();
+      throw new RedriveUsageError(
+        `unknown job "${job}" of source "${source}": --job takes a job that runs in its own function ` +
+          `(${known.length > 0 ? known.join(', ') : 'this source isolates no job'}); omit --job to redrive the whole source`,
+      );
+    }
+  }
+  const functions: SourceFunction[] = [];
+  for (const configuration of selected) {
+    const name = configuration.FunctionName ?? '';
+    const mappings = [];
+    let marker: string | undefined;
+    do {
+      const page = await lambda.send(
+        new ListEventSourceMappingsCommand({ FunctionName: name, Marker: marker }),
+      );
+      mappings.push(...(page.EventSourceMappings ?? []));
+      marker = page.NextMarker;
+    } while (marker);
+    const variables = configuration.Environment?.Variables ?? {};
+    functions.push({
+      name,
+      jobs: variables[JOBS_VARIABLE],
+      deadLetterQueueUrl: variables[DEAD_LETTER_QUEUE_VARIABLE],
+      onFailureQueueArns: [
+        ...new Set(
+          mappings
+            .filter((m) => m.EventSourceArn?.includes(':kinesis:'))
+            .flatMap((m) => m.DestinationConfig?.OnFailure?.Destination ?? [])
+            .filter((arn) => arn.startsWith('arn:aws:sqs:')),
+        ),
+      ],
+    });
+  }
+  return { source, functions };
+}

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { RedriveUsageError } from './redrive-error';
+
+/** The clients a redrive uses. */
+export interface RedriveClients {
+  readonly lambda: LambdaClient;
+  readonly sqs: SQSClient;
+  readonly kinesis: KinesisClient;
+}
+
+interface StateFile {
+  readonly region?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly endpoints?: {
+    readonly lambda?: string;
+    readonly sqs?: string;
+    readonly kinesis?: string;
+  };
+}
+
+/**
+ * Clients for the endpoints a running embedded stack wrote to `.driverless/local.json`
+ * (`npm start`). Fails with what to do when the file is missing or names no Lambda endpoint.
+ */
+export function clientsFromStateFile(path: string): RedriveClients {
+  let state: StateFile;
+  try {
+    state = JSON.parse(readFileSync(path, 'utf8')) as StateFile;
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not JSON';
+    throw new RedriveUsageError(
+      `endpoint file ${path} is ${reason}: start the embedded stack (npm start) or pass --endpoint-file`,
+    );
+  }
+  const { lambda, sqs, kinesis } = state.endpoints ?? {};
+  if (!lambda || !sqs || !kinesis) {
+    throw new RedriveUsageError(
+      `endpoint file ${path} names no lambda, sqs and kinesis endpoints: restart the embedded stack (npm start)`,
+    );
+  }
+  const common = {
+    region: state.region ?? 'us-east-1',
+    credentials: state.credentials ?? { accessKeyId: 'test', secretAccessKey: 'test' },
+    requestHandler: new NodeHttpHandler(),
+    // An unreachable endpoint should fail in seconds, not after the SDK's retries.
+    maxAttempts: 2,
+  };
+  return {
+    lambda: new LambdaClient({ ...common, endpoint: lambda }),
+    sqs: new SQSClient({ ...common, endpoint: sqs, useQueueUrlAsEndpoint: false }),
+    kinesis: new KinesisClient({ ...common, endpoint: kinesis }),
+  };
+}
+
+/** Clients for the environment's region and endpoints (`AWS_ENDPOINT_URL_*`, AWS otherwise). */
+export function clientsFromEnvironment(): RedriveClients {
+  const common = { requestHandler: new NodeHttpHandler(), maxAttempts: 3 };
+  return {
+    lambda: new LambdaClient(common),
+    sqs: new SQSClient({
+      ...common,
+      useQueueUrlAsEndpoint: !(process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL),
+    }),
+    kinesis: new KinesisClient(common),
+  };
+}
