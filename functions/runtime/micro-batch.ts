@@ -1,20 +1,21 @@
 import { createHash } from 'node:crypto';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type CursorStore, cursorsFromEnvironment, firstIndexAfter } from './cursors';
+import { checkOptions } from './check-options';
+import type { CursorStore } from './cursors';
+import { cursorsFromEnvironment } from './cursors';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import { deadLettersFromEnvironment } from './dead-letter-sinks';
 import { type DecodedBatch, decodeEvent } from './decode-event';
 import type { Decoder } from './decoders';
 import { ENVIRONMENT } from './environment';
-import { ConfigurationError } from './errors';
-import { type Job, type JobOutcome, runJob, selectJobs, skipped } from './jobs';
+import { type Job, selectJobs } from './jobs';
 import type { BatchResponse, KinesisEvent } from './kinesis-event';
-import { comparePositions, lowestPosition, type RecordPosition } from './sequence-numbers';
-import { type JobInput, type Stages, stageView } from './stages';
-import type { StreamRecord } from './stream-record';
+import { runJobs } from './run-jobs';
+import { lowestPosition, type RecordPosition } from './sequence-numbers';
+import type { Stages } from './stages';
 import { type BatchReport, Telemetry } from './telemetry';
-import { isFreshState, type WindowContext, type WindowOptions } from './windows';
+import { foldWindow, type WindowOptions } from './windows';
 
 /** Options of {@link microBatch}. */
 // `NoInfer` makes `decode` the only source of `T`, so stages and jobs are typed from it.
@@ -83,36 +84,6 @@ export function microBatch<T, S = Record<never, never>, State = never>(
   const marginMs = options.deadlineMarginMs ?? 1000;
   const cursors = options.cursors ?? cursorsFromEnvironment(process.env, functionName);
 
-  /**
-   * Moves a job's cursor past what it committed: all its records, or those before its first
-   * failure. A cursor that cannot move only costs repeated (idempotent) work on a retry, so it is
-   * logged, not failed.
-   */
-  async function advanceCursor(
-    store: CursorStore,
-    shardId: string,
-    job: string,
-    from: RecordPosition | undefined,
-    given: readonly StreamRecord<T>[],
-    outcome: JobOutcome<T>,
-    batchId: string,
-  ): Promise<void> {
-    if (outcome.status !== 'succeeded' && outcome.status !== 'partial') return;
-    const lowest = lowestPosition(outcome.failed);
-    const committed = lowest
-      ? given.filter((record) => comparePositions(record, lowest) < 0)
-      : given;
-    const to = committed[committed.length - 1];
-    if (to === undefined) return;
-    try {
-      const moved = await store.advance(shardId, job, from, to, batchId);
-      if (!moved)
-        telemetry.logger.warn('cursor moved by another invocation', { job, shardId, batchId });
-    } catch (error) {
-      telemetry.logger.warn('cursor not advanced', { job, shardId, batchId, error: String(error) });
-    }
-  }
-
   async function processBatch(
     event: KinesisEvent,
     context: Context,
@@ -141,50 +112,24 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     const deadline =
       remaining === undefined ? Number.POSITIVE_INFINITY : Date.now() + remaining - marginMs;
 
-    const outcomes: JobOutcome<T>[] = [];
-    if (batch.records.length > 0) {
-      const records = batch.records;
-      const loaded = cursors ? await cursors.load(batch.shardId, selected) : undefined;
-      // One view per starting point: jobs at the same cursor share every stage they read.
-      const views = new Map<number, JobInput<T, S & Stages<T>>>();
-      const viewFrom = (start: number) => {
-        let view = views.get(start);
-        if (!view) {
-          view = stageView(stages, start === 0 ? records : records.slice(start));
-          views.set(start, view);
-        }
-        return view;
-      };
-      const common = {
-        batchId,
-        shardId: batch.shardId,
-        streamArn: batch.streamArn,
-        deadline,
-        lambda: context,
-      };
-      const settled = await Promise.allSettled(
-        selected.map(async (job): Promise<JobOutcome<T>> => {
-          const cursor = loaded?.get(job);
-          const start = firstIndexAfter(records, cursor);
-          if (start === records.length) return skipped(job);
-          const input = viewFrom(start);
-          const outcome = await runJob(jobs[job] as Job<T, S>, input, { ...common, job });
-          if (cursors) {
-            await advanceCursor(
-              cursors,
-              batch.shardId,
-              job,
-              cursor,
-              input.records,
-              outcome,
+    const outcomes =
+      batch.records.length === 0
+        ? []
+        : await runJobs({
+            jobs,
+            selected,
+            stages,
+            records: batch.records,
+            cursors,
+            context: {
               batchId,
-            );
-          }
-          return outcome;
-        }),
-      );
-      for (const result of settled) if (result.status === 'fulfilled') outcomes.push(result.value);
-    }
+              shardId: batch.shardId,
+              streamArn: batch.streamArn,
+              deadline,
+              lambda: context,
+            },
+            logger: telemetry.logger,
+          });
     const undelivered = await delivery;
 
     const failures: RecordPosition[] = [...undelivered];
@@ -194,7 +139,7 @@ export function microBatch<T, S = Record<never, never>, State = never>(
       batchItemFailures: lowest ? [{ itemIdentifier: lowest.sequenceNumber }] : [],
     };
     if (event.window !== undefined) {
-      response.state = await foldWindow(event, batch, lowest, batchId, context);
+      response.state = await foldWindow(options.window, event, batch, lowest, batchId, context);
     }
 
     const lastArrival = batch.lastArrivalSeconds;
@@ -216,70 +161,5 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     return response;
   }
 
-  /**
-   * Folds the good records before the first failure into the window state (a retry starts at
-   * that failure, with the state returned here), and closes the window on its final invocation.
-   */
-  async function foldWindow(
-    event: KinesisEvent,
-    batch: DecodedBatch<T>,
-    lowest: RecordPosition | undefined,
-    batchId: string,
-    context: Context,
-  ): Promise<State> {
-    const incoming = event.state as State;
-    const window = options.window;
-    if (!window) return (incoming ?? {}) as State;
-    const windowContext: WindowContext = {
-      window: { start: new Date(event.window!.start), end: new Date(event.window!.end) },
-      shardId: batch.shardId,
-      streamArn: batch.streamArn,
-      batchId,
-      isFinal: event.isFinalInvokeForWindow === true,
-      terminatedEarly: event.isWindowTerminatedEarly === true,
-      lambda: context,
-    };
-    const before = lowest
-      ? batch.records.filter((record) => comparePositions(record, lowest) < 0)
-      : batch.records;
-    const state = window.reduce(
-      isFreshState(incoming) ? window.init() : incoming,
-      before,
-      windowContext,
-    );
-    if (windowContext.isFinal && !lowest) await window.onClose?.(state, windowContext);
-    return state;
-  }
-
   return middy(processBatch) as unknown as MicroBatchHandler<State>;
-}
-
-function checkOptions<T, S, State>(
-  options: MicroBatchOptions<T, S, State>,
-  stages: Stages<T>,
-  jobs: Record<string, unknown>,
-): void {
-  const problems: string[] = [];
-  const decode: unknown = options.decode;
-  if (
-    typeof decode !== 'function' &&
-    typeof (decode as { fromBytes?: unknown })?.fromBytes !== 'function'
-  ) {
-    problems.push('decode must be a decoder: json(schema), utf8(), bytes() or (bytes) => value');
-  }
-  if (Object.keys(jobs).length === 0 && !options.window) {
-    problems.push('give at least one job (jobs: { name: async (input, ctx) => ... }) or a window');
-  }
-  if ('records' in stages)
-    problems.push('a stage cannot be named "records": jobs receive the records under that name');
-  for (const [name, job] of Object.entries(jobs)) {
-    if (typeof job !== 'function') problems.push(`jobs.${name} must be a function`);
-    if (name.includes(',') || name.startsWith('!'))
-      problems.push(`job name "${name}" cannot contain "," or start with "!"`);
-  }
-  for (const [name, stage] of Object.entries(stages)) {
-    if (typeof stage !== 'function')
-      problems.push(`stages.${name} must be a function of the records`);
-  }
-  if (problems.length > 0) throw new ConfigurationError(`microBatch: ${problems.join('; ')}`);
 }

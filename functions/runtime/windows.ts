@@ -1,4 +1,7 @@
 import type { Context } from 'aws-lambda';
+import type { DecodedBatch } from './decode-event';
+import type { KinesisEvent } from './kinesis-event';
+import { comparePositions, type RecordPosition } from './sequence-numbers';
 import type { StreamRecord } from './stream-record';
 
 /** Context of a tumbling-window invocation. */
@@ -39,4 +42,36 @@ export function isFreshState(state: unknown): boolean {
     state === null ||
     (typeof state === 'object' && Object.keys(state as object).length === 0)
   );
+}
+
+/**
+ * Folds the good records before the first failure into the window state (Lambda retries from that
+ * failure with the state returned here) and closes the window on its final invocation. Without a
+ * window option the incoming state is passed through: Lambda fails a windowed response without one.
+ */
+export async function foldWindow<T, State>(
+  window: WindowOptions<T, State> | undefined,
+  event: KinesisEvent,
+  batch: DecodedBatch<T>,
+  lowest: RecordPosition | undefined,
+  batchId: string,
+  lambda: Context,
+): Promise<State> {
+  const incoming = event.state as State;
+  if (!window) return (incoming ?? {}) as State;
+  const context: WindowContext = {
+    window: { start: new Date(event.window!.start), end: new Date(event.window!.end) },
+    shardId: batch.shardId,
+    streamArn: batch.streamArn,
+    batchId,
+    isFinal: event.isFinalInvokeForWindow === true,
+    terminatedEarly: event.isWindowTerminatedEarly === true,
+    lambda,
+  };
+  const before = lowest
+    ? batch.records.filter((record) => comparePositions(record, lowest) < 0)
+    : batch.records;
+  const state = window.reduce(isFreshState(incoming) ? window.init() : incoming, before, context);
+  if (context.isFinal && !lowest) await window.onClose?.(state, context);
+  return state;
 }

@@ -1,0 +1,76 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type CursorStore, firstIndexAfter } from './cursors';
+import { type Job, type JobContext, type JobOutcome, runJob, skipped } from './jobs';
+import { comparePositions, lowestPosition, type RecordPosition } from './sequence-numbers';
+import { type JobInput, type Stages, stageView } from './stages';
+import type { StreamRecord } from './stream-record';
+
+export interface RunJobsInput<T, S> {
+  readonly jobs: { readonly [name: string]: Job<T, S> };
+  readonly selected: readonly string[];
+  readonly stages: S & Stages<T>;
+  readonly records: readonly StreamRecord<T>[];
+  readonly cursors: CursorStore | undefined;
+  readonly context: Omit<JobContext, 'job' | 'signal'>;
+  readonly logger: Logger;
+}
+
+/**
+ * Runs the selected jobs concurrently, each on the records after its cursor. Jobs that start at the
+ * same record share one stage view, so a stage is computed once per distinct starting point.
+ */
+export async function runJobs<T, S>(input: RunJobsInput<T, S>): Promise<JobOutcome<T>[]> {
+  const { records, cursors, context } = input;
+  const loaded = cursors ? await cursors.load(context.shardId, input.selected) : undefined;
+  const views = new Map<number, JobInput<T, S>>();
+  const viewFrom = (start: number): JobInput<T, S> => {
+    let view = views.get(start);
+    if (!view) {
+      view = stageView(input.stages, start === 0 ? records : records.slice(start)) as JobInput<
+        T,
+        S
+      >;
+      views.set(start, view);
+    }
+    return view;
+  };
+  const settled = await Promise.allSettled(
+    input.selected.map(async (job): Promise<JobOutcome<T>> => {
+      const cursor = loaded?.get(job);
+      const start = firstIndexAfter(records, cursor);
+      if (start === records.length) return skipped(job);
+      const view = viewFrom(start);
+      const outcome = await runJob(input.jobs[job] as Job<T, S>, view, { ...context, job });
+      if (cursors) await commitCursor(cursors, job, cursor, view.records, outcome, input);
+      return outcome;
+    }),
+  );
+  return settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+}
+
+/**
+ * Moves a job's cursor past what it committed: all its records, or those before its first
+ * failure. A cursor that cannot move only costs repeated (idempotent) work on a retry, so it is
+ * logged, not failed.
+ */
+async function commitCursor<T, S>(
+  store: CursorStore,
+  job: string,
+  from: RecordPosition | undefined,
+  given: readonly StreamRecord<T>[],
+  outcome: JobOutcome<T>,
+  { context, logger }: RunJobsInput<T, S>,
+): Promise<void> {
+  if (outcome.status !== 'succeeded' && outcome.status !== 'partial') return;
+  const lowest = lowestPosition(outcome.failed);
+  const committed = lowest ? given.filter((record) => comparePositions(record, lowest) < 0) : given;
+  const to = committed[committed.length - 1];
+  if (to === undefined) return;
+  const where = { job, shardId: context.shardId, batchId: context.batchId };
+  try {
+    const moved = await store.advance(context.shardId, job, from, to, context.batchId);
+    if (!moved) logger.warn('cursor moved by another invocation', where);
+  } catch (error) {
+    logger.warn('cursor not advanced', { ...where, error: String(error) });
+  }
+}
