@@ -1,0 +1,70 @@
+/**
+ * The fault-injection suite, reduced to run in `npm test`: 2,000 records over 2 sources × 4 shards
+ * with every fault of `npm run test:chaos` (test/chaos/chaos.test.ts) at a smaller scale.
+ */
+import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
+import { type ChaosReport, runChaos } from '../fixtures/chaos/run-chaos';
+
+jest.setTimeout(180_000);
+
+const TIMEOUT_SECONDS = 3;
+let chaos: ChaosStack;
+let report: ChaosReport;
+
+beforeAll(async () => {
+  chaos = await startChaosStack({
+    checkpoints: true,
+    retryAttempts: 10_000,
+    timeoutSeconds: TIMEOUT_SECONDS,
+    batchSize: 100,
+  });
+  report = await runChaos(chaos, {
+    records: 2_000,
+    poisonRate: 0.01,
+    jobFailureRate: 0.02,
+    killEveryBatches: 50,
+    timeoutEveryBatches: 40,
+    outageMs: 3_000,
+    functionTimeoutSeconds: TIMEOUT_SECONDS,
+    keysPerSource: 40,
+    drainTimeoutMs: 90_000,
+  });
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+});
+afterAll(() => chaos?.stop());
+
+describe('reduced fault injection', () => {
+  it('loses no good record in either sink', () => {
+    expect(report.lost).toBe(0);
+  });
+
+  it('applies no effect twice', () => {
+    expect(report.duplicateEffects).toBe(0);
+  });
+
+  it('applies each partition key in sequence order', () => {
+    expect(report.outOfOrder).toBe(0);
+  });
+
+  it('dead-letters every poison record with its reason and payload', () => {
+    expect({ deadLettered: report.deadLettered, missing: report.poisonNotDeadLettered }).toEqual({
+      deadLettered: report.poison,
+      missing: 0,
+    });
+  });
+
+  it('drains the backlog after the outage without discarding records', () => {
+    expect(report.discarded).toBe(0);
+  });
+
+  it('injected every kind of fault', () => {
+    const { faults } = report;
+    expect({
+      kills: faults.kills > 0,
+      timeouts: faults.timeouts > 0,
+      outage: faults.outageErrors > 0,
+      jobFailures: faults.jobFailures > 0,
+      poison: faults.badJson > 0 && faults.schemaInvalid > 0 && faults.badBase64 > 0,
+    }).toEqual({ kills: true, timeouts: true, outage: true, jobFailures: true, poison: true });
+  });
+});
