@@ -48,6 +48,7 @@ export function compact(value: number): string {
   const abs = Math.abs(value);
   if (abs >= 1e6) return `${(value / 1e6).toPrecision(3)}M`;
   if (abs >= 1e3) return `${(value / 1e3).toPrecision(3)}k`;
+  if (abs === 0) return '0';
   return value.toPrecision(3);
 }
 

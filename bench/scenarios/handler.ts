@@ -601,7 +601,10 @@ export function handlerOutput(
           label: LABELS[name],
           ...rps[name],
           color: COLORS[name],
-          note: baselineOf(name).ratio === undefined ? undefined : `${ratioText(name)} hand loop`,
+          note:
+            baselineOf(name).ratio === undefined
+              ? undefined
+              : `${ratioText(name)} ${LABELS[baselineOf(name).baseline]}`,
         })),
         footer: describeMachine(host),
       }),
