@@ -1,6 +1,8 @@
 // Every scenario `npm run bench` knows, in the order it runs them. A new scenario is one module
 // under bench/scenarios/ exporting a `Scenario`, added here.
 import type { Scenario } from '../scenario';
+import { coldStartScenario } from './cold-start';
 import { handlerScenario } from './handler';
+import { jobsScenario } from './jobs';
 
-export const SCENARIOS: readonly Scenario[] = [handlerScenario];
+export const SCENARIOS: readonly Scenario[] = [handlerScenario, jobsScenario, coldStartScenario];

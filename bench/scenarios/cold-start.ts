@@ -1,0 +1,210 @@
+// Cold start: each example function bundled as the construct bundles it (esbuild: node24, CJS,
+// minified, AWS SDK external), its size, what makes up that size, and the time a fresh Node.js
+// process takes to `require` it (module init, what Lambda reports as most of Init Duration).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { machine } from '../machine';
+import type { JsonValue, Scenario, ScenarioOutput } from '../scenario';
+import { spread } from '../stats';
+import { cell, checkIntegers, round, spreadChart, spreadJson } from './report';
+
+const ROOT = join(__dirname, '..', '..');
+const OUT = join(ROOT, 'bench', 'results', 'tmp', 'cold-start');
+
+export interface ColdStartConfig {
+  /** Function name → entry file, relative to the repository root. */
+  readonly functions: Readonly<Record<string, string>>;
+  /** Fresh processes per function; the median init time is reported. @default 7 */
+  readonly runs: number;
+  /** Inputs listed per function, largest first. @default 10 */
+  readonly topInputs: number;
+  readonly progress?: (message: string) => void;
+}
+
+export const COLD_START_FULL: ColdStartConfig = {
+  functions: { 'product-views': 'functions/product-views.ts', orders: 'functions/orders.ts' },
+  runs: 7,
+  topInputs: 10,
+};
+export const COLD_START_QUICK: ColdStartConfig = { ...COLD_START_FULL, runs: 1 };
+
+export interface ColdStartFunctionResult {
+  readonly bundleBytes: number;
+  /** ms to `require` the bundle in a fresh process, per run. */
+  readonly initMs: number[];
+  /** The largest inputs by bytes they contribute to the minified bundle. */
+  readonly topInputs: { readonly path: string; readonly bytes: number }[];
+  /** Bytes by package (`node_modules/<name>`), or `(project)` for this repository's own files. */
+  readonly packages: { readonly name: string; readonly bytes: number }[];
+}
+
+export interface ColdStartResult {
+  readonly config: Omit<ColdStartConfig, 'progress'>;
+  readonly functions: Record<string, ColdStartFunctionResult>;
+}
+
+/** The package an esbuild input path belongs to. */
+export function packageOf(input: string): string {
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+  return match ? (match[1] as string) : '(project)';
+}
+
+/** Bundles `entry` exactly as the StreamFunction construct asks NodejsFunction to. */
+export async function bundle(
+  entry: string,
+  outfile: string,
+): Promise<{ bytes: number; inputs: Record<string, number> }> {
+  const result = await build({
+    entryPoints: [join(ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    minify: true,
+    external: ['@aws-sdk/*'],
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const output = Object.values(result.metafile.outputs)[0];
+  if (output === undefined) throw new Error(`esbuild wrote no output for ${entry}`);
+  const inputs = Object.fromEntries(
+    Object.entries(output.inputs).map(([path, info]) => [path, info.bytesInOutput]),
+  );
+  return { bytes: statSync(outfile).size, inputs };
+}
+
+/** Milliseconds a fresh Node.js process takes to `require` the bundle. */
+export function measureInit(file: string): number {
+  const script = `const t=performance.now();require(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));`;
+  const child = spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH ?? '',
+      // What Lambda and the example stack set; the bundles read them at init.
+      AWS_REGION: 'us-east-1',
+      AWS_LAMBDA_FUNCTION_NAME: 'cold-start',
+      RECOMMENDATIONS_TABLE: 'recommendations',
+      POPULARITY_TABLE: 'popularity',
+      DRIVERLESS_DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:1/000000000000/dead-letters',
+      // @aws-sdk/* is external: Lambda resolves it on NODE_PATH, locally from node_modules.
+      NODE_PATH: join(ROOT, 'node_modules'),
+    },
+  });
+  const ms = Number(child.stdout);
+  if (child.status !== 0 || !Number.isFinite(ms)) {
+    throw new Error(
+      `requiring ${file} failed: ${child.stderr.split('\n').find((line) => /^\w*Error\b/.test(line)) ?? child.stderr.trim().slice(0, 200)}`,
+    );
+  }
+  return ms;
+}
+
+export async function runColdStartBenchmark(config: ColdStartConfig): Promise<ColdStartResult> {
+  checkIntegers(config, ['runs', 'topInputs'], 1);
+  const progress = config.progress ?? (() => undefined);
+  mkdirSync(OUT, { recursive: true });
+  const functions: Record<string, ColdStartFunctionResult> = {};
+  for (const [name, entry] of Object.entries(config.functions)) {
+    progress(`coldStart: bundling ${entry}`);
+    const file = join(OUT, `${name}.js`);
+    const { bytes, inputs } = await bundle(entry, file);
+    const byPackage = new Map<string, number>();
+    for (const [path, size] of Object.entries(inputs)) {
+      byPackage.set(packageOf(path), (byPackage.get(packageOf(path)) ?? 0) + size);
+    }
+    const initMs: number[] = [];
+    for (let run = 0; run < config.runs; run++) initMs.push(measureInit(file));
+    functions[name] = {
+      bundleBytes: bytes,
+      initMs,
+      topInputs: Object.entries(inputs)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, config.topInputs)
+        .map(([path, size]) => ({ path, bytes: size })),
+      packages: [...byPackage]
+        .sort((a, b) => b[1] - a[1])
+        .map(([packageName, size]) => ({ name: packageName, bytes: size })),
+    };
+  }
+  const { progress: _, ...rest } = config;
+  return { config: rest, functions };
+}
+
+const KB = 1024;
+
+export function coldStartOutput(result: ColdStartResult): ScenarioOutput {
+  const m = machine();
+  const entries = Object.entries(result.functions);
+  const summary: Record<string, JsonValue> = {};
+  const detail: Record<string, JsonValue> = {};
+  const notes: string[] = [];
+  for (const [name, r] of entries) {
+    const init = spread(r.initMs).median;
+    summary[name] = { bundleBytes: r.bundleBytes, initMs: round(init) };
+    detail[name] = {
+      bundleBytes: r.bundleBytes,
+      initMs: spreadJson(r.initMs),
+      topInputs: r.topInputs.map((input) => ({ ...input })),
+      packages: r.packages.map((p) => ({ ...p })),
+    };
+    notes.push(
+      `${name}: goal ≤ 100 KB ${r.bundleBytes <= 100 * KB ? 'met' : 'MISSED'} (${(r.bundleBytes / KB).toFixed(1)} KB), ≤ 50 ms ${init <= 50 ? 'met' : 'MISSED'} (${init.toFixed(1)} ms)`,
+      `  largest packages: ${r.packages
+        .slice(0, 5)
+        .map((p) => `${p.name} ${(p.bytes / KB).toFixed(1)} KB`)
+        .join(', ')}`,
+      `  largest inputs: ${r.topInputs
+        .map(
+          (input) =>
+            `${input.path.replace(/^.*node_modules\//, '')} ${(input.bytes / KB).toFixed(1)} KB`,
+        )
+        .join(', ')}`,
+    );
+  }
+  return {
+    summary,
+    detail: {
+      description:
+        'example functions bundled as the construct does (esbuild node24 cjs minify, @aws-sdk/* external): size and require time in a fresh process',
+      machine: { ...m },
+      config: { functions: { ...result.config.functions }, runs: result.config.runs },
+      functions: detail,
+    },
+    table: {
+      headers: ['function', 'bundle KB', 'init ms median (min–max)'],
+      rows: entries.map(([name, r]) => [name, (r.bundleBytes / KB).toFixed(1), cell(r.initMs, 1)]),
+    },
+    notes,
+    charts: {
+      'cold-start.svg': spreadChart(
+        'Cold start: module init time',
+        'require() of the minified bundle in a fresh Node.js process (goal ≤ 50 ms)',
+        'ms (lower is better)',
+        entries.map(([name, r]) => ({
+          label: name,
+          values: r.initMs,
+          color: '#2e7d32',
+          note: `${(r.bundleBytes / KB).toFixed(0)} KB bundle`,
+        })),
+        m,
+      ),
+    },
+  };
+}
+
+export const coldStartScenario: Scenario = {
+  name: 'coldStart',
+  description: 'bundle size and module init time of each example function',
+  async run(options) {
+    const base = options.quick ? COLD_START_QUICK : COLD_START_FULL;
+    const result = await runColdStartBenchmark({
+      ...base,
+      ...(options.runs === undefined ? {} : { runs: options.runs }),
+      progress: options.progress,
+    });
+    return coldStartOutput(result);
+  },
+};
