@@ -28,5 +28,16 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/integration/jest-timeout.ts'],
     },
+    // The full fault-injection suite runs for minutes: only `npm run test:chaos` selects it.
+    ...(process.env.DRIVERLESS_CHAOS === '1'
+      ? [
+          {
+            ...shared,
+            displayName: 'chaos',
+            testMatch: ['<rootDir>/test/chaos/**/*.test.ts'],
+            setupFilesAfterEnv: ['<rootDir>/test/integration/jest-timeout.ts'],
+          },
+        ]
+      : []),
   ],
 };
