@@ -4,5 +4,11 @@ import type { Scenario } from '../scenario';
 import { coldStartScenario } from './cold-start';
 import { handlerScenario } from './handler';
 import { jobsScenario } from './jobs';
+import { synthScenario } from './synth';
 
-export const SCENARIOS: readonly Scenario[] = [handlerScenario, jobsScenario, coldStartScenario];
+export const SCENARIOS: readonly Scenario[] = [
+  handlerScenario,
+  jobsScenario,
+  coldStartScenario,
+  synthScenario,
+];
