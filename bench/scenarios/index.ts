@@ -4,11 +4,13 @@ import type { Scenario } from '../scenario';
 import { coldStartScenario } from './cold-start';
 import { handlerScenario } from './handler';
 import { jobsScenario } from './jobs';
+import { localScenario } from './local';
 import { synthScenario } from './synth';
 
 export const SCENARIOS: readonly Scenario[] = [
   handlerScenario,
   jobsScenario,
+  localScenario,
   coldStartScenario,
   synthScenario,
 ];
