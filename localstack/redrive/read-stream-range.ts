@@ -32,7 +32,7 @@ export async function readStreamRange(
   try {
     const out = await kinesis.send(
       new GetShardIteratorCommand({
-        StreamARN: streamArn,
+        // The name, not StreamARN: older Kinesis emulators (kinesalite) know only the name.
         StreamName: streamArn.split('/').pop(),
         ShardId: shardId,
         ShardIteratorType: 'AT_SEQUENCE_NUMBER',
@@ -51,7 +51,7 @@ export async function readStreamRange(
   const records: _Record[] = [];
   for (let reads = 0; iterator !== undefined && reads < 10_000; reads++) {
     const page = await kinesis.send(
-      new GetRecordsCommand({ ShardIterator: iterator, StreamARN: streamArn, Limit: 10_000 }),
+      new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }),
     );
     for (const record of page.Records ?? []) {
       const seq = record.SequenceNumber ?? '';
