@@ -6,10 +6,12 @@ import { handlerScenario } from './handler';
 import { jobsScenario } from './jobs';
 import { localScenario } from './local';
 import { synthScenario } from './synth';
+import { upgradeScenario } from './upgrade';
 
 export const SCENARIOS: readonly Scenario[] = [
   handlerScenario,
   jobsScenario,
+  upgradeScenario,
   localScenario,
   coldStartScenario,
   synthScenario,
