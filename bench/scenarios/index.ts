@@ -5,11 +5,13 @@ import { coldStartScenario } from './cold-start';
 import { handlerScenario } from './handler';
 import { jobsScenario } from './jobs';
 import { localScenario } from './local';
+import { starvationScenario } from './starvation';
 import { synthScenario } from './synth';
 import { upgradeScenario } from './upgrade';
 
 export const SCENARIOS: readonly Scenario[] = [
   handlerScenario,
+  starvationScenario,
   jobsScenario,
   upgradeScenario,
   localScenario,
