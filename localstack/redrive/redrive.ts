@@ -407,6 +407,16 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
   };
 }
 
+/**
+ * Lambda's client context (`context.clientContext.custom`) of every replay: the event keeps its
+ * original shape, and a runtime can still tell a replay from a mapping's delivery (per-job
+ * cursors must not skip replayed records that are behind them).
+ * @see https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#lambda-Invoke-request-ClientContext
+ */
+export const REDRIVE_CLIENT_CONTEXT = Buffer.from(
+  JSON.stringify({ custom: { driverlessRedrive: '1' } }),
+).toString('base64');
+
 /** Invokes each function once per chunk of one shard's records, in sequence order, as the ESM does. */
 async function replay(
   lambda: LambdaClient,
@@ -454,6 +464,7 @@ async function replay(
         new InvokeCommand({
           FunctionName: first.functionName,
           Qualifier: qualifier,
+          ClientContext: REDRIVE_CLIENT_CONTEXT,
           Payload: Buffer.from(JSON.stringify(event)),
         }),
       );

@@ -68,6 +68,10 @@ describe('fault injection', () => {
     });
   });
 
+  it('never retries a batch because of a poison record', () => {
+    expect(report.retriedForPoison).toBe(0);
+  });
+
   it('drains the backlog after the outage without discarding records', () => {
     expect(report.discarded).toBe(0);
   });

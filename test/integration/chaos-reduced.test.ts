@@ -53,6 +53,10 @@ describe('reduced fault injection', () => {
     });
   });
 
+  it('never retries a batch because of a poison record', () => {
+    expect(report.retriedForPoison).toBe(0);
+  });
+
   it('drains the backlog after the outage without discarding records', () => {
     expect(report.discarded).toBe(0);
   });

@@ -1,0 +1,74 @@
+/** `driverless redrive` argument handling that needs no stack: times and endpoint files. */
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RedriveUsageError } from '../../localstack/redrive/redrive-error';
+import { parseSince, type RedriveOutput, runRedrive } from '../../localstack/redrive/run-redrive';
+
+const NOW = Date.UTC(2026, 10, 23, 20, 0, 0);
+
+function capture() {
+  const lines = { stdout: '', stderr: '' };
+  const output: RedriveOutput = {
+    stdout: (text) => {
+      lines.stdout += text;
+    },
+    stderr: (text) => {
+      lines.stderr += text;
+    },
+    interactive: false,
+  };
+  return { lines, output };
+}
+
+describe('parseSince', () => {
+  it('reads a duration back from now', () => {
+    expect(parseSince('15m', NOW).toISOString()).toBe('2026-11-23T19:45:00.000Z');
+  });
+
+  it('reads an ISO-8601 time', () => {
+    expect(parseSince('2026-11-23T08:30:00Z', NOW).toISOString()).toBe('2026-11-23T08:30:00.000Z');
+  });
+
+  it('fails if the value is neither', () => {
+    expect(() => parseSince('last tuesday', NOW)).toThrow(
+      new RedriveUsageError(
+        '--since must be an ISO-8601 time (2026-01-15T09:00:00Z) or a duration like 15m, 2h, 7d (given last tuesday)',
+      ),
+    );
+  });
+});
+
+describe('runRedrive', () => {
+  it('fails if the endpoint file is not JSON, with exit 2 and one line', async () => {
+    // Given
+    const file = join(tmpdir(), `redrive-bad-${process.pid}.json`);
+    await writeFile(file, 'not json');
+    const { lines, output } = capture();
+
+    // When
+    const code = await runRedrive({ source: 'alpha', endpointFile: file }, output);
+
+    // Then
+    expect({ code, stderr: lines.stderr }).toEqual({
+      code: 2,
+      stderr: `driverless redrive: endpoint file ${file} is not JSON: start the embedded stack (npm start) or pass --endpoint-file\n`,
+    });
+  });
+
+  it('fails if the endpoint file names no endpoints, with exit 2', async () => {
+    // Given
+    const file = join(tmpdir(), `redrive-empty-${process.pid}.json`);
+    await writeFile(file, '{}');
+    const { lines, output } = capture();
+
+    // When
+    const code = await runRedrive({ source: 'alpha', endpointFile: file }, output);
+
+    // Then
+    expect({ code, stderr: lines.stderr }).toEqual({
+      code: 2,
+      stderr: `driverless redrive: endpoint file ${file} names no lambda, sqs and kinesis endpoints: restart the embedded stack (npm start)\n`,
+    });
+  });
+});
