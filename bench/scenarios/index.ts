@@ -2,6 +2,7 @@
 // under bench/scenarios/ exporting a `Scenario`, added here.
 import type { Scenario } from '../scenario';
 import { coldStartScenario } from './cold-start';
+import { cursorsScenario } from './cursors';
 import { handlerScenario } from './handler';
 import { jobsScenario } from './jobs';
 import { localScenario } from './local';
@@ -15,6 +16,7 @@ export const SCENARIOS: readonly Scenario[] = [
   jobsScenario,
   upgradeScenario,
   localScenario,
+  cursorsScenario,
   coldStartScenario,
   synthScenario,
 ];
