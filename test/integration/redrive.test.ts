@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type RedriveSummary, redrive } from '../../localstack/redrive/redrive';
 import { RedriveUsageError } from '../../localstack/redrive/redrive-error';
@@ -266,6 +266,25 @@ describe('redrive', () => {
       code: 2,
       stderr:
         'driverless redrive: endpoint file /nonexistent/local.json is not found: start the embedded stack (npm start) or pass --endpoint-file\n',
+    });
+  });
+
+  it('fails if the dead-letter queue does not exist, with exit 2 and what to check', async () => {
+    // Given: beta's dead-letter queue was deleted
+    await chaos.clients.sqs.send(
+      new DeleteQueueCommand({ QueueUrl: chaos.sources.beta.deadLetterQueueUrl }),
+    );
+    const { lines, sink } = output();
+
+    // When
+    const code = await runRedrive({ source: 'beta' }, sink, clients());
+
+    // Then
+    expect({ code, stderr: lines.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(
+        /^driverless redrive: cannot read dead-letter queue \S+ \(.+\): check the endpoint and that the queue exists\n$/,
+      ),
     });
   });
 });
