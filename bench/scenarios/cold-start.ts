@@ -8,10 +8,17 @@ import { build } from 'esbuild';
 import { machine } from '../machine';
 import type { JsonValue, Scenario, ScenarioOutput } from '../scenario';
 import { spread } from '../stats';
-import { cell, checkIntegers, round, spreadChart, spreadJson } from './report';
+import {
+  cell,
+  checkIntegers,
+  removeScratch,
+  round,
+  scratchDir,
+  spreadChart,
+  spreadJson,
+} from './report';
 
 const ROOT = join(__dirname, '..', '..');
-const OUT = join(ROOT, 'bench', 'results', 'tmp', 'cold-start');
 
 export interface ColdStartConfig {
   /** Function name → entry file, relative to the repository root. */
@@ -105,11 +112,12 @@ export function measureInit(file: string): number {
 export async function runColdStartBenchmark(config: ColdStartConfig): Promise<ColdStartResult> {
   checkIntegers(config, ['runs', 'topInputs'], 1);
   const progress = config.progress ?? (() => undefined);
-  mkdirSync(OUT, { recursive: true });
+  const out = scratchDir('cold-start');
+  mkdirSync(out, { recursive: true });
   const functions: Record<string, ColdStartFunctionResult> = {};
   for (const [name, entry] of Object.entries(config.functions)) {
     progress(`coldStart: bundling ${entry}`);
-    const file = join(OUT, `${name}.js`);
+    const file = join(out, `${name}.js`);
     const { bytes, inputs } = await bundle(entry, file);
     const byPackage = new Map<string, number>();
     for (const [path, size] of Object.entries(inputs)) {
@@ -129,6 +137,7 @@ export async function runColdStartBenchmark(config: ColdStartConfig): Promise<Co
         .map(([packageName, size]) => ({ name: packageName, bytes: size })),
     };
   }
+  removeScratch();
   const { progress: _, ...rest } = config;
   return { config: rest, functions };
 }

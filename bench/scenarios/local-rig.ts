@@ -21,14 +21,13 @@ import {
 import { FunctionHost } from '../../localstack/embedded/functions';
 import type { EventSourceMappingConfig, LocalFunction } from '../../localstack/embedded/model';
 import { type KinesisServer, startKinesis } from '../../localstack/embedded/servers/kinesis-server';
-import { sleep } from './report';
+import { removeScratch, scratchDir, sleep } from './report';
 
 const ROOT = join(__dirname, '..', '..');
-const TMP = join(ROOT, 'bench', 'results', 'tmp');
 
 /** Bundles a benchmark fixture as the construct bundles a function (node24, CJS, minified, SDK external). */
 export async function bundleFixture(fixture: string, name: string, code = 'v1'): Promise<string> {
-  const directory = join(TMP, 'functions', name);
+  const directory = scratchDir('functions', name);
   mkdirSync(directory, { recursive: true });
   await build({
     entryPoints: [join(ROOT, 'bench', 'fixtures', fixture)],
@@ -154,6 +153,7 @@ export async function startRig(
       await host.stop();
       kinesis.destroy();
       await server.stop();
+      removeScratch();
     },
   };
 }

@@ -1,4 +1,6 @@
 // Helpers the scenarios share to summarise, format and chart repeated measurements.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { barChart } from '../bar-chart';
 import { describeMachine, type Machine } from '../machine';
 import type { JsonValue } from '../scenario';
@@ -81,4 +83,17 @@ export function spin(microseconds: number): void {
   while (performance.now() < until) {
     // busy
   }
+}
+
+/**
+ * This process's scratch directory for bundles and generated apps, under the git-ignored
+ * bench/results/tmp/: one per process, so a test and a benchmark run never share files.
+ */
+export function scratchDir(...parts: string[]): string {
+  return join(__dirname, '..', 'results', 'tmp', String(process.pid), ...parts);
+}
+
+/** Removes this process's scratch directory. */
+export function removeScratch(): void {
+  rmSync(scratchDir(), { recursive: true, force: true });
 }

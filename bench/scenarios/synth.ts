@@ -15,10 +15,9 @@ import { join } from 'node:path';
 import { machine } from '../machine';
 import type { JsonValue, Scenario, ScenarioOutput } from '../scenario';
 import { spread } from '../stats';
-import { cell, checkIntegers, round, spreadChart, spreadJson } from './report';
+import { cell, checkIntegers, round, scratchDir, spreadChart, spreadJson } from './report';
 
 const ROOT = join(__dirname, '..', '..');
-const TMP = join(ROOT, 'bench', 'results', 'tmp', 'synth');
 const ENTRY = join(ROOT, 'bench', 'fixtures', 'noop-handler.ts');
 
 export interface SynthConfig {
@@ -106,8 +105,8 @@ export function runSynthBenchmark(config: SynthConfig): SynthResult {
     throw new RangeError(`sources must be integers ≥ 1 (given ${config.sources.join(', ')})`);
   }
   const progress = config.progress ?? (() => undefined);
-  mkdirSync(TMP, { recursive: true });
-  const work = mkdtempSync(join(TMP, 'run-'));
+  mkdirSync(scratchDir(), { recursive: true });
+  const work = mkdtempSync(join(scratchDir(), 'synth-'));
   try {
     const sizes: Record<string, SynthSizeResult> = {};
     for (const count of config.sources) {
