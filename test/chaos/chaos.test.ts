@@ -43,6 +43,7 @@ beforeAll(async () => {
     functionTimeoutSeconds: TIMEOUT_SECONDS,
     keysPerSource: 200,
     drainTimeoutMs: DRAIN_TIMEOUT_MS,
+    onProgress: (done, total) => process.stderr.write(`chaos: ${done}/${total} records\n`),
   });
   process.stdout.write(`${JSON.stringify(report)}\n`);
 });
