@@ -7,8 +7,8 @@ import { runRedrive } from '../../redrive/run-redrive';
  * `live` alias and deletes what was recovered.
  */
 export function register(program: Command): void {
-  program
-    .command('redrive')
+  const command = program.command('redrive');
+  command
     .description(
       "replay a source's dead letters and on-failure records through its live alias; delete what was recovered",
     )
@@ -30,9 +30,13 @@ export function register(program: Command): void {
         json?: boolean;
         endpointFile?: string;
       }) => {
+        // Through the program's output (process streams by default; tests capture it).
+        const output = command.configureOutput();
+        const stdout = output.writeOut ?? ((text: string) => process.stdout.write(text));
+        const stderr = output.writeErr ?? ((text: string) => process.stderr.write(text));
         process.exitCode = await runRedrive(options, {
-          stdout: (text) => process.stdout.write(text),
-          stderr: (text) => process.stderr.write(text),
+          stdout: (text) => stdout(text),
+          stderr: (text) => stderr(text),
           interactive: process.stderr.isTTY === true,
         });
       },
