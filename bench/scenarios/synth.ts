@@ -23,18 +23,25 @@ const ENTRY = join(ROOT, 'bench', 'fixtures', 'noop-handler.ts');
 export interface SynthConfig {
   /** Numbers of sources to synthesize. @default [1, 10, 50] */
   readonly sources: readonly number[];
+  /**
+   * Sources per stack: one source is about 20 resources and CloudFormation allows 500 per stack,
+   * so 50 sources cannot be one stack. @default 20
+   */
+  readonly sourcesPerStack: number;
   /** Synths per size. @default 3 */
   readonly runs: number;
   readonly progress?: (message: string) => void;
 }
 
-export const SYNTH_FULL: SynthConfig = { sources: [1, 10, 50], runs: 3 };
-export const SYNTH_QUICK: SynthConfig = { sources: [1, 2], runs: 1 };
+export const SYNTH_FULL: SynthConfig = { sources: [1, 10, 50], sourcesPerStack: 20, runs: 3 };
+export const SYNTH_QUICK: SynthConfig = { sources: [1, 2], sourcesPerStack: 20, runs: 1 };
 
 export interface SynthSizeResult {
   readonly seconds: number[];
+  /** All stacks' templates together. */
   readonly templateBytes: number;
   readonly resources: number;
+  readonly stacks: number;
 }
 
 export interface SynthResult {
@@ -42,30 +49,39 @@ export interface SynthResult {
   readonly sizes: Record<string, SynthSizeResult>;
 }
 
-/** The app: one MicroBatchPipeline with `sources` sources, each with its own stream. */
-export function appSource(sources: number): string {
+/**
+ * The app: `sources` sources, each with its own stream, in pipelines of at most `perStack`
+ * sources, one pipeline per stack. One source is about 20 resources (function, version, alias,
+ * mapping, roles, queues, alarms, deployment group…), and CloudFormation allows 500 per stack.
+ */
+export function appSource(sources: number, perStack: number): string {
   return `import { App, Stack } from 'aws-cdk-lib';
 import { MicroBatchPipeline } from 'driverless';
 
 const app = new App();
-const stack = new Stack(app, 'SynthBench');
-new MicroBatchPipeline(stack, 'Pipeline', {
-  sources: Object.fromEntries(
-    Array.from({ length: ${sources} }, (_, i) => [
-      \`source\${i + 1}\`,
-      { stream: { shardCount: 1 }, entry: ${JSON.stringify(ENTRY)} },
-    ]),
-  ),
-});
+const total = ${sources};
+const perStack = ${perStack};
+for (let first = 0, stack = 1; first < total; first += perStack, stack += 1) {
+  const scope = new Stack(app, \`SynthBench\${stack}\`);
+  new MicroBatchPipeline(scope, 'Pipeline', {
+    pipelineName: \`synth-bench-\${stack}\`,
+    sources: Object.fromEntries(
+      Array.from({ length: Math.min(perStack, total - first) }, (_, i) => [
+        \`source\${first + i + 1}\`,
+        { stream: { shardCount: 1 }, entry: ${JSON.stringify(ENTRY)} },
+      ]),
+    ),
+  });
+}
 app.synth();
 `;
 }
 
-/** Synthesizes the app once; returns seconds and the stack template's size and resource count. */
+/** Synthesizes the app once; returns seconds and the templates' total size, resources and count. */
 export function synthOnce(
   appFile: string,
   outdir: string,
-): { seconds: number; templateBytes: number; resources: number } {
+): { seconds: number; templateBytes: number; resources: number; stacks: number } {
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -86,21 +102,23 @@ export function synthOnce(
       `synth of ${appFile} failed: ${child.stderr.trim().split('\n').slice(-3).join(' ')}`,
     );
   }
-  const template = readdirSync(outdir).find((file) => file.endsWith('.template.json'));
-  if (template === undefined) throw new Error(`synth of ${appFile} wrote no template`);
-  const path = join(outdir, template);
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as {
-    Resources?: Record<string, unknown>;
-  };
-  return {
-    seconds,
-    templateBytes: statSync(path).size,
-    resources: Object.keys(parsed.Resources ?? {}).length,
-  };
+  const templates = readdirSync(outdir).filter((file) => file.endsWith('.template.json'));
+  if (templates.length === 0) throw new Error(`synth of ${appFile} wrote no template`);
+  let templateBytes = 0;
+  let resources = 0;
+  for (const template of templates) {
+    const path = join(outdir, template);
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as {
+      Resources?: Record<string, unknown>;
+    };
+    templateBytes += statSync(path).size;
+    resources += Object.keys(parsed.Resources ?? {}).length;
+  }
+  return { seconds, templateBytes, resources, stacks: templates.length };
 }
 
 export function runSynthBenchmark(config: SynthConfig): SynthResult {
-  checkIntegers(config, ['runs'], 1);
+  checkIntegers(config, ['runs', 'sourcesPerStack'], 1);
   if (config.sources.length === 0 || config.sources.some((n) => !Number.isInteger(n) || n < 1)) {
     throw new RangeError(`sources must be integers ≥ 1 (given ${config.sources.join(', ')})`);
   }
@@ -111,9 +129,9 @@ export function runSynthBenchmark(config: SynthConfig): SynthResult {
     const sizes: Record<string, SynthSizeResult> = {};
     for (const count of config.sources) {
       const appFile = join(work, `app-${count}.ts`);
-      writeFileSync(appFile, appSource(count));
+      writeFileSync(appFile, appSource(count, config.sourcesPerStack));
       const seconds: number[] = [];
-      let last = { templateBytes: 0, resources: 0 };
+      let last = { templateBytes: 0, resources: 0, stacks: 0 };
       for (let run = 0; run < config.runs; run++) {
         progress(`synth: ${count} source(s), run ${run + 1}/${config.runs}`);
         const once = synthOnce(appFile, join(work, `out-${count}`));
@@ -124,6 +142,7 @@ export function runSynthBenchmark(config: SynthConfig): SynthResult {
         seconds,
         templateBytes: last.templateBytes,
         resources: last.resources,
+        stacks: last.stacks,
       };
     }
     const { progress: _, ...rest } = config;
@@ -148,42 +167,60 @@ export function synthOutput(result: SynthResult): ScenarioOutput {
       seconds: spreadJson(r.seconds, 3),
       templateBytes: r.templateBytes,
       resources: r.resources,
+      stacks: r.stacks,
     };
   }
+  const [lastName, last] = entries[entries.length - 1] as [string, SynthSizeResult];
+  // Resources each added source brings (the pipeline's own, such as the dashboard, are fixed).
+  const perSourceResources =
+    entries.length > 1 && lastName !== firstName
+      ? (last.resources - first.resources) / (Number(lastName) - Number(firstName))
+      : first.resources / Number(firstName);
   const perSource = (r: SynthSizeResult, count: string) =>
     (spread(r.seconds).median - spread(first.seconds).median) / (Number(count) - Number(firstName));
   return {
     summary,
     detail: {
       description:
-        'cdk synth (tsx app, CDK_OUTDIR, esbuild bundling of every function) of one pipeline with N sources',
+        'cdk synth (tsx app, CDK_OUTDIR, esbuild bundling of every function) of N sources, one pipeline per stack of at most sourcesPerStack sources',
       machine: { ...m },
       config: { ...result.config },
       sizes: detail,
     },
     table: {
-      headers: ['sources', 'synth s median (min–max)', 'template KB', 'resources', 'KB per source'],
+      headers: [
+        'sources',
+        'stacks',
+        'synth s median (min–max)',
+        'template KB',
+        'resources',
+        'KB per source',
+      ],
       rows: entries.map(([count, r]) => [
         count,
+        String(r.stacks),
         cell(r.seconds, 2),
         (r.templateBytes / 1024).toFixed(1),
         String(r.resources),
         (r.templateBytes / 1024 / Number(count)).toFixed(1),
       ]),
     },
-    notes: entries
-      .slice(1)
-      .map(
-        ([count, r]) =>
-          `${firstName} → ${count} sources: ×${(spread(r.seconds).median / spread(first.seconds).median).toFixed(2)} time (+${perSource(r, count).toFixed(3)} s per added source), ×${(r.templateBytes / first.templateBytes).toFixed(1)} template`,
-      ),
+    notes: [
+      ...entries
+        .slice(1)
+        .map(
+          ([count, r]) =>
+            `${firstName} → ${count} sources: ×${(spread(r.seconds).median / spread(first.seconds).median).toFixed(2)} time (+${perSource(r, count).toFixed(3)} s per added source), ×${(r.templateBytes / first.templateBytes).toFixed(1)} template`,
+        ),
+      `${perSourceResources.toFixed(0)} resources per added source: CloudFormation's 500 per stack holds about ${Math.floor(500 / perSourceResources)} sources, so the app puts at most ${result.config.sourcesPerStack} in one stack`,
+    ],
     charts: {
       'synth.svg': spreadChart(
         'Synth scale: cdk synth time',
         'one MicroBatchPipeline with N sources (fresh process, esbuild bundling)',
         'seconds (lower is better)',
         entries.map(([count, r]) => ({
-          label: `${count} source${count === '1' ? '' : 's'}`,
+          label: `${count} source${count === '1' ? '' : 's'} (${r.stacks} stack${r.stacks === 1 ? '' : 's'})`,
           values: r.seconds,
           color: '#2e7d32',
           note: `${(r.templateBytes / 1024).toFixed(0)} KB template`,
