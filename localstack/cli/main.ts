@@ -1,0 +1,13 @@
+/** Entry of the `driverless` CLI (started by bin/driverless.mjs under tsx). */
+import { runProgram } from './program';
+
+runProgram(process.argv.slice(2)).then(
+  (code) => {
+    // A handler's SDK clients may keep sockets open: exit once stdout has drained.
+    process.stdout.write('', () => process.exit(code));
+  },
+  (error: unknown) => {
+    process.stderr.write(`driverless: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
