@@ -7,7 +7,7 @@ import { type ChaosReport, runChaos } from '../fixtures/chaos/run-chaos';
 
 jest.setTimeout(180_000);
 
-const TIMEOUT_SECONDS = 3;
+const TIMEOUT_SECONDS = 8;
 let chaos: ChaosStack;
 let report: ChaosReport;
 
@@ -16,14 +16,14 @@ beforeAll(async () => {
     checkpoints: true,
     retryAttempts: 10_000,
     timeoutSeconds: TIMEOUT_SECONDS,
-    batchSize: 100,
+    batchSize: 50,
   });
   report = await runChaos(chaos, {
     records: 2_000,
     poisonRate: 0.01,
     jobFailureRate: 0.02,
     killEveryBatches: 50,
-    timeoutEveryBatches: 40,
+    timeoutEveryBatches: 60,
     outageMs: 3_000,
     functionTimeoutSeconds: TIMEOUT_SECONDS,
     keysPerSource: 40,
