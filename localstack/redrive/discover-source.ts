@@ -12,6 +12,8 @@ export interface SourceFunction {
   /** `DRIVERLESS_JOBS` of the function (`a,b` or `!a`); undefined runs every job. */
   readonly jobs: string | undefined;
   readonly deadLetterQueueUrl: string | undefined;
+  /** `DRIVERLESS_CHECKPOINT_TABLE`: the function keeps per-job cursors. */
+  readonly checkpointTable: string | undefined;
   /** SQS on-failure destinations (ARNs) of the function's Kinesis mappings. */
   readonly onFailureQueueArns: readonly string[];
 }
@@ -25,6 +27,7 @@ export interface DiscoveredSource {
 const SOURCE_VARIABLE = 'DRIVERLESS_SOURCE';
 const JOBS_VARIABLE = 'DRIVERLESS_JOBS';
 const DEAD_LETTER_QUEUE_VARIABLE = 'DRIVERLESS_DEAD_LETTER_QUEUE_URL';
+const CHECKPOINT_TABLE_VARIABLE = 'DRIVERLESS_CHECKPOINT_TABLE';
 
 async function listFunctions(lambda: LambdaClient): Promise<FunctionConfiguration[]> {
   const configurations: FunctionConfiguration[] = [];
@@ -108,6 +111,7 @@ export async function discoverSource(
       name,
       jobs: variables[JOBS_VARIABLE],
       deadLetterQueueUrl: variables[DEAD_LETTER_QUEUE_VARIABLE],
+      checkpointTable: variables[CHECKPOINT_TABLE_VARIABLE],
       onFailureQueueArns: [
         ...new Set(
           mappings

@@ -42,6 +42,7 @@ function fakes(
     FunctionError?: string;
     body?: unknown;
   },
+  variables: Record<string, string> = {},
 ) {
   const deleted: string[] = [];
   const invoked: string[][] = [];
@@ -55,7 +56,11 @@ function fakes(
               {
                 FunctionName: 'fn',
                 Environment: {
-                  Variables: { DRIVERLESS_SOURCE: 'src', DRIVERLESS_DEAD_LETTER_QUEUE_URL: QUEUE },
+                  Variables: {
+                    DRIVERLESS_SOURCE: 'src',
+                    DRIVERLESS_DEAD_LETTER_QUEUE_URL: QUEUE,
+                    ...variables,
+                  },
                 },
               },
             ],
@@ -216,5 +221,24 @@ describe('redrive replay', () => {
     await expect(redrive({ source: 'src', batchSize: 0, clients: f.clients })).rejects.toThrow(
       'batchSize must be between 1 and 10000 (given 0)',
     );
+  });
+
+  it('keeps the messages of records a function with per-job cursors accepted', async () => {
+    // Given: a job's cursor may be past the replayed record, and the response cannot say
+    const f = fakes([letter('s', '1')], () => ({}), { DRIVERLESS_CHECKPOINT_TABLE: 'cursors' });
+
+    // When
+    const summary = await redrive({ source: 'src', clients: f.clients });
+
+    // Then
+    expect({
+      unverified: summary.unverified,
+      recovered: summary.recovered,
+      deleted: f.deleted,
+    }).toEqual({
+      unverified: 1,
+      recovered: 0,
+      deleted: [],
+    });
   });
 });
