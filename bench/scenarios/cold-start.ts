@@ -41,6 +41,8 @@ export interface ColdStartFunctionResult {
   readonly bundleBytes: number;
   /** ms to `require` the bundle in a fresh process, per run. */
   readonly initMs: number[];
+  /** ms of each run spent in the bundle's `require('@aws-sdk/…')` calls. */
+  readonly sdkMs: number[];
   /** The largest inputs by bytes they contribute to the minified bundle. */
   readonly topInputs: { readonly path: string; readonly bytes: number }[];
   /** Bytes by package (`node_modules/<name>`), or `(project)` for this repository's own files. */
@@ -83,9 +85,31 @@ export async function bundle(
   return { bytes: statSync(outfile).size, inputs };
 }
 
-/** Milliseconds a fresh Node.js process takes to `require` the bundle. */
-export function measureInit(file: string): number {
-  const script = `const t=performance.now();require(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));`;
+/** What one fresh process measured: the whole `require`, and the part spent loading the AWS SDK. */
+export interface InitTiming {
+  readonly initMs: number;
+  /** Time inside the bundle's own `require('@aws-sdk/…')` calls (external: loaded at init, as on Lambda). */
+  readonly sdkMs: number;
+}
+
+/**
+ * Times `require` of the bundle in a fresh Node.js process, and the share of it spent in the
+ * bundle's top-level `require('@aws-sdk/…')` calls (the SDK is external, so Lambda loads it
+ * from the runtime at init too).
+ */
+export function measureInit(file: string): InitTiming {
+  const script = `
+const Module = require('node:module');
+const original = Module.prototype.require;
+let sdkMs = 0;
+Module.prototype.require = function (id) {
+  if (this.filename !== ${JSON.stringify(file)} || !String(id).startsWith('@aws-sdk/')) return original.apply(this, arguments);
+  const started = performance.now();
+  try { return original.apply(this, arguments); } finally { sdkMs += performance.now() - started; }
+};
+const started = performance.now();
+require(${JSON.stringify(file)});
+process.stdout.write(JSON.stringify({ initMs: performance.now() - started, sdkMs }));`;
   const child = spawnSync(process.execPath, ['-e', script], {
     encoding: 'utf8',
     env: {
@@ -100,13 +124,12 @@ export function measureInit(file: string): number {
       NODE_PATH: join(ROOT, 'node_modules'),
     },
   });
-  const ms = Number(child.stdout);
-  if (child.status !== 0 || !Number.isFinite(ms)) {
+  if (child.status !== 0) {
     throw new Error(
       `requiring ${file} failed: ${child.stderr.split('\n').find((line) => /^\w*Error\b/.test(line)) ?? child.stderr.trim().slice(0, 200)}`,
     );
   }
-  return ms;
+  return JSON.parse(child.stdout) as InitTiming;
 }
 
 export async function runColdStartBenchmark(config: ColdStartConfig): Promise<ColdStartResult> {
@@ -124,10 +147,16 @@ export async function runColdStartBenchmark(config: ColdStartConfig): Promise<Co
       byPackage.set(packageOf(path), (byPackage.get(packageOf(path)) ?? 0) + size);
     }
     const initMs: number[] = [];
-    for (let run = 0; run < config.runs; run++) initMs.push(measureInit(file));
+    const sdkMs: number[] = [];
+    for (let run = 0; run < config.runs; run++) {
+      const timing = measureInit(file);
+      initMs.push(timing.initMs);
+      sdkMs.push(timing.sdkMs);
+    }
     functions[name] = {
       bundleBytes: bytes,
       initMs,
+      sdkMs,
       topInputs: Object.entries(inputs)
         .sort((a, b) => b[1] - a[1])
         .slice(0, config.topInputs)
@@ -156,6 +185,7 @@ export function coldStartOutput(result: ColdStartResult): ScenarioOutput {
     detail[name] = {
       bundleBytes: r.bundleBytes,
       initMs: spreadJson(r.initMs),
+      sdkMs: spreadJson(r.sdkMs),
       topInputs: r.topInputs.map((input) => ({ ...input })),
       packages: r.packages.map((p) => ({ ...p })),
     };
@@ -183,8 +213,23 @@ export function coldStartOutput(result: ColdStartResult): ScenarioOutput {
       functions: detail,
     },
     table: {
-      headers: ['function', 'bundle KB', 'init ms median (min–max)'],
-      rows: entries.map(([name, r]) => [name, (r.bundleBytes / KB).toFixed(1), cell(r.initMs, 1)]),
+      headers: [
+        'function',
+        'bundle KB',
+        'init ms median (min–max)',
+        'of which @aws-sdk ms',
+        'without @aws-sdk ms',
+      ],
+      rows: entries.map(([name, r]) => [
+        name,
+        (r.bundleBytes / KB).toFixed(1),
+        cell(r.initMs, 1),
+        cell(r.sdkMs, 1),
+        cell(
+          r.initMs.map((ms, i) => ms - (r.sdkMs[i] as number)),
+          1,
+        ),
+      ]),
     },
     notes,
     charts: {

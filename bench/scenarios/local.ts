@@ -15,7 +15,15 @@ import {
   type Rig,
   startRig,
 } from './local-rig';
-import { cell, checkIntegers, percentile, round, spreadChart, spreadJson } from './report';
+import {
+  cell,
+  checkIntegers,
+  loadNote,
+  percentile,
+  round,
+  spreadChart,
+  spreadJson,
+} from './report';
 
 export interface LocalBenchmarkConfig {
   /** Records read back-to-back for throughput. @default 20000 */
@@ -196,6 +204,7 @@ export function localOutput(result: LocalBenchmarkResult): ScenarioOutput {
     },
     notes: [
       `goal end to end ≥ 0.9× raw: ${ratio.median.toFixed(2)}× ${ratio.median >= 0.9 ? 'met' : 'MISSED'}`,
+      loadNote(m.loadAverage, m.cores),
       `latency includes the mapping's idle poll interval (${result.config.idlePollIntervalMs} ms here; AWS polls a caught-up shard about once per second)`,
     ],
     charts: {

@@ -97,3 +97,10 @@ export function scratchDir(...parts: string[]): string {
 export function removeScratch(): void {
   rmSync(scratchDir(), { recursive: true, force: true });
 }
+
+/** A note on how busy the machine was: latencies on a shared machine include waiting for a CPU. */
+export function loadNote(loadAverage: number, cores: number): string {
+  return loadAverage > cores
+    ? `load average ${loadAverage} on ${cores} cores: above the core count, times include waiting for a CPU (other work on the machine)`
+    : `load average ${loadAverage} on ${cores} cores`;
+}

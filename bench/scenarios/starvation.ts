@@ -17,7 +17,16 @@ import {
   type Rig,
   startRig,
 } from './local-rig';
-import { cell, checkIntegers, percentile, round, sleep, spreadChart, spreadJson } from './report';
+import {
+  cell,
+  checkIntegers,
+  loadNote,
+  percentile,
+  round,
+  sleep,
+  spreadChart,
+  spreadJson,
+} from './report';
 
 export interface StarvationBenchmarkConfig {
   /** Cheap source rate, records/s. @default 200 */
@@ -292,6 +301,7 @@ export function starvationOutput(result: StarvationBenchmarkResult): ScenarioOut
     notes: [
       `goal (b)/(a) ≤ 1.2 at p99: ${isolated.median.toFixed(2)} (${isolated.min.toFixed(2)}–${isolated.max.toFixed(2)}) ${isolated.median <= 1.2 ? 'met' : 'MISSED'}`,
       `(c)/(a) at p99: ${single.median.toFixed(2)} (${single.min.toFixed(2)}–${single.max.toFixed(2)})`,
+      loadNote(m.loadAverage, m.cores),
       `cheap ${config.cheapRatePerSecond} records/s × ${config.cheapCostUs} µs, expensive ${config.expensiveRatePerSecond} records/s × ${config.expensiveCostUs} µs; poll interval ${config.idlePollIntervalMs} ms`,
     ],
     charts: {

@@ -13,7 +13,7 @@ import {
   producePaced,
   startRig,
 } from './local-rig';
-import { cell, checkIntegers, round, sleep, spreadChart, spreadJson } from './report';
+import { cell, checkIntegers, loadNote, round, sleep, spreadChart, spreadJson } from './report';
 
 export interface UpgradeBenchmarkConfig {
   /** Steady producer rate, records/s. @default 300 */
@@ -166,6 +166,7 @@ export function upgradeOutput(result: UpgradeBenchmarkResult): ScenarioOutput {
     notes: [
       `goal 0 lost: ${lost} ${lost === 0 ? 'met' : 'MISSED'}`,
       `goal longest gap ≤ 2 × batching window (${2 * windowMs} ms): ${gap.median.toFixed(0)} ms (max ${gap.max.toFixed(0)}) ${gap.max <= 2 * windowMs ? 'met' : 'MISSED'}`,
+      loadNote(m.loadAverage, m.cores),
       upgraded ? 'every run ended on version 2' : 'NOT every run reached version 2',
     ],
     charts: {
