@@ -423,38 +423,44 @@ describe('FunctionHost', () => {
           (entry) => entry.functionName === 'logs' && entry.line.requestId === result.requestId,
         )
         .map(({ line }) => ({ stream: line.stream, text: line.text, json: line.json }));
-      expect(lines).toStrictEqual([
-        {
-          stream: 'platform',
-          text: `START RequestId: ${result.requestId} Version: $LATEST`,
-          json: undefined,
-        },
-        {
-          stream: 'stdout',
-          text: expect.stringMatching(
-            new RegExp(`\\t${result.requestId}\\tINFO\\thello from console$`),
-          ),
-          json: undefined,
-        },
-        {
-          stream: 'stdout',
-          text: '{"level":"INFO","message":"structured","n":1}',
-          json: { level: 'INFO', message: 'structured', n: 1 },
-        },
-        {
-          stream: 'stderr',
-          text: expect.stringMatching(/\tERROR\tsomething to stderr$/),
-          json: undefined,
-        },
-        { stream: 'platform', text: `END RequestId: ${result.requestId}`, json: undefined },
-        {
-          stream: 'platform',
-          text: expect.stringMatching(
-            new RegExp(`^REPORT RequestId: ${result.requestId}\\tDuration: `),
-          ),
-          json: undefined,
-        },
-      ]);
+      // stdout and stderr are separate pipes: lines keep their order within a stream, not across.
+      const order = ['platform', 'stdout', 'stderr'];
+      const byStream = (a: { stream: string }, b: { stream: string }) =>
+        order.indexOf(a.stream) - order.indexOf(b.stream);
+      expect([...lines].sort(byStream)).toStrictEqual(
+        [
+          {
+            stream: 'platform',
+            text: `START RequestId: ${result.requestId} Version: $LATEST`,
+            json: undefined,
+          },
+          {
+            stream: 'stdout',
+            text: expect.stringMatching(
+              new RegExp(`\\t${result.requestId}\\tINFO\\thello from console$`),
+            ),
+            json: undefined,
+          },
+          {
+            stream: 'stdout',
+            text: '{"level":"INFO","message":"structured","n":1}',
+            json: { level: 'INFO', message: 'structured', n: 1 },
+          },
+          {
+            stream: 'stderr',
+            text: expect.stringMatching(/\tERROR\tsomething to stderr$/),
+            json: undefined,
+          },
+          { stream: 'platform', text: `END RequestId: ${result.requestId}`, json: undefined },
+          {
+            stream: 'platform',
+            text: expect.stringMatching(
+              new RegExp(`^REPORT RequestId: ${result.requestId}\\tDuration: `),
+            ),
+            json: undefined,
+          },
+        ].sort(byStream),
+      );
     });
 
     it('keeps the invocation log when asked to tail it', async () => {
