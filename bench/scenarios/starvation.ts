@@ -321,6 +321,32 @@ export function starvationOutput(result: StarvationBenchmarkResult): ScenarioOut
   };
 }
 
+/** Overrides of the loads from the environment (`BENCH_STARVATION_EXPENSIVE_US=1000 npm run bench -- starvation`). */
+export const STARVATION_ENVIRONMENT = {
+  BENCH_STARVATION_CHEAP_RATE: 'cheapRatePerSecond',
+  BENCH_STARVATION_CHEAP_US: 'cheapCostUs',
+  BENCH_STARVATION_EXPENSIVE_RATE: 'expensiveRatePerSecond',
+  BENCH_STARVATION_EXPENSIVE_US: 'expensiveCostUs',
+  BENCH_STARVATION_DURATION_MS: 'durationMs',
+} as const satisfies Record<string, keyof StarvationBenchmarkConfig>;
+
+/** The loads the environment sets; values are checked with the rest of the configuration. */
+export function starvationEnvironment(
+  env: NodeJS.ProcessEnv,
+): Partial<Record<(typeof STARVATION_ENVIRONMENT)[keyof typeof STARVATION_ENVIRONMENT], number>> {
+  const overrides: Partial<Record<string, number>> = {};
+  for (const [variable, key] of Object.entries(STARVATION_ENVIRONMENT)) {
+    const text = env[variable];
+    if (text === undefined || text === '') continue;
+    const value = Number(text);
+    if (!Number.isInteger(value)) {
+      throw new RangeError(`${variable} must be an integer (given ${text})`);
+    }
+    overrides[key] = value;
+  }
+  return overrides;
+}
+
 export const starvationScenario: Scenario = {
   name: 'starvation',
   description:
@@ -330,6 +356,7 @@ export const starvationScenario: Scenario = {
     return starvationOutput(
       await runStarvationBenchmark({
         ...base,
+        ...starvationEnvironment(process.env),
         ...(options.runs === undefined ? {} : { runs: options.runs }),
         progress: options.progress,
       }),
