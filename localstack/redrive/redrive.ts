@@ -262,8 +262,10 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
   const skipped = new Map<string, string[]>();
   const notRecoverableIds: string[] = [];
   const byName = new Map(discovered.functions.map((fn) => [fn.name, fn]));
-  // Letters without a function name belong to the function that runs every job.
-  const mainFunction = discovered.functions.find((fn) => fn.jobs === undefined) ?? undefined;
+  // Letters without a function name belong to the main function: every job, or all but `!isolated`.
+  const mainFunction = discovered.functions.find(
+    (fn) => fn.jobs === undefined || fn.jobs.split(',').every((e) => e.trim().startsWith('!')),
+  );
   const skip = (queueUrl: string, message: Message) => {
     if (!message.ReceiptHandle) return;
     skipped.set(queueUrl, [...(skipped.get(queueUrl) ?? []), message.ReceiptHandle]);
