@@ -15,7 +15,15 @@ import { join } from 'node:path';
 import { machine } from '../machine';
 import type { JsonValue, Scenario, ScenarioOutput } from '../scenario';
 import { spread } from '../stats';
-import { cell, checkIntegers, round, scratchDir, spreadChart, spreadJson } from './report';
+import {
+  cell,
+  checkIntegers,
+  removeScratch,
+  round,
+  scratchDir,
+  spreadChart,
+  spreadJson,
+} from './report';
 
 const ROOT = join(__dirname, '..', '..');
 const ENTRY = join(ROOT, 'bench', 'fixtures', 'noop-handler.ts');
@@ -148,7 +156,7 @@ export function runSynthBenchmark(config: SynthConfig): SynthResult {
     const { progress: _, ...rest } = config;
     return { config: rest, sizes };
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeScratch();
   }
 }
 
