@@ -191,12 +191,17 @@ describe('redrive', () => {
     expect(mine.map((item) => Number(item.writes))).toEqual(good.map(() => 1));
   });
 
-  it('exits 1 with a summary when records still fail', async () => {
-    // Given
+  it('exits 1 with a summary when records still fail, with endpoints from an endpoint file', async () => {
+    // Given: the endpoints as `npm start` writes them to .driverless/local.json
+    const file = join(chaos.stack.app.functions[0]?.codeDirectory ?? '.', '..', 'local.json');
+    await writeFile(
+      file,
+      JSON.stringify({ region: 'us-east-1', endpoints: chaos.stack.endpoints }),
+    );
     const { lines, sink } = output();
 
     // When
-    const code = await runRedrive({ source: 'alpha', json: true }, sink, clients());
+    const code = await runRedrive({ source: 'alpha', json: true, endpointFile: file }, sink);
 
     // Then
     expect({ code, stillFailing: JSON.parse(lines.stdout).stillFailing }).toEqual({
