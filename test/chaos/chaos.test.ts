@@ -76,4 +76,15 @@ describe('fault injection', () => {
   it('drains the backlog after the outage without discarding records', () => {
     expect(report.discarded).toBe(0);
   });
+
+  it('injected every kind of fault it was asked for', () => {
+    const { faults } = report;
+    expect({
+      kills: faults.kills > 0 || numberFrom('CHAOS_KILL_EVERY', 50) === 0,
+      timeouts: faults.timeouts > 0 || numberFrom('CHAOS_TIMEOUT_EVERY', 100) === 0,
+      outage: faults.outageErrors > 0 || numberFrom('CHAOS_OUTAGE_MS', 30_000) === 0,
+      jobFailures: faults.jobFailures > 0 || numberFrom('CHAOS_JOB_FAILURE_RATE', 0.02) === 0,
+      poison: faults.badJson > 0 && faults.schemaInvalid > 0 && faults.badBase64 > 0,
+    }).toEqual({ kills: true, timeouts: true, outage: true, jobFailures: true, poison: true });
+  });
 });
