@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Launcher of the `driverless` CLI: registers tsx in this process (for require and import, so the
-// CLI and the TypeScript handlers it loads run like under `tsx`), then loads the TypeScript entry.
-import { createRequire } from 'node:module';
-import { register as registerCommonJs } from 'tsx/cjs/api';
-import { register as registerModules } from 'tsx/esm/api';
+// Launcher of the `driverless` CLI: registers tsx's module hooks in this process, then imports the
+// TypeScript entry. Handlers given to `driverless run` load through the same hooks, as ES modules,
+// so ESM-only dependencies (@middy/core) resolve as they do in the Lambda bundle.
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { register } from 'tsx/esm/api';
 
-registerModules();
-registerCommonJs();
-createRequire(import.meta.url)('../localstack/cli/main.ts');
+register();
+const entry = join(dirname(fileURLToPath(import.meta.url)), '..', 'localstack', 'cli', 'main.ts');
+await import(pathToFileURL(entry).href);

@@ -1,18 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import manifest from '../../package.json';
 import { CliError, EXIT_USAGE, oneLine } from './cli-error';
 import { register as registerRedrive } from './commands/redrive';
-
-/** The package version, read from the package.json two levels above this file. */
-function packageVersion(): string {
-  const manifest = JSON.parse(
-    readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'),
-  ) as {
-    version?: string;
-  };
-  return manifest.version ?? '0.0.0';
-}
+import { register as registerRun } from './commands/run';
 
 /** Where commands write; tests pass their own to capture output. */
 export interface ProgramOutput {
@@ -31,7 +21,7 @@ export function buildProgram(output?: ProgramOutput): Command {
     .description(
       'Driverless: run handlers over files and streams, scaffold functions, redrive failures',
     )
-    .version(packageVersion(), '-V, --version', 'print the version')
+    .version(manifest.version, '-V, --version', 'print the version')
     .showSuggestionAfterError(true)
     .exitOverride();
   if (output) {
@@ -49,6 +39,7 @@ Examples:
   $ npx driverless redrive --source orders --dry-run
   $ npx driverless help run`,
   );
+  registerRun(program);
   registerRedrive(program);
   // Subcommands inherit exitOverride and output only when set before they are created, so set
   // them on every command after registration.
