@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { BatchResponse, KinesisEvent } from 'driverless/runtime';
 import { fail, oneLine } from '../cli-error';
@@ -24,7 +23,8 @@ export async function loadHandler(entry: string, jobs: string | undefined): Prom
   const bundle = await bundleHandler(path, entry);
   let module: { handler?: unknown };
   try {
-    module = (await import(pathToFileURL(bundle).href)) as { handler?: unknown };
+    // A plain absolute path: it imports under Node ESM and under jest (which turns import() into require).
+    module = (await import(bundle)) as { handler?: unknown };
   } catch (error) {
     const name = error instanceof Error ? error.name : 'Error';
     fail(`cannot load ${entry}: ${name === 'Error' ? '' : `${name}: `}${oneLine(error)}`);
