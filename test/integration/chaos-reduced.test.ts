@@ -21,8 +21,9 @@ beforeAll(async () => {
   report = await runChaos(chaos, {
     records: 2_000,
     poisonRate: 0.01,
-    jobFailureRate: 0.02,
-    killEveryBatches: 50,
+    // 2 % of some 80 job runs is often none: the reduced run fails jobs more often, so it always does.
+    jobFailureRate: 0.1,
+    killEveryBatches: 25,
     timeoutEveryBatches: 60,
     outageMs: 3_000,
     functionTimeoutSeconds: TIMEOUT_SECONDS,
