@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import manifest from '../../package.json';
 import { CliError, EXIT_USAGE, oneLine } from './cli-error';
+import { register as registerNew } from './commands/new';
 import { register as registerRedrive } from './commands/redrive';
 import { register as registerRun } from './commands/run';
 
@@ -40,6 +41,7 @@ Examples:
   $ npx driverless help run`,
   );
   registerRun(program);
+  registerNew(program);
   registerRedrive(program);
   // Subcommands inherit exitOverride and output only when set before they are created, so set
   // them on every command after registration.
