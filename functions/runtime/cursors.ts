@@ -176,3 +176,15 @@ export function cursorsFromEnvironment(
   if (!table) return undefined;
   return dynamoCursors({ table, functionName: functionName ?? 'local' });
 }
+
+/**
+ * Whether this invocation replays records on purpose (`driverless redrive` marks its Invoke calls
+ * with the client context `{ "custom": { "driverlessRedrive": "1" } }`). A replay must reach every
+ * job, even those whose cursor is past the records, so it bypasses cursors: jobs see the records
+ * again and their idempotent writes absorb what was already applied.
+ */
+export function isReplay(context: { clientContext?: unknown } | undefined): boolean {
+  const custom = (context?.clientContext as { custom?: Record<string, unknown> } | undefined)
+    ?.custom;
+  return custom?.driverlessRedrive === '1';
+}

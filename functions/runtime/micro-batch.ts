@@ -3,7 +3,7 @@ import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { checkOptions } from './check-options';
 import type { CursorStore } from './cursors';
-import { cursorsFromEnvironment } from './cursors';
+import { cursorsFromEnvironment, isReplay } from './cursors';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import { deadLettersFromEnvironment } from './dead-letter-sinks';
 import { type DecodedBatch, decodeEvent } from './decode-event';
@@ -120,7 +120,7 @@ export function microBatch<T, S = Record<never, never>, State = never>(
             selected,
             stages,
             records: batch.records,
-            cursors,
+            cursors: isReplay(context) ? undefined : cursors,
             context: {
               batchId,
               shardId: batch.shardId,

@@ -156,7 +156,11 @@ async function invoke(
     return;
   }
   const tail = header(request, 'x-amz-log-type') === 'Tail';
-  const result = await options.host.invoke(reference, undefined, event, { tail });
+  const clientContext = parseClientContext(header(request, 'x-amz-client-context'));
+  const result = await options.host.invoke(reference, undefined, event, {
+    tail,
+    ...(clientContext === undefined ? {} : { clientContext }),
+  });
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
     'x-amzn-RequestId': result.requestId,
@@ -334,4 +338,14 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response
     .writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-RequestId': randomUUID() })
     .end(JSON.stringify(body));
+}
+
+/** `X-Amz-Client-Context`: base64 of a JSON object, handed to the handler as `context.clientContext`. */
+function parseClientContext(value: string | undefined): unknown {
+  if (value === undefined || value === '') return undefined;
+  try {
+    return JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }

@@ -87,12 +87,6 @@ export interface RedriveSummary {
   readonly recovered: number;
   /** Replayed and rejected again (failed, or dead-lettered again by the replay). */
   readonly stillFailing: number;
-  /**
-   * Accepted by a function with per-job cursors (`DRIVERLESS_CHECKPOINT_TABLE`): a job whose
-   * cursor is already past a replayed record skips it, and the response cannot tell, so these
-   * records' messages are kept (nothing is lost; the effect may still be missing).
-   */
-  readonly unverified: number;
   /** Gone from the stream (retention) or otherwise unreadable: listed in `notRecoverableIds`. */
   readonly notRecoverable: number;
   /** Messages deleted because every record they name was recovered. */
@@ -113,9 +107,7 @@ interface ReplayRecord {
   readonly approximateArrivalTimestamp: number;
   /** Messages that name this record (a pointer range or one or more dead letters). */
   readonly messages: Set<ReadMessage>;
-  /** Whether the target function keeps per-job cursors (an accepted replay is unverified). */
-  readonly cursors: boolean;
-  outcome: 'pending' | 'recovered' | 'failing' | 'unverified';
+  outcome: 'pending' | 'recovered' | 'failing';
 }
 
 interface ReadMessage {
@@ -272,13 +264,12 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
   };
   const recordFor = (
     functionName: string,
-    fields: Omit<ReplayRecord, 'key' | 'functionName' | 'messages' | 'outcome' | 'cursors'>,
+    fields: Omit<ReplayRecord, 'key' | 'functionName' | 'messages' | 'outcome'>,
   ): ReplayRecord => {
     const key = `${functionName}|${fields.shardId}|${fields.sequenceNumber}|${fields.subSequenceNumber ?? ''}`;
     let record = records.get(key);
     if (!record) {
-      const cursors = byName.get(functionName)?.checkpointTable !== undefined;
-      record = { ...fields, key, functionName, cursors, messages: new Set(), outcome: 'pending' };
+      record = { ...fields, key, functionName, messages: new Set(), outcome: 'pending' };
       records.set(key, record);
     }
     return record;
@@ -411,7 +402,6 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
     records: replayable.length,
     recovered: replayable.filter((r) => r.outcome === 'recovered').length,
     stillFailing: failing.length,
-    unverified: replayable.filter((r) => r.outcome === 'unverified').length,
     notRecoverable: notRecoverableIds.length,
     deleted,
     notRecoverableIds,
@@ -492,12 +482,9 @@ async function replay(
         if (indexes.length > 0) failedAt = Math.min(...indexes.map((i) => Math.max(i, 0)));
       }
       for (const [index, record] of chunk.entries()) {
-        record.outcome =
-          failedAt >= 0 && index >= failedAt
-            ? 'failing'
-            : record.cursors
-              ? 'unverified'
-              : 'recovered';
+        // The replay marker makes the runtime bypass per-job cursors, so an accepted record
+        // reached every job of the function.
+        record.outcome = failedAt >= 0 && index >= failedAt ? 'failing' : 'recovered';
       }
       if (failedAt >= 0) failedFrom = start + failedAt;
       done += chunk.length;

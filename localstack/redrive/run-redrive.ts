@@ -69,11 +69,6 @@ function describe(summary: RedriveSummary): string {
       : `  recovered:        ${summary.recovered}`,
     `  still failing:    ${summary.stillFailing}`,
     `  not recoverable:  ${summary.notRecoverable}`,
-    ...(summary.unverified > 0
-      ? [
-          `  unverified:       ${summary.unverified} (kept: the function's per-job cursors may have skipped them)`,
-        ]
-      : []),
     `  deleted messages: ${summary.deleted}`,
     ...summary.notRecoverableIds.map((id) => `  not recoverable: ${id}`),
     ...summary.stillFailingIds.slice(0, 20).map((id) => `  still failing: ${id}`),
@@ -123,7 +118,7 @@ export async function runRedrive(
       throw error;
     });
     output.stdout(options.json ? `${JSON.stringify(summary)}\n` : describe(summary));
-    return summary.stillFailing > 0 || summary.notRecoverable > 0 || summary.unverified > 0 ? 1 : 0;
+    return summary.stillFailing > 0 || summary.notRecoverable > 0 ? 1 : 0;
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
     output.stderr(`driverless redrive: ${message}\n`);

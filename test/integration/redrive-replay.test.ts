@@ -223,22 +223,17 @@ describe('redrive replay', () => {
     );
   });
 
-  it('keeps the messages of records a function with per-job cursors accepted', async () => {
-    // Given: a job's cursor may be past the replayed record, and the response cannot say
+  it('recovers from a function with per-job cursors, whose runtime bypasses them on a replay', async () => {
+    // Given
     const f = fakes([letter('s', '1')], () => ({}), { DRIVERLESS_CHECKPOINT_TABLE: 'cursors' });
 
     // When
     const summary = await redrive({ source: 'src', clients: f.clients });
 
     // Then
-    expect({
-      unverified: summary.unverified,
-      recovered: summary.recovered,
-      deleted: f.deleted,
-    }).toEqual({
-      unverified: 1,
-      recovered: 0,
-      deleted: [],
+    expect({ recovered: summary.recovered, deleted: f.deleted.length }).toEqual({
+      recovered: 1,
+      deleted: 1,
     });
   });
 });

@@ -41,6 +41,8 @@ export interface InvocationRequest {
   timeoutMs: number;
   /** Keep this invocation's log lines (START … REPORT) in the outcome. */
   collectLog: boolean;
+  /** The caller's client context (`context.clientContext`), as Invoke's `ClientContext` carries it. */
+  clientContext?: unknown;
 }
 
 export interface InvocationOutcome {
@@ -216,6 +218,7 @@ export class ExecutionEnvironment {
         event: request.event,
         deadlineMs: Date.now() + request.timeoutMs,
         invokedFunctionArn: request.invokedFunctionArn,
+        clientContext: request.clientContext,
       });
     });
   }

@@ -33,6 +33,8 @@ export interface FunctionHostOptions {
 export interface InvokeOptions {
   /** Keep the invocation's log (START … REPORT) in the result, for `X-Amz-Log-Type: Tail`. */
   readonly tail?: boolean;
+  /** The handler's `context.clientContext` (Invoke's `ClientContext`, decoded). */
+  readonly clientContext?: unknown;
 }
 
 /** What `FunctionHost.invoke` returns: the Invoke API's result plus what the host knows of the run. */
@@ -167,6 +169,7 @@ export class FunctionHost {
         invokedFunctionArn: resolved.invokedArn,
         timeoutMs: resolved.function.timeoutSeconds * 1000,
         collectLog: options.tail === true,
+        ...(options.clientContext === undefined ? {} : { clientContext: options.clientContext }),
       });
       const result: FunctionInvocation = {
         payload: outcome.payload,

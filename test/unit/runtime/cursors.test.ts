@@ -165,3 +165,26 @@ describe('per-job cursors', () => {
     );
   });
 });
+
+describe('a redrive replay', () => {
+  it('reaches every job, even one whose cursor is past the records, and moves no cursor', async () => {
+    // Given: the job committed these records before they were dead-lettered elsewhere
+    const cursors = memoryCursors();
+    await cursors.advance(SHARD_ID, 'done', undefined, { sequenceNumber: sequenceNumber(99) }, 'b');
+    const seen: number[] = [];
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: memoryDeadLetters(),
+      cursors,
+      jobs: { done: async ({ records }) => void seen.push(...records.map((r) => r.data.n)) },
+    });
+    const replay = { ...lambdaContext(), clientContext: { custom: { driverlessRedrive: '1' } } };
+
+    // When
+    await handler(kinesisEvent(items(2)), replay as never);
+
+    // Then
+    expect(seen).toStrictEqual([0, 1]);
+    expect(cursors.cursors.get(`${SHARD_ID}|done`)?.sequenceNumber).toBe(sequenceNumber(99));
+  });
+});
