@@ -127,10 +127,12 @@ async function listShards(
 }
 
 /** Shards in an order where every parent comes before its children (ESM-SEMANTICS resharding). */
-export function parentsFirst(shards: readonly Shard[]): Shard[] {
+export function parentsFirst<
+  S extends Pick<Shard, 'ShardId' | 'ParentShardId' | 'AdjacentParentShardId'>,
+>(shards: readonly S[]): S[] {
   const known = new Set(shards.map((shard) => shard.ShardId));
   const done = new Set<string | undefined>();
-  const ordered: Shard[] = [];
+  const ordered: S[] = [];
   let pending = [...shards];
   while (pending.length > 0) {
     const ready = pending.filter((shard) =>

@@ -1,4 +1,3 @@
-import type { Shard } from '@aws-sdk/client-kinesis';
 import { parseTime } from '../../../localstack/cli/parse-time';
 import { parentsFirst } from '../../../localstack/cli/run/read-stream-batches';
 import { syntheticSequenceNumber } from '../../../localstack/cli/run/synthetic-events';
@@ -31,9 +30,9 @@ it('makes 56-digit sequence numbers that increase', () => {
 
 it('orders shards so parents come before their children', () => {
   // Given: a merge child listed before its parents
-  const shards: Shard[] = [
+  const shards = [
     { ShardId: 'c', ParentShardId: 'a', AdjacentParentShardId: 'b' },
-    { ShardId: 'b' },
+    { ShardId: 'b' } as { ShardId: string; ParentShardId?: string },
     { ShardId: 'a' },
   ];
 
