@@ -27,8 +27,11 @@ export async function loadHandler(entry: string, jobs: string | undefined): Prom
     module = (await import(bundle)) as { handler?: unknown };
   } catch (error) {
     const name = error instanceof Error ? error.name : 'Error';
+    await rm(bundle, { force: true });
     fail(`cannot load ${entry}: ${name === 'Error' ? '' : `${name}: `}${oneLine(error)}`);
   }
+  // Node has read the bundle once it is imported (its source map is inline): nothing is left behind.
+  await rm(bundle, { force: true });
   // A CommonJS module imported from ESM may put its exports under `default`.
   const handler =
     module.handler ?? (module as { default?: { handler?: unknown } }).default?.handler;
@@ -77,8 +80,6 @@ async function bundleHandler(path: string, entry: string): Promise<string> {
     const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
     fail(`cannot build ${entry}: ${first?.text ?? oneLine(error)}${where}`);
   }
-  // Node has read the file once it is imported; removing it early leaves nothing behind on a crash.
-  setTimeout(() => void rm(outfile, { force: true }), 0).unref();
   return outfile;
 }
 
