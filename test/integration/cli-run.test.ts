@@ -201,6 +201,41 @@ describe('driverless run --stream', () => {
     });
   });
 
+  it('stops at --to: records that arrived later are not read', async () => {
+    // Given
+    const stream = await createStream(server.kinesis, 1);
+    await server.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: stream.name,
+        Records: [{ Data: Buffer.from('{"n":1}'), PartitionKey: 'k' }],
+      }),
+    );
+
+    // When
+    const result = await runCli(
+      [
+        'run',
+        HANDLER,
+        '--stream',
+        stream.name,
+        '--from',
+        '-10m',
+        '--to',
+        '-5m',
+        '--endpoint',
+        server.endpoint,
+        '--json',
+      ],
+      { SUM_FILE: join(dir, 'sum') },
+    );
+
+    // Then
+    expect({ code: result.code, summary: jsonSummary(result.stdout) }).toMatchObject({
+      code: 0,
+      summary: { batches: 0, records: 0 },
+    });
+  });
+
   it('fails if the endpoint is unreachable, with exit 2 and one line', async () => {
     // When
     const result = await runCli([
