@@ -25,7 +25,7 @@ import {
 } from 'driverless/runtime';
 import { z } from 'zod';
 import { kinesisEvent, lambdaContext } from '../../test/fixtures/kinesis-events';
-import { barChart, compact } from '../bar-chart';
+import { barChart } from '../bar-chart';
 import { describeMachine, type Machine, machine } from '../machine';
 import type { JsonValue, Scenario, ScenarioOutput } from '../scenario';
 import { pairedRatio, type Spread, spread } from '../stats';
