@@ -37,8 +37,8 @@ import {
 } from '../../../localstack/embedded/embedded-stack';
 import type { EsmTuning } from '../../../localstack/embedded/esm';
 import { synthesize } from '../../../localstack/synth';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../fixtures/dynamo-fault-proxy';
 import { MappingEventLog } from './mapping-events';
-import { type SlowTableProxy, startSlowTableProxy } from './slow-table-proxy';
 
 export type TargetKind = 'embedded' | 'localstack';
 
@@ -105,7 +105,7 @@ export interface EmbeddedTarget extends TargetBase {
   /** Every mapping's checkpoints, in order. */
   readonly mappingEvents: MappingEventLog;
   /** The functions' DynamoDB endpoint: a proxy that can make one table slow. */
-  readonly dynamoProxy: SlowTableProxy;
+  readonly dynamoProxy: DynamoFaultProxy;
 }
 
 export type Target = EmbeddedTarget | LocalStackTarget;
@@ -146,7 +146,7 @@ async function startEmbedded(options: StartTargetOptions): Promise<EmbeddedTarge
   };
   try {
     await synthesize(projectDir, outdir);
-    const dynamoProxy = await startSlowTableProxy();
+    const dynamoProxy = await startDynamoFaultProxy();
     cleanup.push(() => dynamoProxy.close());
     const mappingEvents = new MappingEventLog();
     const stack = await startEmbeddedStack({
