@@ -3,6 +3,7 @@
  * with every fault of `npm run test:chaos` (test/chaos/chaos.test.ts) at a smaller scale.
  */
 import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
+import { itKeepsTheChaosInvariants } from '../fixtures/chaos/invariants';
 import { type ChaosReport, runChaos } from '../fixtures/chaos/run-chaos';
 
 jest.setTimeout(300_000);
@@ -36,32 +37,7 @@ beforeAll(async () => {
 afterAll(() => chaos?.stop());
 
 describe('reduced fault injection', () => {
-  it('loses no good record in either sink', () => {
-    expect(report.lost).toBe(0);
-  });
-
-  it('applies no effect twice', () => {
-    expect(report.duplicateEffects).toBe(0);
-  });
-
-  it('applies each partition key in sequence order', () => {
-    expect(report.outOfOrder).toBe(0);
-  });
-
-  it('dead-letters every poison record with its reason and payload', () => {
-    expect({ deadLettered: report.deadLettered, missing: report.poisonNotDeadLettered }).toEqual({
-      deadLettered: report.poison,
-      missing: 0,
-    });
-  });
-
-  it('never retries a batch because of a poison record', () => {
-    expect(report.retriedForPoison).toBe(0);
-  });
-
-  it('drains the backlog after the outage without discarding records', () => {
-    expect(report.discarded).toBe(0);
-  });
+  itKeepsTheChaosInvariants(() => report);
 
   it('injected every kind of fault', () => {
     const { faults } = report;
