@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { MicroBatchHandler } from 'driverless/runtime';
+import type { SendStub } from '../../fixtures/aws-stubs';
 import {
   kinesisEvent,
   lambdaContext,
@@ -8,9 +9,6 @@ import {
   SHARD_ID,
   sequenceNumber,
 } from '../../fixtures/kinesis-events';
-
-type Command = { readonly input: Record<string, unknown> };
-type SendStub = jest.Mock<Promise<unknown>, [Command, { abortSignal?: AbortSignal }?]>;
 
 const RECOMMENDATIONS = 'recommendations';
 const POPULARITY = 'popularity';

@@ -1,13 +1,15 @@
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { MicroBatchHandler } from 'driverless/runtime';
+import {
+  DEAD_LETTER_QUEUE,
+  type SendStub,
+  setHandlerEnvironment,
+  stubAwsClients,
+} from '../../fixtures/aws-stubs';
 import { kinesisEvent, lambdaContext, sequenceNumber } from '../../fixtures/kinesis-events';
 
-type Command = { readonly input: Record<string, unknown> };
-type SendStub = jest.Mock<Promise<unknown>, [Command, { abortSignal?: AbortSignal }?]>;
-
 const TABLE = 'products';
-const DEAD_LETTER_QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters';
 const ENTRY = '../../../functions/templates/json-to-dynamodb';
 
 const product = (id: string, price = 10) => ({
@@ -23,19 +25,14 @@ describe('json-to-dynamodb template', () => {
   let sqs: SendStub;
 
   beforeAll(async () => {
-    // The template reads its environment at import, so it is imported after setting it.
-    process.env.TABLE_NAME = TABLE;
-    process.env.DRIVERLESS_DEAD_LETTER_QUEUE_URL = DEAD_LETTER_QUEUE;
+    setHandlerEnvironment({
+      TABLE_NAME: TABLE,
+    });
     ({ handler } = await import(ENTRY));
   });
 
   beforeEach(() => {
-    documents = jest
-      .spyOn(DynamoDBDocumentClient.prototype, 'send')
-      .mockImplementation(async () => ({})) as unknown as SendStub;
-    sqs = jest
-      .spyOn(SQSClient.prototype, 'send')
-      .mockImplementation(async () => ({ Successful: [], Failed: [] })) as unknown as SendStub;
+    ({ documents, sqs } = stubAwsClients());
   });
 
   afterEach(() => jest.restoreAllMocks());

@@ -1,7 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { MicroBatchHandler } from 'driverless/runtime';
+import {
+  DEAD_LETTER_QUEUE,
+  type SendStub,
+  setHandlerEnvironment,
+  stubAwsClients,
+} from '../../fixtures/aws-stubs';
 import {
   deferred,
   kinesisEvent,
@@ -10,12 +16,8 @@ import {
   sequenceNumber,
 } from '../../fixtures/kinesis-events';
 
-type Command = { readonly input: Record<string, unknown> };
-type SendStub = jest.Mock<Promise<unknown>, [Command, { abortSignal?: AbortSignal }?]>;
-
 const TABLE = 'customer-totals';
 const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/big-spenders';
-const DEAD_LETTER_QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters';
 const ENTRY = '../../../functions/templates/multi-job';
 
 const padded = (n: number) => sequenceNumber(n).padStart(128, '0');
@@ -31,20 +33,15 @@ describe('multi-job template', () => {
   let sqs: SendStub;
 
   beforeAll(async () => {
-    // The template reads its environment at import, so it is imported after setting it.
-    process.env.TABLE_NAME = TABLE;
-    process.env.QUEUE_URL = QUEUE;
-    process.env.DRIVERLESS_DEAD_LETTER_QUEUE_URL = DEAD_LETTER_QUEUE;
+    setHandlerEnvironment({
+      TABLE_NAME: TABLE,
+      QUEUE_URL: QUEUE,
+    });
     ({ handler } = await import(ENTRY));
   });
 
   beforeEach(() => {
-    documents = jest
-      .spyOn(DynamoDBDocumentClient.prototype, 'send')
-      .mockImplementation(async () => ({})) as unknown as SendStub;
-    sqs = jest
-      .spyOn(SQSClient.prototype, 'send')
-      .mockImplementation(async () => ({ Successful: [], Failed: [] })) as unknown as SendStub;
+    ({ documents, sqs } = stubAwsClients());
   });
 
   afterEach(() => jest.restoreAllMocks());

@@ -1,6 +1,7 @@
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisEvent, MicroBatchHandler } from 'driverless/runtime';
+import { type SendStub, setHandlerEnvironment, stubAwsClients } from '../../fixtures/aws-stubs';
 import {
   kinesisEvent,
   lambdaContext,
@@ -10,15 +11,12 @@ import {
   sequenceNumber,
 } from '../../fixtures/kinesis-events';
 
-type Command = { readonly input: Record<string, unknown> };
-type SendStub = jest.Mock<Promise<unknown>, [Command, { abortSignal?: AbortSignal }?]>;
 type SalesWindow = {
   from?: string;
   stores: Record<string, { count: number; sumCents: number }>;
 };
 
 const TABLE = 'sales-per-window';
-const DEAD_LETTER_QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters';
 const ENTRY = '../../../functions/templates/window';
 const START = '2026-11-23T19:00:00.000Z';
 const END = '2026-11-23T19:05:00.000Z';
@@ -51,19 +49,14 @@ describe('window template', () => {
   let sqs: SendStub;
 
   beforeAll(async () => {
-    // The template reads its environment at import, so it is imported after setting it.
-    process.env.TABLE_NAME = TABLE;
-    process.env.DRIVERLESS_DEAD_LETTER_QUEUE_URL = DEAD_LETTER_QUEUE;
+    setHandlerEnvironment({
+      TABLE_NAME: TABLE,
+    });
     ({ handler } = await import(ENTRY));
   });
 
   beforeEach(() => {
-    documents = jest
-      .spyOn(DynamoDBDocumentClient.prototype, 'send')
-      .mockImplementation(async () => ({})) as unknown as SendStub;
-    sqs = jest
-      .spyOn(SQSClient.prototype, 'send')
-      .mockImplementation(async () => ({ Successful: [], Failed: [] })) as unknown as SendStub;
+    ({ documents, sqs } = stubAwsClients());
   });
 
   afterEach(() => jest.restoreAllMocks());
