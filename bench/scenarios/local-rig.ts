@@ -11,6 +11,7 @@ import {
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { build } from 'esbuild';
+import { ESM_DEFAULTS } from '../../localstack/embedded/assembly';
 import { kinesisClient, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../localstack/embedded/clients';
 import {
   type EsmEvent,
@@ -80,18 +81,10 @@ export function benchMapping(
     functionQualifier: 'live',
     eventSourceArn: streamArn,
     streamArn,
-    batchSize: 100,
-    maximumBatchingWindowSeconds: 0,
-    parallelizationFactor: 1,
+    ...ESM_DEFAULTS,
     startingPosition: 'TRIM_HORIZON',
-    maximumRetryAttempts: -1,
-    maximumRecordAgeSeconds: -1,
-    bisectBatchOnFunctionError: false,
-    reportBatchItemFailures: true,
-    tumblingWindowSeconds: 0,
     filters: [],
-    enabled: true,
-    metricsEventCount: false,
+    reportBatchItemFailures: true,
     ...overrides,
   };
 }

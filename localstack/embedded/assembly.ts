@@ -84,6 +84,8 @@ export const ESM_DEFAULTS = {
   maximumRecordAgeSeconds: -1,
   tumblingWindowSeconds: 0,
   bisectBatchOnFunctionError: false,
+  reportBatchItemFailures: false,
+  metricsEventCount: false,
   enabled: true,
 } as const;
 

@@ -7,6 +7,7 @@ import {
   ListFunctionsCommand,
 } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ESM_DEFAULTS } from '../../localstack/embedded/assembly';
 import { FunctionHost } from '../../localstack/embedded/functions';
 import { type LambdaApi, startLambdaApi } from '../../localstack/embedded/lambda-api';
 import type { EventSourceMappingConfig } from '../../localstack/embedded/model';
@@ -22,18 +23,10 @@ function mapping(overrides: Partial<EventSourceMappingConfig> = {}): EventSource
     functionQualifier: 'live',
     eventSourceArn: STREAM_ARN,
     streamArn: STREAM_ARN,
-    batchSize: 100,
-    maximumBatchingWindowSeconds: 0,
-    parallelizationFactor: 1,
+    ...ESM_DEFAULTS,
     startingPosition: 'TRIM_HORIZON',
-    maximumRetryAttempts: -1,
-    maximumRecordAgeSeconds: -1,
-    bisectBatchOnFunctionError: false,
-    reportBatchItemFailures: true,
-    tumblingWindowSeconds: 0,
     filters: [],
-    enabled: true,
-    metricsEventCount: false,
+    reportBatchItemFailures: true,
     ...overrides,
   };
 }
