@@ -21,6 +21,16 @@ export function register(program: Command): void {
       '--endpoint-file <path>',
       'endpoints of a local stack (default .driverless/local.json when present, else AWS_ENDPOINT_URL_* / AWS)',
     )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ driverless redrive --source productViews --dry-run      what would be replayed, changing nothing
+  $ driverless redrive --source productViews                replay, then delete what was recovered
+  $ driverless redrive --source productViews --job popularity --since 2h --json
+
+Exit codes: 0 all recovered, 1 something still failing or not recoverable, 2 bad input.`,
+    )
     .action(
       async (options: {
         source: string;
