@@ -26,6 +26,7 @@ export {
   InvalidEventError,
   JobTimeoutError,
 } from './errors';
+export { failuresOf } from './failures-of';
 export type { Job, JobContext, JobResult, JobStatus } from './jobs';
 export type { BatchResponse, KinesisEvent, KinesisEventRecord } from './kinesis-event';
 export type { MicroBatchHandler, MicroBatchOptions } from './micro-batch';

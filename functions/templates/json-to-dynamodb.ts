@@ -11,7 +11,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { json, microBatch, type StreamRecord } from 'driverless/runtime';
+import { failuresOf, json, microBatch, type StreamRecord } from 'driverless/runtime';
 import { z } from 'zod';
 
 /** The record's shape; anything else is dead-lettered. */
@@ -46,24 +46,6 @@ function latestById(records: readonly StreamRecord<Product>[]): StreamRecord<Pro
   const latest = new Map<string, StreamRecord<Product>>();
   for (const record of records) latest.set(record.data.id, record);
   return [...latest.values()];
-}
-
-/** Runs `work` over `items`, at most `limit` at a time; resolves with the items whose work threw. */
-async function failuresOf<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<unknown>,
-): Promise<T[]> {
-  const failed: T[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item).catch(() => failed.push(item));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return failed;
 }
 
 export const handler = microBatch({

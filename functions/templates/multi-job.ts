@@ -13,7 +13,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { json, microBatch, type StreamRecord } from 'driverless/runtime';
+import { failuresOf, json, microBatch, type StreamRecord } from 'driverless/runtime';
 import { z } from 'zod';
 
 export const Order = z.object({
@@ -67,24 +67,6 @@ function byCustomer(records: readonly StreamRecord<Order>[]): CustomerOrders[] {
     group.orders.push(record);
   }
   return [...groups.values()];
-}
-
-/** Runs `work` over `items`, at most `limit` at a time; resolves with the items whose work threw. */
-async function failuresOf<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<unknown>,
-): Promise<T[]> {
-  const failed: T[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item).catch(() => failed.push(item));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return failed;
 }
 
 // Kinesis sequence numbers are decimal strings of up to 128 digits; padding them makes
