@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ResolvedSourceProps } from './defaults';
 import { createFailureStore, type FailureStore, onFailureDestination } from './failure-store';
+import { BUNDLE_EXTERNALS, bundleKplModuleCommand } from './function-bundle';
 import type { FailureDestinationKind } from './micro-batch-pipeline-props';
 import { createFunctionAlarms, type FunctionAlarms } from './pipeline-monitoring';
 
@@ -75,8 +76,12 @@ export class StreamFunction extends Construct {
         minify: true,
         sourceMap: true,
         forceDockerBundling: false,
-        // The Node.js runtime ships AWS SDK v3.
-        externalModules: ['@aws-sdk/*'],
+        externalModules: [...BUNDLE_EXTERNALS],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir, outputDir) => [bundleKplModuleCommand(outputDir)],
+        },
       },
     });
     this.alias = new lambda.Alias(this, 'LiveAlias', {

@@ -236,8 +236,9 @@ let deaggregateSync: Deaggregate | undefined;
 
 /**
  * De-aggregates a KPL record with `aws-kinesis-agg`, loaded on first use so functions that never
- * see an aggregate skip its start-up cost. Sub-records keep the parent's sequence number and their
- * own sub-sequence number; a corrupt aggregate is rejected whole.
+ * see an aggregate skip its start-up cost (the constructs ship it beside the function bundle, not
+ * in it: `lib/function-bundle.ts`). Sub-records keep the parent's sequence number and their own
+ * sub-sequence number; a corrupt aggregate is rejected whole.
  */
 function decodeAggregate(
   kinesis: KinesisEventRecord['kinesis'],
