@@ -1,10 +1,12 @@
 // Cold start: each example function bundled as the construct bundles it (esbuild: node24, CJS,
-// minified, AWS SDK external), its size, what makes up that size, and the time a fresh Node.js
-// process takes to `require` it (module init, what Lambda reports as most of Init Duration).
+// minified, AWS SDK external, KPL de-aggregation in a module beside the bundle), its size, what
+// makes up that size, and the time a fresh Node.js process takes to `require` it (module init,
+// what Lambda reports as most of Init Duration).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { BUNDLE_EXTERNALS, BUNDLE_TARGET, KPL_MODULE } from '../../lib/function-bundle';
 import { machine } from '../machine';
 import type { JsonValue, Scenario, ScenarioOutput } from '../scenario';
 import { spread } from '../stats';
@@ -49,9 +51,17 @@ export interface ColdStartFunctionResult {
   readonly packages: { readonly name: string; readonly bytes: number }[];
 }
 
+/** The KPL de-aggregation module shipped beside every bundle, loaded on the first aggregated record. */
+export interface KplModuleResult {
+  readonly bytes: number;
+  /** ms to `require` it in a fresh process, per run: paid once, on the first aggregated record. */
+  readonly loadMs: number[];
+}
+
 export interface ColdStartResult {
   readonly config: Omit<ColdStartConfig, 'progress'>;
   readonly functions: Record<string, ColdStartFunctionResult>;
+  readonly kplModule: KplModuleResult;
 }
 
 /** The package an esbuild input path belongs to. */
@@ -69,11 +79,9 @@ export async function bundle(
     entryPoints: [join(ROOT, entry)],
     outfile,
     bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
+    ...BUNDLE_TARGET,
     minify: true,
-    external: ['@aws-sdk/*'],
+    external: [...BUNDLE_EXTERNALS],
     metafile: true,
     logLevel: 'silent',
   });
@@ -166,9 +174,21 @@ export async function runColdStartBenchmark(config: ColdStartConfig): Promise<Co
         .map(([packageName, size]) => ({ name: packageName, bytes: size })),
     };
   }
+  progress(`coldStart: bundling ${KPL_MODULE}`);
+  const kplFile = join(out, 'kpl-deagg.js');
+  await build({
+    entryPoints: [require.resolve(KPL_MODULE)],
+    outfile: kplFile,
+    bundle: true,
+    ...BUNDLE_TARGET,
+    minify: true,
+    logLevel: 'silent',
+  });
+  const loadMs = Array.from({ length: config.runs }, () => measureInit(kplFile).initMs);
+  const kplModule = { bytes: statSync(kplFile).size, loadMs };
   removeScratch();
   const { progress: _, ...rest } = config;
-  return { config: rest, functions };
+  return { config: rest, functions, kplModule };
 }
 
 const KB = 1024;
@@ -203,14 +223,19 @@ export function coldStartOutput(result: ColdStartResult): ScenarioOutput {
         .join(', ')}`,
     );
   }
+  const { kplModule } = result;
+  notes.push(
+    `KPL de-aggregation beside each bundle: ${(kplModule.bytes / KB).toFixed(1)} KB, loaded in ${spread(kplModule.loadMs).median.toFixed(1)} ms on the first aggregated record`,
+  );
   return {
     summary,
     detail: {
       description:
-        'example functions bundled as the construct does (esbuild node24 cjs minify, @aws-sdk/* external): size and require time in a fresh process',
+        'example functions bundled as the construct does (esbuild node24 cjs minify, @aws-sdk/* external, KPL de-aggregation in a module beside the bundle): size and require time in a fresh process',
       machine: { ...m },
       config: { functions: { ...result.config.functions }, runs: result.config.runs },
       functions: detail,
+      kplModule: { bytes: kplModule.bytes, loadMs: spreadJson(kplModule.loadMs) },
     },
     table: {
       headers: [

@@ -8,6 +8,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeadLetter } from '../../functions/runtime/dead-letter';
+import { kplAggregate } from '../fixtures/kpl';
 import type { RecordPosition } from './support/mapping-events';
 import {
   type DiscoveredFunction,
@@ -55,8 +56,14 @@ interface Poison {
   readonly bytes: Uint8Array;
   readonly reason: RegExp;
 }
-/** One record to put: a valid event or a poison record. */
-type Input<T> = { readonly event: T } | { readonly poison: Poison };
+/**
+ * One record to put: a valid event, a poison record, or several events aggregated by the KPL
+ * (the function's bundle leaves KPL de-aggregation to a module shipped beside it).
+ */
+type Input<T> =
+  | { readonly event: T }
+  | { readonly poison: Poison }
+  | { readonly aggregate: readonly T[] };
 
 /** mulberry32: a tiny seeded generator, so every run puts the same records. */
 function seeded(seed: number): () => number {
@@ -101,6 +108,13 @@ function retailInputs(): { views: Input<View>[]; orders: Input<Order>[] } {
     return {
       event: { orderId: `${RUN}-order-${pad(n)}`, userId, items, ts: BASE_TS + n * 10_000 },
     };
+  });
+  views.splice(250, 0, {
+    aggregate: Array.from({ length: 5 }, (_, n) => ({
+      userId: user(skewed(random, 40)),
+      productId: product(n),
+      ts: BASE_TS + Math.floor(random() * 300_000),
+    })),
   });
   views.splice(100, 0, {
     poison: {
@@ -148,7 +162,9 @@ interface PopularityItem {
 }
 
 const eventsOf = <T>(inputs: readonly Input<T>[]): T[] =>
-  inputs.flatMap((input) => ('event' in input ? [input.event] : []));
+  inputs.flatMap((input) =>
+    'event' in input ? [input.event] : 'aggregate' in input ? input.aggregate : [],
+  );
 
 function predictRecommendations(views: readonly View[], orders: readonly Order[]) {
   const items = new Map<string, RecommendationItem>();
@@ -198,10 +214,18 @@ interface Put<T> extends RecordPosition {
   readonly bytes: Uint8Array;
 }
 
-const bytesOf = <T>(input: Input<T>) =>
-  'event' in input ? Buffer.from(JSON.stringify(input.event)) : input.poison.bytes;
+async function bytesOf<T extends View | Order>(input: Input<T>): Promise<Uint8Array> {
+  if ('event' in input) return Buffer.from(JSON.stringify(input.event));
+  if ('poison' in input) return input.poison.bytes;
+  const aggregated = input.aggregate.map((event) => ({ partitionKey: event.userId, data: event }));
+  return Buffer.from(await kplAggregate(aggregated), 'base64');
+}
 const partitionKeyOf = <T extends View | Order>(input: Input<T>) =>
-  'event' in input ? input.event.userId : input.poison.partitionKey;
+  'event' in input
+    ? input.event.userId
+    : 'poison' in input
+      ? input.poison.partitionKey
+      : (input.aggregate[0] as T).userId;
 
 /** Puts records in order, in PutRecords calls of `chunk`, and returns where each landed. */
 async function putAll<T extends View | Order>(
@@ -212,11 +236,13 @@ async function putAll<T extends View | Order>(
   const puts: Put<T>[] = [];
   for (let start = 0; start < inputs.length; start += chunk) {
     const slice = inputs.slice(start, start + chunk);
-    const records = slice.map((input) => ({
-      input,
-      partitionKey: partitionKeyOf(input),
-      bytes: bytesOf(input),
-    }));
+    const records = await Promise.all(
+      slice.map(async (input) => ({
+        input,
+        partitionKey: partitionKeyOf(input),
+        bytes: await bytesOf(input),
+      })),
+    );
     const result = await target.clients.kinesis.send(
       new PutRecordsCommand({
         StreamName: stream,
@@ -427,7 +453,7 @@ describe('the retail example app', () => {
     // when
     const actual = await popularity();
     // then
-    expect(predicted.reduce((sum, item) => sum + item.views, 0)).toBe(300);
+    expect(predicted.reduce((sum, item) => sum + item.views, 0)).toBe(305);
     expect(actual).toStrictEqual(predicted);
   });
 
