@@ -12,10 +12,17 @@ export interface SourceFunction {
   /** `DRIVERLESS_JOBS` of the function (`a,b` or `!a`); undefined runs every job. */
   readonly jobs: string | undefined;
   readonly deadLetterQueueUrl: string | undefined;
+  /**
+   * `DRIVERLESS_DEAD_LETTER_BUCKET`: the dead letters' bucket when the function has no queue, else
+   * where letters too large for SQS keep their payload (the runtime picks its sink the same way).
+   */
+  readonly deadLetterBucket: string | undefined;
   /** `DRIVERLESS_CHECKPOINT_TABLE`: the function keeps per-job cursors. */
   readonly checkpointTable: string | undefined;
   /** SQS on-failure destinations (ARNs) of the function's Kinesis mappings. */
   readonly onFailureQueueArns: readonly string[];
+  /** S3 on-failure destinations (bucket names) of the function's Kinesis mappings. */
+  readonly onFailureBuckets: readonly string[];
 }
 
 /** The functions of one source, found through the Lambda API (AWS, LocalStack, embedded stack). */
@@ -27,7 +34,10 @@ export interface DiscoveredSource {
 const SOURCE_VARIABLE = 'DRIVERLESS_SOURCE';
 const JOBS_VARIABLE = 'DRIVERLESS_JOBS';
 const DEAD_LETTER_QUEUE_VARIABLE = 'DRIVERLESS_DEAD_LETTER_QUEUE_URL';
+const DEAD_LETTER_BUCKET_VARIABLE = 'DRIVERLESS_DEAD_LETTER_BUCKET';
 const CHECKPOINT_TABLE_VARIABLE = 'DRIVERLESS_CHECKPOINT_TABLE';
+/** `arn:<partition>:s3:::<bucket>`: a bucket ARN has no region or account. */
+const BUCKET_ARN = /^arn:[^:]+:s3:::([^/]+)$/;
 
 async function listFunctions(lambda: LambdaClient): Promise<FunctionConfiguration[]> {
   const configurations: FunctionConfiguration[] = [];
@@ -107,18 +117,20 @@ export async function discoverSource(
       marker = page.NextMarker;
     } while (marker);
     const variables = configuration.Environment?.Variables ?? {};
+    const destinations = mappings
+      .filter((m) => m.EventSourceArn?.includes(':kinesis:'))
+      .flatMap((m) => m.DestinationConfig?.OnFailure?.Destination ?? []);
     functions.push({
       name,
       jobs: variables[JOBS_VARIABLE],
       deadLetterQueueUrl: variables[DEAD_LETTER_QUEUE_VARIABLE],
+      deadLetterBucket: variables[DEAD_LETTER_BUCKET_VARIABLE],
       checkpointTable: variables[CHECKPOINT_TABLE_VARIABLE],
       onFailureQueueArns: [
-        ...new Set(
-          mappings
-            .filter((m) => m.EventSourceArn?.includes(':kinesis:'))
-            .flatMap((m) => m.DestinationConfig?.OnFailure?.Destination ?? [])
-            .filter((arn) => arn.startsWith('arn:aws:sqs:')),
-        ),
+        ...new Set(destinations.filter((arn) => arn.startsWith('arn:aws:sqs:'))),
+      ],
+      onFailureBuckets: [
+        ...new Set(destinations.flatMap((arn) => BUCKET_ARN.exec(arn)?.[1] ?? [])),
       ],
     });
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { RedriveUsageError } from './redrive-error';
@@ -10,6 +11,8 @@ export interface RedriveClients {
   readonly lambda: LambdaClient;
   readonly sqs: SQSClient;
   readonly kinesis: KinesisClient;
+  /** Dead letters in a bucket, payloads that overflowed to S3, S3 on-failure destinations. */
+  readonly s3: S3Client;
 }
 
 interface StateFile {
@@ -19,6 +22,7 @@ interface StateFile {
     readonly lambda?: string;
     readonly sqs?: string;
     readonly kinesis?: string;
+    readonly s3?: string;
   };
 }
 
@@ -36,10 +40,10 @@ export function clientsFromStateFile(path: string): RedriveClients {
       `endpoint file ${path} is ${reason}: start the embedded stack (npm start) or pass --endpoint-file`,
     );
   }
-  const { lambda, sqs, kinesis } = state.endpoints ?? {};
-  if (!lambda || !sqs || !kinesis) {
+  const { lambda, sqs, kinesis, s3 } = state.endpoints ?? {};
+  if (!lambda || !sqs || !kinesis || !s3) {
     throw new RedriveUsageError(
-      `endpoint file ${path} names no lambda, sqs and kinesis endpoints: restart the embedded stack (npm start)`,
+      `endpoint file ${path} names no lambda, sqs, kinesis and s3 endpoints: restart the embedded stack (npm start)`,
     );
   }
   const common = {
@@ -53,6 +57,8 @@ export function clientsFromStateFile(path: string): RedriveClients {
     lambda: new LambdaClient({ ...common, endpoint: lambda }),
     sqs: new SQSClient({ ...common, endpoint: sqs, useQueueUrlAsEndpoint: false }),
     kinesis: new KinesisClient({ ...common, endpoint: kinesis }),
+    // Path-style: `<bucket>.127.0.0.1` is not a host name (as localstack/embedded/clients.ts).
+    s3: new S3Client({ ...common, endpoint: s3, forcePathStyle: true }),
   };
 }
 
@@ -66,5 +72,10 @@ export function clientsFromEnvironment(): RedriveClients {
       useQueueUrlAsEndpoint: !(process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL),
     }),
     kinesis: new KinesisClient(common),
+    // With an endpoint override (LocalStack) bucket host names may not resolve: path-style then.
+    s3: new S3Client({
+      ...common,
+      forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL),
+    }),
   };
 }

@@ -1,51 +1,23 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  GetQueueUrlCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
-import { type DiscoveredSource, discoverSource, type SourceFunction } from './discover-source';
-import { readStreamRange } from './read-stream-range';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DeadLetterMessage } from './dead-letter-message';
+import { discoverSource, type SourceFunction } from './discover-source';
+import { findDeadLetteredAgain } from './find-dead-lettered-again';
+import type { ReadContext } from './read-context';
+import { readS3Pointers, readSqsPointers } from './read-pointers';
+import { readS3DeadLetters } from './read-s3-dead-letters';
+import { readSqsDeadLetters } from './read-sqs-dead-letters';
 import { RedriveUsageError } from './redrive-error';
+import type { RedriveProgress } from './redrive-progress';
+import { replay } from './replay';
+import { type FailureMessage, ReplaySet } from './replay-set';
+import { deleteObject, parseS3Url } from './s3-objects';
+import { deleteMessages, releaseMessages } from './sqs-messages';
 
-/** A dead letter as the runtime writes it (`functions/runtime/dead-letter.ts`). */
-interface DeadLetterMessage {
-  readonly id: string;
-  readonly reason: string;
-  readonly data?: string;
-  readonly dataLocation?: string;
-  readonly partitionKey: string;
-  readonly sequenceNumber: string;
-  readonly subSequenceNumber?: number;
-  readonly shardId: string;
-  readonly streamArn: string;
-  readonly approximateArrivalTimestamp: number;
-  readonly functionName?: string;
-  readonly deadLetteredAt: string;
-}
-
-/** The on-failure record Lambda writes for records the mapping discarded (ESM-SEMANTICS §4). */
-interface OnFailurePointer {
-  readonly timestamp: string;
-  readonly KinesisBatchInfo: {
-    readonly shardId: string;
-    readonly startSequenceNumber: string;
-    readonly endSequenceNumber: string;
-    readonly batchSize: number;
-    readonly streamArn: string;
-  };
-}
-
-/** Progress of a redrive, for a progress bar. */
-export interface RedriveProgress {
-  readonly phase: 'reading' | 'replaying';
-  readonly done: number;
-  readonly total: number;
-}
+export type { RedriveProgress } from './redrive-progress';
+export { REDRIVE_CLIENT_CONTEXT } from './replay';
 
 /** Options of {@link redrive}. */
 export interface RedriveOptions {
@@ -61,6 +33,7 @@ export interface RedriveOptions {
     readonly lambda: LambdaClient;
     readonly sqs: SQSClient;
     readonly kinesis: KinesisClient;
+    readonly s3: S3Client;
   };
   /** The qualifier invoked. @default 'live' */
   readonly qualifier?: string;
@@ -95,116 +68,39 @@ export interface RedriveSummary {
   readonly stillFailingIds: readonly string[];
 }
 
-interface ReplayRecord {
-  readonly key: string;
-  readonly functionName: string;
-  readonly shardId: string;
-  readonly streamArn: string;
-  readonly sequenceNumber: string;
-  readonly subSequenceNumber: number | undefined;
-  readonly partitionKey: string;
-  readonly data: string;
-  readonly approximateArrivalTimestamp: number;
-  /** Messages that name this record (a pointer range or one or more dead letters). */
-  readonly messages: Set<ReadMessage>;
-  outcome: 'pending' | 'recovered' | 'failing';
-}
-
-interface ReadMessage {
-  readonly queueUrl: string;
-  readonly receiptHandle: string;
-  readonly records: ReplayRecord[];
-  /** True when some record of the message could not be re-read: the message is kept. */
-  incomplete: boolean;
-}
-
-const compareSequence = (a: string, b: string): number =>
-  a.length === b.length ? (a < b ? -1 : a > b ? 1 : 0) : a.length - b.length;
-
 function checkRange(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new RedriveUsageError(`${name} must be between ${min} and ${max} (given ${value})`);
   }
 }
 
-/** Receives every visible message of a queue (until two empty receives in a row). */
-async function receiveAll(
+/** The functions of a source whose letters carry no function name: the main one. */
+function mainFunctionOf(functions: readonly SourceFunction[]): SourceFunction | undefined {
+  // The main function runs every job, or all but the isolated ones (`!a,!b`).
+  return functions.find(
+    (fn) => fn.jobs === undefined || fn.jobs.split(',').every((e) => e.trim().startsWith('!')),
+  );
+}
+
+async function pointerQueuesOf(
   sqs: SQSClient,
-  queueUrl: string,
-  visibilityTimeout: number,
-): Promise<Message[]> {
-  const messages: Message[] = [];
-  for (let empty = 0; empty < 2; ) {
-    const page = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: empty === 0 ? 0 : 1,
-        VisibilityTimeout: visibilityTimeout,
-      }),
-    );
-    const received = page.Messages ?? [];
-    if (received.length === 0) empty++;
-    else empty = 0;
-    messages.push(...received);
+  functions: readonly SourceFunction[],
+): Promise<Map<string, SourceFunction>> {
+  const queues = new Map<string, SourceFunction>();
+  for (const fn of functions) {
+    for (const arn of fn.onFailureQueueArns) {
+      const [, , , , account, name] = arn.split(':');
+      const out = await sqs
+        .send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }))
+        .catch((error: unknown) => {
+          throw new RedriveUsageError(
+            `on-failure queue ${arn} of ${fn.name} does not exist (${error instanceof Error ? error.name : String(error)}): deploy the pipeline`,
+          );
+        });
+      if (out.QueueUrl) queues.set(out.QueueUrl, fn);
+    }
   }
-  return messages;
-}
-
-async function inBatchesOfTen<T>(items: readonly T[], send: (chunk: T[]) => Promise<unknown>) {
-  for (let start = 0; start < items.length; start += 10) await send(items.slice(start, start + 10));
-}
-
-async function release(sqs: SQSClient, queueUrl: string, receiptHandles: readonly string[]) {
-  await inBatchesOfTen(receiptHandles, (chunk) =>
-    sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: chunk.map((handle, index) => ({
-          Id: String(index),
-          ReceiptHandle: handle,
-          VisibilityTimeout: 0,
-        })),
-      }),
-    ),
-  );
-}
-
-async function remove(sqs: SQSClient, queueUrl: string, receiptHandles: readonly string[]) {
-  let deleted = 0;
-  await inBatchesOfTen(receiptHandles, async (chunk) => {
-    const out = await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: chunk.map((handle, index) => ({ Id: String(index), ReceiptHandle: handle })),
-      }),
-    );
-    deleted += out.Successful?.length ?? 0;
-  });
-  return deleted;
-}
-
-function parse<T>(body: string | undefined): T | undefined {
-  try {
-    return JSON.parse(body ?? '') as T;
-  } catch {
-    return undefined;
-  }
-}
-
-function isDeadLetter(value: unknown): value is DeadLetterMessage {
-  const letter = value as Partial<DeadLetterMessage> | undefined;
-  return (
-    typeof letter?.id === 'string' &&
-    typeof letter.shardId === 'string' &&
-    typeof letter.sequenceNumber === 'string' &&
-    typeof letter.streamArn === 'string'
-  );
-}
-
-function isPointer(value: unknown): value is OnFailurePointer {
-  const info = (value as Partial<OnFailurePointer> | undefined)?.KinesisBatchInfo;
-  return typeof info?.startSequenceNumber === 'string' && typeof info.shardId === 'string';
+  return queues;
 }
 
 /**
@@ -215,7 +111,7 @@ function isPointer(value: unknown): value is OnFailurePointer {
  * so running it again replays only what is still there.
  */
 export async function redrive(options: RedriveOptions): Promise<RedriveSummary> {
-  const { lambda, sqs, kinesis } = options.clients;
+  const { lambda, sqs, kinesis, s3 } = options.clients;
   const batchSize = options.batchSize ?? 100;
   const visibility = options.visibilityTimeoutSeconds ?? 300;
   checkRange('batchSize', batchSize, 1, 10_000);
@@ -225,315 +121,150 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
   }
   const dryRun = options.dryRun ?? false;
   const qualifier = options.qualifier ?? 'live';
-  const since = options.since?.getTime() ?? Number.NEGATIVE_INFINITY;
 
-  const discovered: DiscoveredSource = await discoverSource(lambda, options.source, options.job);
-  const queueUrls = new Set(discovered.functions.flatMap((fn) => fn.deadLetterQueueUrl ?? []));
-  const pointerQueues = new Map<string, SourceFunction>();
-  for (const fn of discovered.functions) {
-    for (const arn of fn.onFailureQueueArns) {
-      const [, , , , account, name] = arn.split(':');
-      const out = await sqs
-        .send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }))
-        .catch((error: unknown) => {
-          throw new RedriveUsageError(
-            `on-failure queue ${arn} of ${fn.name} does not exist (${error instanceof Error ? error.name : String(error)}): deploy the pipeline`,
-          );
-        });
-      if (out.QueueUrl) pointerQueues.set(out.QueueUrl, fn);
+  const { functions } = await discoverSource(lambda, options.source, options.job);
+  const queueUrls = [...new Set(functions.flatMap((fn) => fn.deadLetterQueueUrl ?? []))];
+  // With a queue, the bucket only holds payloads too large for SQS; the queue's letters name them.
+  const letterBuckets = [
+    ...new Set(
+      functions.flatMap((fn) => (fn.deadLetterQueueUrl ? [] : (fn.deadLetterBucket ?? []))),
+    ),
+  ];
+  const pointerQueues = await pointerQueuesOf(sqs, functions);
+  const pointerBuckets = new Map<string, SourceFunction[]>();
+  for (const fn of functions) {
+    for (const bucket of fn.onFailureBuckets) {
+      pointerBuckets.set(bucket, [...(pointerBuckets.get(bucket) ?? []), fn]);
     }
   }
-  if (queueUrls.size === 0 && pointerQueues.size === 0) {
+  if (
+    queueUrls.length + letterBuckets.length === 0 &&
+    pointerQueues.size + pointerBuckets.size === 0
+  ) {
     throw new RedriveUsageError(
-      `source "${options.source}" has no dead-letter queue (DRIVERLESS_DEAD_LETTER_QUEUE_URL) and no on-failure queue: nothing to redrive from`,
+      `source "${options.source}" has no dead-letter queue or bucket (DRIVERLESS_DEAD_LETTER_QUEUE_URL, DRIVERLESS_DEAD_LETTER_BUCKET) and no on-failure queue or bucket: nothing to redrive from`,
     );
   }
 
-  const records = new Map<string, ReplayRecord>();
-  const messages: ReadMessage[] = [];
-  const skipped = new Map<string, string[]>();
-  const notRecoverableIds: string[] = [];
-  const byName = new Map(discovered.functions.map((fn) => [fn.name, fn]));
-  // Letters without a function name belong to the main function: every job, or all but `!isolated`.
-  const mainFunction = discovered.functions.find(
-    (fn) => fn.jobs === undefined || fn.jobs.split(',').every((e) => e.trim().startsWith('!')),
-  );
-  const skip = (queueUrl: string, message: Message) => {
-    if (!message.ReceiptHandle) return;
-    skipped.set(queueUrl, [...(skipped.get(queueUrl) ?? []), message.ReceiptHandle]);
+  const set = new ReplaySet();
+  const byName = new Map(functions.map((fn) => [fn.name, fn]));
+  const mainFunction = mainFunctionOf(functions);
+  const context: ReadContext = {
+    sqs,
+    s3,
+    kinesis,
+    set,
+    since: options.since?.getTime() ?? Number.NEGATIVE_INFINITY,
+    visibilityTimeoutSeconds: visibility,
+    functionOf: (letter: DeadLetterMessage) =>
+      letter.functionName ? byName.get(letter.functionName) : mainFunction,
+    onProgress: options.onProgress,
   };
-  const recordFor = (
-    functionName: string,
-    fields: Omit<ReplayRecord, 'key' | 'functionName' | 'messages' | 'outcome'>,
-  ): ReplayRecord => {
-    const key = `${functionName}|${fields.shardId}|${fields.sequenceNumber}|${fields.subSequenceNumber ?? ''}`;
-    let record = records.get(key);
-    if (!record) {
-      record = { ...fields, key, functionName, messages: new Set(), outcome: 'pending' };
-      records.set(key, record);
+  const listedKeys = new Map<string, ReadonlySet<string>>();
+  try {
+    // Buckets first: a bucket that cannot be read fails the run before any message is received.
+    for (const bucket of letterBuckets) {
+      listedKeys.set(bucket, await readS3DeadLetters(context, bucket));
     }
-    return record;
-  };
-
-  const unreachable = (error: unknown, what: string): never => {
-    throw new RedriveUsageError(
-      `cannot read ${what} (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}): check the endpoint and that the queue exists`,
-    );
-  };
-
-  for (const queueUrl of queueUrls) {
-    const received = await receiveAll(sqs, queueUrl, visibility).catch((error: unknown) =>
-      unreachable(error, `dead-letter queue ${queueUrl}`),
-    );
-    for (const message of received) {
-      const letter = parse<unknown>(message.Body);
-      if (!isDeadLetter(letter) || !message.ReceiptHandle) {
-        skip(queueUrl, message);
-        continue;
-      }
-      const fn = letter.functionName ? byName.get(letter.functionName) : mainFunction;
-      if (!fn || Date.parse(letter.deadLetteredAt) < since) {
-        skip(queueUrl, message);
-        continue;
-      }
-      const read: ReadMessage = {
-        queueUrl,
-        receiptHandle: message.ReceiptHandle,
-        records: [],
-        incomplete: false,
-      };
-      messages.push(read);
-      if (letter.data === undefined) {
-        // Overflowed to S3 (`dataLocation`): not replayed here; the message is kept.
-        read.incomplete = true;
-        notRecoverableIds.push(letter.id);
-        continue;
-      }
-      const record = recordFor(fn.name, {
-        shardId: letter.shardId,
-        streamArn: letter.streamArn,
-        sequenceNumber: letter.sequenceNumber,
-        subSequenceNumber: letter.subSequenceNumber,
-        partitionKey: letter.partitionKey,
-        data: letter.data,
-        approximateArrivalTimestamp: letter.approximateArrivalTimestamp,
-      });
-      record.messages.add(read);
-      read.records.push(record);
-    }
+    for (const [bucket, owners] of pointerBuckets) await readS3Pointers(context, bucket, owners);
+    for (const queueUrl of queueUrls) await readSqsDeadLetters(context, queueUrl);
+    for (const [queueUrl, fn] of pointerQueues) await readSqsPointers(context, queueUrl, fn);
+  } catch (error) {
+    // Whatever was received becomes visible again at once: a failed read loses and hides nothing.
+    await releaseHeld(sqs, set.held).catch(() => undefined);
+    throw error;
   }
 
-  for (const [queueUrl, fn] of pointerQueues) {
-    const received = await receiveAll(sqs, queueUrl, visibility).catch((error: unknown) =>
-      unreachable(error, `on-failure queue ${queueUrl}`),
-    );
-    let done = 0;
-    for (const message of received) {
-      options.onProgress?.({ phase: 'reading', done: done++, total: received.length });
-      const pointer = parse<unknown>(message.Body);
-      if (!isPointer(pointer) || !message.ReceiptHandle || Date.parse(pointer.timestamp) < since) {
-        skip(queueUrl, message);
-        continue;
-      }
-      const info = pointer.KinesisBatchInfo;
-      const read: ReadMessage = {
-        queueUrl,
-        receiptHandle: message.ReceiptHandle,
-        records: [],
-        incomplete: false,
-      };
-      messages.push(read);
-      const range = await readStreamRange(
-        kinesis,
-        info.streamArn,
-        info.shardId,
-        info.startSequenceNumber,
-        info.endSequenceNumber,
-      );
-      for (const streamRecord of range.records) {
-        const record = recordFor(fn.name, {
-          shardId: info.shardId,
-          streamArn: info.streamArn,
-          sequenceNumber: streamRecord.SequenceNumber ?? '',
-          subSequenceNumber: undefined,
-          partitionKey: streamRecord.PartitionKey ?? '',
-          data: Buffer.from(streamRecord.Data ?? new Uint8Array()).toString('base64'),
-          approximateArrivalTimestamp:
-            (streamRecord.ApproximateArrivalTimestamp?.getTime() ?? 0) / 1000,
-        });
-        record.messages.add(read);
-        read.records.push(record);
-      }
-      const missing = info.batchSize - range.records.length;
-      if (missing > 0 || range.records.length === 0) {
-        read.incomplete = true;
-        notRecoverableIds.push(
-          `${info.shardId}:${info.startSequenceNumber}..${info.endSequenceNumber} (${Math.max(missing, 1)} of ${info.batchSize} records ${range.missingReason ?? 'expired from the stream'})`,
-        );
-      }
-    }
-  }
-
-  const replayable = [...records.values()];
-  const started = Date.now();
+  const replayable = [...set.records.values()];
   if (!dryRun) {
+    const startedAt = Date.now();
     await replay(lambda, qualifier, replayable, batchSize, options.onProgress);
-    await findDeadLetteredAgain(sqs, [...queueUrls], records, started, visibility);
+    await findDeadLetteredAgain({
+      sqs,
+      s3,
+      queueUrls,
+      buckets: listedKeys,
+      records: set.records,
+      keptLocations: set.keptLocations,
+      startedAt,
+      visibilityTimeoutSeconds: visibility,
+    });
   }
 
-  let deleted = 0;
-  const toRelease = new Map<string, string[]>(skipped);
-  const toDelete = new Map<string, string[]>();
-  for (const message of messages) {
-    const recovered =
-      !dryRun && !message.incomplete && message.records.every((r) => r.outcome === 'recovered');
-    const target = recovered ? toDelete : toRelease;
-    target.set(message.queueUrl, [...(target.get(message.queueUrl) ?? []), message.receiptHandle]);
-  }
-  for (const [queueUrl, handles] of toDelete) deleted += await remove(sqs, queueUrl, handles);
-  for (const [queueUrl, handles] of toRelease) await release(sqs, queueUrl, handles);
+  const recovered = dryRun
+    ? []
+    : set.messages.filter(
+        (m) => !m.incomplete && m.records.every((r) => r.outcome === 'recovered'),
+      );
+  const deleted = await deleteRecovered(sqs, s3, set, recovered);
 
   const failing = replayable.filter((r) => r.outcome === 'failing');
   return {
     source: options.source,
     ...(options.job === undefined ? {} : { job: options.job }),
     dryRun,
-    messages: messages.length,
+    messages: set.messages.reduce((sum, m) => sum + m.count, 0),
     records: replayable.length,
     recovered: replayable.filter((r) => r.outcome === 'recovered').length,
     stillFailing: failing.length,
-    notRecoverable: notRecoverableIds.length,
+    notRecoverable: set.notRecoverableIds.length,
     deleted,
-    notRecoverableIds,
+    notRecoverableIds: set.notRecoverableIds,
     stillFailingIds: failing.map((r) => `${r.functionName}:${r.shardId}:${r.sequenceNumber}`),
   };
 }
 
-/**
- * Lambda's client context (`context.clientContext.custom`) of every replay: the event keeps its
- * original shape, and a runtime can still tell a replay from a mapping's delivery (per-job
- * cursors must not skip replayed records that are behind them).
- * @see https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#lambda-Invoke-request-ClientContext
- */
-export const REDRIVE_CLIENT_CONTEXT = Buffer.from(
-  JSON.stringify({ custom: { driverlessRedrive: '1' } }),
-).toString('base64');
-
-/** Invokes each function once per chunk of one shard's records, in sequence order, as the ESM does. */
-async function replay(
-  lambda: LambdaClient,
-  qualifier: string,
-  records: readonly ReplayRecord[],
-  batchSize: number,
-  onProgress: RedriveOptions['onProgress'],
-): Promise<void> {
-  const groups = new Map<string, ReplayRecord[]>();
-  for (const record of records) {
-    const key = `${record.functionName}|${record.streamArn}|${record.shardId}`;
-    groups.set(key, [...(groups.get(key) ?? []), record]);
-  }
-  let done = 0;
-  const total = records.length;
-  onProgress?.({ phase: 'replaying', done, total });
-  for (const group of groups.values()) {
-    group.sort(
-      (a, b) =>
-        compareSequence(a.sequenceNumber, b.sequenceNumber) ||
-        (a.subSequenceNumber ?? 0) - (b.subSequenceNumber ?? 0),
-    );
-    let failedFrom = -1;
-    for (let start = 0; start < group.length && failedFrom < 0; start += batchSize) {
-      const chunk = group.slice(start, start + batchSize);
-      const first = chunk[0] as ReplayRecord;
-      const event = {
-        Records: chunk.map((record) => ({
-          kinesis: {
-            kinesisSchemaVersion: '1.0',
-            partitionKey: record.partitionKey,
-            sequenceNumber: record.sequenceNumber,
-            data: record.data,
-            approximateArrivalTimestamp: record.approximateArrivalTimestamp,
-          },
-          eventSource: 'aws:kinesis',
-          eventVersion: '1.0',
-          eventID: `${record.shardId}:${record.sequenceNumber}`,
-          eventName: 'aws:kinesis:record',
-          awsRegion: record.streamArn.split(':')[3] ?? 'us-east-1',
-          eventSourceARN: record.streamArn,
-        })),
-      };
-      const out = await lambda.send(
-        new InvokeCommand({
-          FunctionName: first.functionName,
-          Qualifier: qualifier,
-          ClientContext: REDRIVE_CLIENT_CONTEXT,
-          Payload: Buffer.from(JSON.stringify(event)),
-        }),
-      );
-      // As the ESM reads a response (ESM-SEMANTICS §3.4): an error fails the whole chunk; a
-      // reported item fails it and everything after it in the shard.
-      let failedAt = out.FunctionError ? 0 : -1;
-      if (failedAt < 0) {
-        const response = parse<{ batchItemFailures?: { itemIdentifier?: string }[] }>(
-          Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8'),
-        );
-        const ids = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier ?? '');
-        const indexes = ids.map((id) => chunk.findIndex((r) => r.sequenceNumber === id));
-        if (indexes.length > 0) failedAt = Math.min(...indexes.map((i) => Math.max(i, 0)));
-      }
-      for (const [index, record] of chunk.entries()) {
-        // The replay marker makes the runtime bypass per-job cursors, so an accepted record
-        // reached every job of the function.
-        record.outcome = failedAt >= 0 && index >= failedAt ? 'failing' : 'recovered';
-      }
-      if (failedAt >= 0) failedFrom = start + failedAt;
-      done += chunk.length;
-      onProgress?.({ phase: 'replaying', done, total });
-    }
-    if (failedFrom >= 0) {
-      for (const record of group.slice(failedFrom)) record.outcome = 'failing';
-      done = Math.min(total, done + group.length - failedFrom);
-    }
-  }
-  onProgress?.({ phase: 'replaying', done: total, total });
+async function releaseHeld(sqs: SQSClient, held: ReadonlyMap<string, readonly string[]>) {
+  for (const [queueUrl, handles] of held) await releaseMessages(sqs, queueUrl, handles);
 }
 
 /**
- * The runtime dead-letters a record it still cannot decode and reports the batch a success, so a
- * replayed record counts as recovered only if no new letter for it appeared. The new letters are
- * deleted: the original message, kept, already holds the record.
+ * Deletes the recovered messages: SQS messages in batches (then the S3 objects their payloads
+ * overflowed to, unless a kept letter names the same object), S3 objects one by one. Releases
+ * every other message received. Resolves with the letters and pointers deleted.
  */
-async function findDeadLetteredAgain(
+async function deleteRecovered(
   sqs: SQSClient,
-  queueUrls: readonly string[],
-  records: ReadonlyMap<string, ReplayRecord>,
-  startedAt: number,
-  visibility: number,
-): Promise<void> {
-  for (const queueUrl of queueUrls) {
-    const received = await receiveAll(sqs, queueUrl, visibility);
-    const again: string[] = [];
-    const others: string[] = [];
-    for (const message of received) {
-      const letter = parse<unknown>(message.Body);
-      const key =
-        isDeadLetter(letter) && letter.functionName
-          ? `${letter.functionName}|${letter.shardId}|${letter.sequenceNumber}|${letter.subSequenceNumber ?? ''}`
-          : undefined;
-      const record = key === undefined ? undefined : records.get(key);
-      if (
-        record &&
-        isDeadLetter(letter) &&
-        Date.parse(letter.deadLetteredAt) >= startedAt - 1000 &&
-        message.ReceiptHandle
-      ) {
-        record.outcome = 'failing';
-        again.push(message.ReceiptHandle);
-      } else if (message.ReceiptHandle) {
-        others.push(message.ReceiptHandle);
-      }
-    }
-    await remove(sqs, queueUrl, again);
-    await release(sqs, queueUrl, others);
+  s3: S3Client,
+  set: ReplaySet,
+  recovered: readonly FailureMessage[],
+): Promise<number> {
+  const toDelete = new Map<string, string[]>();
+  for (const { origin } of recovered) {
+    if (origin.kind !== 'sqs') continue;
+    toDelete.set(origin.queueUrl, [...(toDelete.get(origin.queueUrl) ?? []), origin.receiptHandle]);
   }
+  const gone = new Set<string>();
+  for (const [queueUrl, handles] of toDelete) {
+    for (const handle of await deleteMessages(sqs, queueUrl, handles)) gone.add(handle);
+  }
+  const kept = new Map(
+    [...set.held].map(([queueUrl, handles]) => [queueUrl, handles.filter((h) => !gone.has(h))]),
+  );
+  await releaseHeld(sqs, kept);
+
+  const keptLocations = new Set(set.keptLocations);
+  for (const { origin } of set.messages) {
+    if (origin.kind === 'sqs' && origin.overflow && !gone.has(origin.receiptHandle)) {
+      keptLocations.add(origin.overflow);
+    }
+  }
+  let deleted = 0;
+  for (const message of recovered) {
+    const { origin } = message;
+    if (origin.kind === 's3') {
+      if (await deleteObject(s3, origin.bucket, origin.key)) deleted += message.count;
+      continue;
+    }
+    if (!gone.has(origin.receiptHandle)) continue;
+    deleted += message.count;
+    // The message went first: an object left behind by a failed delete is harmless, a letter
+    // naming a deleted object would not be.
+    const where =
+      origin.overflow && !keptLocations.has(origin.overflow)
+        ? parseS3Url(origin.overflow)
+        : undefined;
+    if (where) await deleteObject(s3, where.bucket, where.key);
+  }
+  return deleted;
 }

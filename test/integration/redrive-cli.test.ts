@@ -68,7 +68,7 @@ describe('runRedrive', () => {
     // Then
     expect({ code, stderr: lines.stderr }).toEqual({
       code: 2,
-      stderr: `driverless redrive: endpoint file ${file} names no lambda, sqs and kinesis endpoints: restart the embedded stack (npm start)\n`,
+      stderr: `driverless redrive: endpoint file ${file} names no lambda, sqs, kinesis and s3 endpoints: restart the embedded stack (npm start)\n`,
     });
   });
 });

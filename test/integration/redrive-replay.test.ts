@@ -5,6 +5,7 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { redrive } from '../../localstack/redrive/redrive';
 
@@ -112,6 +113,7 @@ function fakes(
       lambda: lambda as unknown as LambdaClient,
       sqs: sqs as unknown as SQSClient,
       kinesis: {} as KinesisClient,
+      s3: {} as S3Client,
     },
     deleted,
     invoked,

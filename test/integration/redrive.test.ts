@@ -247,7 +247,7 @@ describe('redrive', () => {
     const dead = 'http://127.0.0.1:9';
     await writeFile(
       file,
-      JSON.stringify({ endpoints: { lambda: dead, sqs: dead, kinesis: dead } }),
+      JSON.stringify({ endpoints: { lambda: dead, sqs: dead, kinesis: dead, s3: dead } }),
     );
     const { lines, sink } = output();
 

@@ -1,0 +1,18 @@
+/** The on-failure record Lambda writes for records the mapping discarded (ESM-SEMANTICS §4). */
+export interface OnFailurePointer {
+  readonly timestamp: string;
+  readonly requestContext?: { readonly functionArn?: string };
+  readonly KinesisBatchInfo: {
+    readonly shardId: string;
+    readonly startSequenceNumber: string;
+    readonly endSequenceNumber: string;
+    readonly batchSize: number;
+    readonly streamArn: string;
+  };
+}
+
+/** Whether `value` is an on-failure record of a Kinesis mapping. */
+export function isPointer(value: unknown): value is OnFailurePointer {
+  const info = (value as Partial<OnFailurePointer> | undefined)?.KinesisBatchInfo;
+  return typeof info?.startSequenceNumber === 'string' && typeof info.shardId === 'string';
+}

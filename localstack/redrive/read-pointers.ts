@@ -1,0 +1,185 @@
+import type { SourceFunction } from './discover-source';
+import { isPointer, type OnFailurePointer } from './on-failure-pointer';
+import { parseJson } from './parse-json';
+import { describeError, type ReadContext } from './read-context';
+import { readStreamRange } from './read-stream-range';
+import { RedriveUsageError } from './redrive-error';
+import type { FailureMessage, ReplayFields } from './replay-set';
+import { listObjects, readObject, unreadableBucket } from './s3-objects';
+import { receiveAll } from './sqs-messages';
+
+/** Where Lambda writes on-failure records to a bucket: `aws/lambda/<ESM-UUID>/<shardId>/...` (ESM-SEMANTICS §4). */
+export const ON_FAILURE_PREFIX = 'aws/lambda/';
+
+const compareSequence = (a: string, b: string): number =>
+  a.length === b.length ? (a < b ? -1 : a > b ? 1 : 0) : a.length - b.length;
+
+/** One Kinesis record of an invocation event, as the S3 on-failure `payload` carries it. */
+interface PayloadRecord {
+  readonly kinesis?: {
+    readonly sequenceNumber?: unknown;
+    readonly partitionKey?: unknown;
+    readonly data?: unknown;
+    readonly approximateArrivalTimestamp?: unknown;
+  };
+}
+
+/**
+ * The records of the pointer's range in its S3 `payload` (the invocation event). AWS documents
+ * the payload as an escaped JSON string; LocalStack writes an object (§4, UNCONFIRMED): both are
+ * read. Records of the event outside the range were not discarded and are left out.
+ */
+function payloadRecords(
+  pointer: OnFailurePointer & { readonly payload?: unknown },
+): ReplayFields[] {
+  const event =
+    typeof pointer.payload === 'string'
+      ? parseJson<{ Records?: unknown }>(pointer.payload)
+      : (pointer.payload as { Records?: unknown } | undefined);
+  const info = pointer.KinesisBatchInfo;
+  const records = Array.isArray(event?.Records) ? (event.Records as PayloadRecord[]) : [];
+  const fields: ReplayFields[] = [];
+  for (const { kinesis } of records) {
+    const sequenceNumber = kinesis?.sequenceNumber;
+    if (typeof sequenceNumber !== 'string' || typeof kinesis?.data !== 'string') continue;
+    if (
+      compareSequence(sequenceNumber, info.startSequenceNumber) < 0 ||
+      compareSequence(sequenceNumber, info.endSequenceNumber) > 0
+    ) {
+      continue;
+    }
+    fields.push({
+      shardId: info.shardId,
+      streamArn: info.streamArn,
+      sequenceNumber,
+      subSequenceNumber: undefined,
+      partitionKey: typeof kinesis.partitionKey === 'string' ? kinesis.partitionKey : '',
+      data: kinesis.data,
+      approximateArrivalTimestamp:
+        typeof kinesis.approximateArrivalTimestamp === 'number'
+          ? kinesis.approximateArrivalTimestamp
+          : 0,
+    });
+  }
+  return fields;
+}
+
+/**
+ * Adds the records of a pointer's range: those `known` already (an S3 payload), the rest re-read
+ * from the stream. Records trimmed by retention are reported not recoverable and keep the pointer.
+ */
+async function addPointerRecords(
+  context: ReadContext,
+  message: FailureMessage,
+  fn: SourceFunction,
+  pointer: OnFailurePointer,
+  known: readonly ReplayFields[] = [],
+): Promise<void> {
+  const info = pointer.KinesisBatchInfo;
+  const found = new Map(known.map((fields) => [fields.sequenceNumber, fields]));
+  let missingReason: string | undefined;
+  if (found.size < info.batchSize) {
+    const range = await readStreamRange(
+      context.kinesis,
+      info.streamArn,
+      info.shardId,
+      info.startSequenceNumber,
+      info.endSequenceNumber,
+    );
+    missingReason = range.missingReason;
+    for (const streamRecord of range.records) {
+      const sequenceNumber = streamRecord.SequenceNumber ?? '';
+      if (found.has(sequenceNumber)) continue;
+      found.set(sequenceNumber, {
+        shardId: info.shardId,
+        streamArn: info.streamArn,
+        sequenceNumber,
+        subSequenceNumber: undefined,
+        partitionKey: streamRecord.PartitionKey ?? '',
+        data: Buffer.from(streamRecord.Data ?? new Uint8Array()).toString('base64'),
+        approximateArrivalTimestamp:
+          (streamRecord.ApproximateArrivalTimestamp?.getTime() ?? 0) / 1000,
+      });
+    }
+  }
+  for (const fields of found.values()) context.set.add(message, fn.name, fields);
+  const missing = info.batchSize - found.size;
+  if (missing > 0 || found.size === 0) {
+    context.set.notRecoverable(
+      message,
+      `${info.shardId}:${info.startSequenceNumber}..${info.endSequenceNumber} (${Math.max(missing, 1)} of ${info.batchSize} records ${missingReason ?? 'expired from the stream'})`,
+    );
+  }
+}
+
+/** Reads an SQS on-failure destination of `fn`'s mappings: metadata only, records re-read by range. */
+export async function readSqsPointers(
+  context: ReadContext,
+  queueUrl: string,
+  fn: SourceFunction,
+): Promise<void> {
+  const received = await receiveAll(context.sqs, queueUrl, context.visibilityTimeoutSeconds).catch(
+    (error: unknown) => {
+      throw new RedriveUsageError(
+        `cannot read on-failure queue ${queueUrl} (${describeError(error)}): check the endpoint and that the queue exists`,
+      );
+    },
+  );
+  for (const message of received) context.set.hold(queueUrl, message.ReceiptHandle);
+  let done = 0;
+  for (const message of received) {
+    context.onProgress?.({ phase: 'reading', done: done++, total: received.length });
+    const pointer = parseJson<unknown>(message.Body);
+    if (
+      !isPointer(pointer) ||
+      !message.ReceiptHandle ||
+      Date.parse(pointer.timestamp) < context.since
+    ) {
+      continue;
+    }
+    const read = context.set.message({
+      kind: 'sqs',
+      queueUrl,
+      receiptHandle: message.ReceiptHandle,
+    });
+    await addPointerRecords(context, read, fn, pointer);
+  }
+  context.onProgress?.({ phase: 'reading', done: received.length, total: received.length });
+}
+
+/**
+ * Reads an S3 on-failure destination: each object is one on-failure record plus `payload`, the
+ * invocation event, whose records are replayed; records it lacks are re-read from the stream. An
+ * object belongs to the function its `requestContext.functionArn` names, so a bucket shared by
+ * several functions yields only the selected ones' objects.
+ */
+export async function readS3Pointers(
+  context: ReadContext,
+  bucket: string,
+  owners: readonly SourceFunction[],
+): Promise<void> {
+  const unreadable = (error: unknown): never => {
+    throw new RedriveUsageError(unreadableBucket(`on-failure bucket ${bucket}`, error));
+  };
+  const objects = await listObjects(context.s3, bucket, ON_FAILURE_PREFIX).catch(unreadable);
+  let done = 0;
+  for (const object of objects) {
+    context.onProgress?.({ phase: 'reading', done: done++, total: objects.length });
+    if (object.lastModified + 1000 < context.since) continue;
+    const text = await readObject(context.s3, bucket, object.key).catch(unreadable);
+    const pointer = parseJson<unknown>(text);
+    if (!isPointer(pointer) || Date.parse(pointer.timestamp) < context.since) continue;
+    // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+    const name = pointer.requestContext?.functionArn?.split(':')[6];
+    const fn =
+      name === undefined
+        ? owners.length === 1
+          ? owners[0]
+          : undefined
+        : owners.find((owner) => owner.name === name);
+    if (!fn) continue;
+    const read = context.set.message({ kind: 's3', bucket, key: object.key });
+    await addPointerRecords(context, read, fn, pointer, payloadRecords(pointer));
+  }
+  context.onProgress?.({ phase: 'reading', done: objects.length, total: objects.length });
+}

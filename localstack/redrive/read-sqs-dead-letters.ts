@@ -1,0 +1,76 @@
+import { isDeadLetter, replayFieldsOf } from './dead-letter-message';
+import { parseJson } from './parse-json';
+import { describeError, type ReadContext } from './read-context';
+import { RedriveUsageError } from './redrive-error';
+import { parseS3Url, readObject, unreadableBucket } from './s3-objects';
+import { receiveAll } from './sqs-messages';
+
+/**
+ * The payload of a letter that overflowed to S3: the object holds the whole letter
+ * (`sqsDeadLetters` in `functions/runtime/dead-letter-sinks.ts`). Undefined when it is gone.
+ */
+async function overflowPayload(
+  context: ReadContext,
+  location: string,
+): Promise<{ data: string } | { missing: string }> {
+  const where = parseS3Url(location);
+  if (!where) return { missing: `dataLocation ${location} is not an s3:// URL` };
+  const text = await readObject(context.s3, where.bucket, where.key).catch((error: unknown) => {
+    throw new RedriveUsageError(unreadableBucket(`dead-letter payload ${location}`, error));
+  });
+  if (text === undefined) return { missing: `payload ${location} is gone (NoSuchKey)` };
+  const stored = parseJson<{ data?: unknown }>(text);
+  return typeof stored?.data === 'string'
+    ? { data: stored.data }
+    : { missing: `payload ${location} holds no data` };
+}
+
+/**
+ * Reads a dead-letter queue: each letter of a selected function written since `--since` names
+ * one record to replay, its payload in the letter or, for a letter too large for SQS, in the S3
+ * object its `dataLocation` names. Other messages are held and released at the end.
+ */
+export async function readSqsDeadLetters(context: ReadContext, queueUrl: string): Promise<void> {
+  const { set } = context;
+  const received = await receiveAll(context.sqs, queueUrl, context.visibilityTimeoutSeconds).catch(
+    (error: unknown) => {
+      throw new RedriveUsageError(
+        `cannot read dead-letter queue ${queueUrl} (${describeError(error)}): check the endpoint and that the queue exists`,
+      );
+    },
+  );
+  for (const message of received) set.hold(queueUrl, message.ReceiptHandle);
+  let done = 0;
+  for (const message of received) {
+    context.onProgress?.({ phase: 'reading', done: done++, total: received.length });
+    const letter = parseJson<unknown>(message.Body);
+    if (!isDeadLetter(letter) || !message.ReceiptHandle) continue;
+    const fn = context.functionOf(letter);
+    if (!fn || Date.parse(letter.deadLetteredAt) < context.since) {
+      // Kept, so the object its payload overflowed to stays too.
+      if (letter.dataLocation) set.keptLocations.add(letter.dataLocation);
+      continue;
+    }
+    const overflow = letter.data === undefined ? letter.dataLocation : undefined;
+    const read = set.message({
+      kind: 'sqs',
+      queueUrl,
+      receiptHandle: message.ReceiptHandle,
+      ...(overflow === undefined ? {} : { overflow }),
+    });
+    let data = letter.data;
+    if (data === undefined) {
+      const payload = overflow
+        ? await overflowPayload(context, overflow)
+        : { missing: 'the letter has neither data nor dataLocation' };
+      if ('missing' in payload) {
+        set.notRecoverable(read, `${letter.id} (${payload.missing})`);
+        if (overflow) set.keptLocations.add(overflow);
+        continue;
+      }
+      data = payload.data;
+    }
+    set.add(read, fn.name, replayFieldsOf(letter, data));
+  }
+  context.onProgress?.({ phase: 'reading', done: received.length, total: received.length });
+}

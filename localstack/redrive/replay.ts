@@ -1,0 +1,96 @@
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { parseJson } from './parse-json';
+import type { RedriveProgress } from './redrive-progress';
+import type { ReplayRecord } from './replay-set';
+
+const compareSequence = (a: string, b: string): number =>
+  a.length === b.length ? (a < b ? -1 : a > b ? 1 : 0) : a.length - b.length;
+
+/**
+ * Lambda's client context (`context.clientContext.custom`) of every replay: the event keeps its
+ * original shape, and a runtime can still tell a replay from a mapping's delivery (per-job
+ * cursors must not skip replayed records that are behind them).
+ * @see https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#lambda-Invoke-request-ClientContext
+ */
+export const REDRIVE_CLIENT_CONTEXT = Buffer.from(
+  JSON.stringify({ custom: { driverlessRedrive: '1' } }),
+).toString('base64');
+
+/** Invokes each function once per chunk of one shard's records, in sequence order, as the ESM does. */
+export async function replay(
+  lambda: LambdaClient,
+  qualifier: string,
+  records: readonly ReplayRecord[],
+  batchSize: number,
+  onProgress: ((progress: RedriveProgress) => void) | undefined,
+): Promise<void> {
+  const groups = new Map<string, ReplayRecord[]>();
+  for (const record of records) {
+    const key = `${record.functionName}|${record.streamArn}|${record.shardId}`;
+    groups.set(key, [...(groups.get(key) ?? []), record]);
+  }
+  let done = 0;
+  const total = records.length;
+  onProgress?.({ phase: 'replaying', done, total });
+  for (const group of groups.values()) {
+    group.sort(
+      (a, b) =>
+        compareSequence(a.sequenceNumber, b.sequenceNumber) ||
+        (a.subSequenceNumber ?? 0) - (b.subSequenceNumber ?? 0),
+    );
+    let failedFrom = -1;
+    for (let start = 0; start < group.length && failedFrom < 0; start += batchSize) {
+      const chunk = group.slice(start, start + batchSize);
+      const first = chunk[0] as ReplayRecord;
+      const event = {
+        Records: chunk.map((record) => ({
+          kinesis: {
+            kinesisSchemaVersion: '1.0',
+            partitionKey: record.partitionKey,
+            sequenceNumber: record.sequenceNumber,
+            data: record.data,
+            approximateArrivalTimestamp: record.approximateArrivalTimestamp,
+          },
+          eventSource: 'aws:kinesis',
+          eventVersion: '1.0',
+          eventID: `${record.shardId}:${record.sequenceNumber}`,
+          eventName: 'aws:kinesis:record',
+          awsRegion: record.streamArn.split(':')[3] ?? 'us-east-1',
+          eventSourceARN: record.streamArn,
+        })),
+      };
+      const out = await lambda.send(
+        new InvokeCommand({
+          FunctionName: first.functionName,
+          Qualifier: qualifier,
+          ClientContext: REDRIVE_CLIENT_CONTEXT,
+          Payload: Buffer.from(JSON.stringify(event)),
+        }),
+      );
+      // As the ESM reads a response (ESM-SEMANTICS §3.4): an error fails the whole chunk; a
+      // reported item fails it and everything after it in the shard.
+      let failedAt = out.FunctionError ? 0 : -1;
+      if (failedAt < 0) {
+        const response = parseJson<{ batchItemFailures?: { itemIdentifier?: string }[] }>(
+          Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8'),
+        );
+        const ids = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier ?? '');
+        const indexes = ids.map((id) => chunk.findIndex((r) => r.sequenceNumber === id));
+        if (indexes.length > 0) failedAt = Math.min(...indexes.map((i) => Math.max(i, 0)));
+      }
+      for (const [index, record] of chunk.entries()) {
+        // The replay marker makes the runtime bypass per-job cursors, so an accepted record
+        // reached every job of the function.
+        record.outcome = failedAt >= 0 && index >= failedAt ? 'failing' : 'recovered';
+      }
+      if (failedAt >= 0) failedFrom = start + failedAt;
+      done += chunk.length;
+      onProgress?.({ phase: 'replaying', done, total });
+    }
+    if (failedFrom >= 0) {
+      for (const record of group.slice(failedFrom)) record.outcome = 'failing';
+      done = Math.min(total, done + group.length - failedFrom);
+    }
+  }
+  onProgress?.({ phase: 'replaying', done: total, total });
+}
