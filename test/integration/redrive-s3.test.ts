@@ -1,0 +1,176 @@
+/**
+ * Redrive on the embedded stack with a pipeline that keeps its failures in S3 (real fauxqs S3,
+ * kinesalite, function host): batches a mapping discarded during a sink outage are replayed from
+ * the S3 on-failure records' payload into the sink exactly once and the objects deleted; poison
+ * records' letters in the dead-letter bucket are replayed, fail again and are kept, without copies.
+ */
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type RedriveSummary, redrive } from '../../localstack/redrive/redrive';
+import { type RedriveOutput, runRedrive } from '../../localstack/redrive/run-redrive';
+import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
+import type { RecordPosition } from './support/mapping-events';
+
+jest.setTimeout(120_000);
+
+let chaos: ChaosStack;
+let good: RecordPosition[];
+let poison: RecordPosition[];
+let letterBucket: string;
+let failureBucket: string;
+
+async function put(partitionKey: string, bodies: readonly Buffer[]): Promise<RecordPosition[]> {
+  const out = await chaos.clients.kinesis.send(
+    new PutRecordsCommand({
+      StreamName: chaos.sources.alpha.streamName,
+      Records: bodies.map((Data) => ({ PartitionKey: partitionKey, Data })),
+    }),
+  );
+  return (out.Records ?? []).map((r) => ({
+    shardId: r.ShardId ?? '',
+    sequenceNumber: r.SequenceNumber ?? '',
+  }));
+}
+
+async function keys(bucket: string): Promise<string[]> {
+  const out = await chaos.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (out.Contents ?? []).map((object) => object.Key ?? '').sort();
+}
+
+/** The sequence numbers the `ordered` sink applied for key `redrive-key` of source alpha. */
+async function orderedSequences(): Promise<string[]> {
+  const out = await chaos.clients.documents.send(
+    new GetCommand({
+      TableName: chaos.tables.ordered,
+      Key: { pk: 'alpha|redrive-key' },
+      ConsistentRead: true,
+    }),
+  );
+  return ((out.Item?.seqs as string[] | undefined) ?? []).map((s) => s.replace(/^0+/, ''));
+}
+
+beforeAll(async () => {
+  chaos = await startChaosStack(
+    {
+      checkpoints: false,
+      retryAttempts: 1,
+      timeoutSeconds: 5,
+      batchSize: 50,
+      deadLetterDestination: 'bucket',
+      onFailureDestination: 'bucket',
+    },
+    { retryBackoff: { initialMs: 50, multiplier: 1, maxMs: 50 } },
+  );
+  const mapping = chaos.stack.app.mappings.find((m) => m.uuid === chaos.sources.alpha.mappingUuid);
+  letterBucket = chaos.sources.alpha.deadLetterBucket ?? '';
+  failureBucket = mapping?.onFailure?.arn.split(':').pop() ?? '';
+  if (!letterBucket || mapping?.onFailure?.kind !== 's3')
+    throw new Error('alpha keeps no S3 failures');
+
+  poison = await put('redrive-poison', [Buffer.from('{"id":'), Buffer.from('not json')]);
+  await chaos.events.until(
+    () => chaos.events.checkpointedCount(chaos.sources.alpha.mappingUuid, poison) === 2,
+    30_000,
+    () => 'poison records not processed',
+  );
+  // A sink outage outlasts the mapping's single retry: the batch is discarded to the bucket.
+  chaos.proxy.outage(chaos.tables.ordered, true);
+  good = await put(
+    'redrive-key',
+    Array.from({ length: 20 }, (_, n) =>
+      Buffer.from(JSON.stringify({ id: `redrive-${n}`, key: 'redrive-key', n })),
+    ),
+  );
+  await chaos.events.until(
+    () => chaos.events.discardedCount(chaos.sources.alpha.mappingUuid, good) === good.length,
+    30_000,
+    () =>
+      `${chaos.events.discardedCount(chaos.sources.alpha.mappingUuid, good)}/${good.length} discarded`,
+  );
+  chaos.proxy.outage(chaos.tables.ordered, false);
+});
+afterAll(() => chaos?.stop());
+
+describe('redrive from S3', () => {
+  let first: RedriveSummary;
+  let lettersBefore: string[];
+
+  it('reports what it would replay in a dry run and changes nothing', async () => {
+    // Given
+    lettersBefore = await keys(letterBucket);
+    const failuresBefore = await keys(failureBucket);
+
+    // When
+    const dryRun = await redrive({ source: 'alpha', dryRun: true, clients: chaos.clients });
+
+    // Then
+    expect({
+      records: dryRun.records,
+      deleted: dryRun.deleted,
+      letters: await keys(letterBucket),
+      failures: await keys(failureBucket),
+      applied: (await orderedSequences()).length,
+    }).toEqual({
+      records: good.length + poison.length,
+      deleted: 0,
+      letters: lettersBefore,
+      failures: failuresBefore,
+      applied: 0,
+    });
+  });
+
+  it('replays discarded records into the sink exactly once, in order, and deletes their objects', async () => {
+    // Given
+    const failures = await keys(failureBucket);
+
+    // When
+    first = await redrive({ source: 'alpha', clients: chaos.clients });
+
+    // Then
+    expect({
+      recovered: first.recovered,
+      failuresLeft: await keys(failureBucket),
+      applied: await orderedSequences(),
+    }).toEqual({
+      recovered: good.length,
+      failuresLeft: [],
+      applied: good.map((g) => g.sequenceNumber.replace(/^0+/, '')),
+    });
+    expect(failures.length).toBeGreaterThan(0);
+  });
+
+  it('keeps dead-letter objects whose records still fail, without adding copies', async () => {
+    expect({
+      stillFailing: first.stillFailing,
+      letters: await keys(letterBucket),
+    }).toEqual({ stillFailing: poison.length, letters: lettersBefore });
+  });
+
+  it('fails if the dead-letter bucket does not exist, with exit 2 and what to check', async () => {
+    // Given: beta's dead-letter bucket (empty) was deleted
+    const bucket = chaos.sources.beta.deadLetterBucket ?? '';
+    await chaos.clients.s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    let stderr = '';
+    const output: RedriveOutput = {
+      stdout: () => undefined,
+      stderr: (text) => {
+        stderr += text;
+      },
+      interactive: false,
+    };
+
+    // When
+    const code = await runRedrive({ source: 'beta' }, output, chaos.clients);
+
+    // Then
+    expect({ code, stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(
+        new RegExp(
+          `^driverless redrive: cannot read dead-letter bucket ${bucket} \\(.+\\): check the endpoint, that the bucket exists and that you may list and read it \\(s3:ListBucket, s3:GetObject\\)\\n$`,
+        ),
+      ),
+    });
+  });
+});
