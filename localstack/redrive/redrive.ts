@@ -52,7 +52,10 @@ export interface RedriveSummary {
   readonly source: string;
   readonly job?: string;
   readonly dryRun: boolean;
-  /** Messages read: dead letters and on-failure pointers that matched the filters. */
+  /**
+   * Messages read: dead letters and on-failure records that matched the filters. A letter in an S3
+   * object counts like one in SQS (an object holds a batch's letters); an on-failure object is one.
+   */
   readonly messages: number;
   /** Distinct records to replay (duplicate letters of one record count once per function). */
   readonly records: number;
@@ -60,9 +63,12 @@ export interface RedriveSummary {
   readonly recovered: number;
   /** Replayed and rejected again (failed, or dead-lettered again by the replay). */
   readonly stillFailing: number;
-  /** Gone from the stream (retention) or otherwise unreadable: listed in `notRecoverableIds`. */
+  /**
+   * Gone from the stream (retention), payload object gone, or otherwise unreadable: listed in
+   * `notRecoverableIds`.
+   */
   readonly notRecoverable: number;
-  /** Messages deleted because every record they name was recovered. */
+  /** Of those, deleted because every record they name was recovered (counted as `messages`). */
   readonly deleted: number;
   readonly notRecoverableIds: readonly string[];
   readonly stillFailingIds: readonly string[];

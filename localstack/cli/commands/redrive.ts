@@ -3,8 +3,8 @@ import { runRedrive } from '../../redrive/run-redrive';
 
 /**
  * `driverless redrive --source <name> [--job <job>] [--since <time>] [--dry-run] [--json]
- * [--endpoint-file <path>]`: replays dead letters and on-failure pointers through the source's
- * `live` alias and deletes what was recovered.
+ * [--endpoint-file <path>]`: replays dead letters and on-failure records (SQS and S3) through
+ * the source's `live` alias and deletes what was recovered.
  */
 export function register(program: Command): void {
   const command = program.command('redrive');
