@@ -1,6 +1,7 @@
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
 import { ENVIRONMENT } from './environment';
 import { ConfigurationError } from './errors';
+import { REPLAY_CLIENT_CONTEXT } from './replay-context';
 import { comparePositions, type RecordPosition } from './sequence-numbers';
 
 /**
@@ -178,13 +179,13 @@ export function cursorsFromEnvironment(
 }
 
 /**
- * Whether this invocation replays records on purpose (`driverless redrive` marks its Invoke calls
- * with the client context `{ "custom": { "driverlessRedrive": "1" } }`). A replay must reach every
- * job, even those whose cursor is past the records, so it bypasses cursors: jobs see the records
- * again and their idempotent writes absorb what was already applied.
+ * Whether this invocation replays records on purpose (its client context is
+ * {@link REPLAY_CLIENT_CONTEXT}). A replay must reach every job, even those whose cursor is past
+ * the records, so it bypasses cursors: jobs see the records again and their idempotent writes
+ * absorb what was already applied.
  */
 export function isReplay(context: { clientContext?: unknown } | undefined): boolean {
   const custom = (context?.clientContext as { custom?: Record<string, unknown> } | undefined)
     ?.custom;
-  return custom?.driverlessRedrive === '1';
+  return custom?.driverlessRedrive === REPLAY_CLIENT_CONTEXT.custom.driverlessRedrive;
 }

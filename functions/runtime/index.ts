@@ -31,6 +31,7 @@ export type { Job, JobContext, JobResult, JobStatus } from './jobs';
 export type { BatchResponse, KinesisEvent, KinesisEventRecord } from './kinesis-event';
 export type { MicroBatchHandler, MicroBatchOptions } from './micro-batch';
 export { batchIdOf, microBatch } from './micro-batch';
+export { REPLAY_CLIENT_CONTEXT } from './replay-context';
 export { compareSequenceNumbers } from './sequence-numbers';
 export type { JobInput, Stage, Stages } from './stages';
 export type { StandardSchemaV1 } from './standard-schema';

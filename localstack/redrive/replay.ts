@@ -1,4 +1,5 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { REPLAY_CLIENT_CONTEXT } from '../../functions/runtime/replay-context';
 import { parseJson } from './parse-json';
 import type { RedriveProgress } from './redrive-progress';
 import type { ReplayRecord } from './replay-set';
@@ -7,14 +8,14 @@ const compareSequence = (a: string, b: string): number =>
   a.length === b.length ? (a < b ? -1 : a > b ? 1 : 0) : a.length - b.length;
 
 /**
- * Lambda's client context (`context.clientContext.custom`) of every replay: the event keeps its
- * original shape, and a runtime can still tell a replay from a mapping's delivery (per-job
- * cursors must not skip replayed records that are behind them).
+ * Invoke's `ClientContext` (base64 JSON) of every replay: the runtime's replay marker. The event
+ * keeps its original shape, and a runtime can still tell a replay from a mapping's delivery
+ * (per-job cursors must not skip replayed records that are behind them).
  * @see https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#lambda-Invoke-request-ClientContext
  */
-export const REDRIVE_CLIENT_CONTEXT = Buffer.from(
-  JSON.stringify({ custom: { driverlessRedrive: '1' } }),
-).toString('base64');
+export const REDRIVE_CLIENT_CONTEXT = Buffer.from(JSON.stringify(REPLAY_CLIENT_CONTEXT)).toString(
+  'base64',
+);
 
 /** Invokes each function once per chunk of one shard's records, in sequence order, as the ESM does. */
 export async function replay(
