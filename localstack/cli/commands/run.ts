@@ -33,6 +33,10 @@ export function register(program: Command): void {
       'NDJSON file dead letters are appended to (default <file>.dead-letters.ndjson)',
     )
     .option('--allow-dead-letters', 'exit 0 even if records were dead-lettered')
+    .option(
+      '--ignore-cursors',
+      'hand every job every record, even behind its per-job cursor (rebuild after a fix; writes must be idempotent)',
+    )
     .option('--json', 'also print the summary as one JSON object on the last line of stdout')
     .addHelpText(
       'after',

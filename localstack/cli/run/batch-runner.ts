@@ -71,6 +71,10 @@ export class BatchRunner {
   constructor(
     private readonly handler: LoadedHandler,
     private readonly functionName: string,
+    private readonly options: {
+      /** Mark every invocation as a replay, so jobs ignore their cursors (`--ignore-cursors`). */
+      readonly ignoreCursors?: boolean;
+    } = {},
   ) {}
 
   /** Called with each JSON log line the handler writes; tallies the runtime's `batch` lines. */
@@ -114,7 +118,12 @@ export class BatchRunner {
   async #invoke(event: KinesisEvent): Promise<number | undefined> {
     let response: unknown;
     try {
-      response = await this.handler(event, runContext(this.functionName, this.summary.invocations));
+      response = await this.handler(
+        event,
+        runContext(this.functionName, this.summary.invocations, {
+          replay: this.options.ignoreCursors === true,
+        }),
+      );
     } catch (error) {
       this.summary.lastError =
         error instanceof Error ? `${error.name}: ${error.message}` : String(error);

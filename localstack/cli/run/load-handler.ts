@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { BatchResponse, KinesisEvent } from 'driverless/runtime';
+import { REPLAY_CLIENT_CONTEXT } from '../../../functions/runtime/replay-context';
 import { fail, oneLine } from '../cli-error';
 
 /** A handler as `driverless run` calls it: exactly Lambda's (event, context) signature. */
@@ -86,8 +87,16 @@ async function bundleHandler(path: string, entry: string): Promise<string> {
 /** Lambda's maximum timeout: batch mode gives every invocation the most time Lambda could. */
 const REMAINING_MS = 15 * 60 * 1000;
 
-/** A Lambda-like context for one invocation of a local run. */
-export function runContext(functionName: string, invocation: number): Context {
+/**
+ * A Lambda-like context for one invocation of a local run. With `replay` it carries the runtime's
+ * replay marker as its client context, as `driverless redrive` does: the runtime then bypasses
+ * per-job cursors and every job sees every record again.
+ */
+export function runContext(
+  functionName: string,
+  invocation: number,
+  options: { readonly replay?: boolean } = {},
+): Context {
   const deadline = Date.now() + REMAINING_MS;
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -102,5 +111,8 @@ export function runContext(functionName: string, invocation: number): Context {
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
+    // Lambda's Node runtime hands the handler the decoded client context as sent; the
+    // `aws-lambda` type models only the Mobile SDK's shape, hence the cast.
+    ...(options.replay ? { clientContext: REPLAY_CLIENT_CONTEXT as Context['clientContext'] } : {}),
   };
 }

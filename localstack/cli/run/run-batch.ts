@@ -6,6 +6,7 @@ import { parseIntegerOption, parseTime } from '../parse-time';
 import { BatchRunner, type RunSummary } from './batch-runner';
 import { captureStdout } from './capture-logs';
 import { formatSummary } from './format-summary';
+import { setLambdaEnvironment } from './lambda-environment';
 import { loadHandler } from './load-handler';
 import { ProgressBar } from './progress-bar';
 import { type FileProgress, fileSize, readFileBatches } from './read-file-batches';
@@ -23,6 +24,7 @@ export interface RunOptions {
   readonly allowDeadLetters?: boolean;
   readonly deadLetters?: string;
   readonly json?: boolean;
+  readonly ignoreCursors?: boolean;
 }
 
 /** Distinct dead letters appended to `path` after `offset` bytes. */
@@ -52,7 +54,7 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
   if (options.jobs !== undefined && !/^!?[\w-]+(,!?[\w-]+)*$/.test(options.jobs)) {
     fail(`--jobs must be job names separated by commas, like a,b or !a (given ${options.jobs})`);
   }
-  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
   let events: AsyncGenerator<KinesisEvent>;
   let progress: FileProgress | undefined;
   let deadLetterFile: string;
@@ -82,9 +84,12 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
   process.env.DRIVERLESS_DEAD_LETTER_FILE = deadLetterFile;
   const deadLetterOffset = existsSync(deadLetterFile) ? statSync(deadLetterFile).size : 0;
   const functionName = basename(entry).replace(/\.[cm]?[jt]s$/, '');
+  setLambdaEnvironment(process.env, { functionName, region });
   const handler = await loadHandler(entry, options.jobs);
 
-  const runner = new BatchRunner(handler, functionName);
+  const runner = new BatchRunner(handler, functionName, {
+    ignoreCursors: options.ignoreCursors === true,
+  });
   const bar = new ProgressBar();
   const restore = captureStdout((line) => runner.observeLogLine(line));
   try {
