@@ -13,6 +13,8 @@ import {
   type OpenWindow,
   processBatch,
   windowBounds,
+  windowStartOf,
+  windowStateBytes,
 } from './processBatch';
 import { Signal } from './Signal';
 
@@ -236,7 +238,7 @@ export class ShardReader {
       const batch = this.takeBatch(lane);
       this.recordsTaken.notify();
       await processBatch(ctx, this.shardId, batch, lane.window);
-      if (lane.window && stateBytes(lane.window) > tuning.maxWindowStateBytes) {
+      if (lane.window && windowStateBytes(lane.window) > tuning.maxWindowStateBytes) {
         // §1.2: state over 1 MB ends the window early; later records start with fresh state.
         await this.finalInvoke(lane.window, true);
         lane.window = undefined;
@@ -263,7 +265,7 @@ export class ShardReader {
       lane.window ??= { startMs: windowStart, endMs: windowStart + this.tumblingMs, state: {} };
     }
     // Envelope: `{"Records":[]}` plus, with windows, the window keys and the state.
-    let bytes = 16 + (lane.window ? 512 + stateBytes(lane.window) : 0);
+    let bytes = 16 + (lane.window ? 512 + windowStateBytes(lane.window) : 0);
     let count = 0;
     while (count < lane.queue.length && count < config.batchSize) {
       const record = lane.queue[count] as StreamRecord;
@@ -275,9 +277,8 @@ export class ShardReader {
     return lane.queue.splice(0, count);
   }
 
-  /** §1.2: windows are aligned to multiples of TumblingWindowInSeconds by arrival time. */
   private windowStartOf(record: StreamRecord): number {
-    return Math.floor(record.arrivalMs / this.tumblingMs) * this.tumblingMs;
+    return windowStartOf(record.arrivalMs, this.tumblingMs);
   }
 
   /**
@@ -350,8 +351,4 @@ function queuedBytes(queue: readonly StreamRecord[]): number {
   let total = 0;
   for (const record of queue) total += record.sizeBytes + 1;
   return total;
-}
-
-function stateBytes(window: OpenWindow): number {
-  return Buffer.byteLength(JSON.stringify(window.state));
 }

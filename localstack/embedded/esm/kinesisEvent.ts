@@ -120,6 +120,20 @@ export function windowEvent(
 ): KinesisWindowEvent {
   return {
     Records: records.map((r) => r.eventRecord),
+    ...windowFields(shardId, streamArn, window),
+  };
+}
+
+/**
+ * The keys a tumbling window adds to an event, in the order AWS sends them after `Records`
+ * (§1.2). Also used by `driverless run`, which builds its own records.
+ */
+export function windowFields(
+  shardId: string,
+  streamArn: string,
+  window: WindowInvocation,
+): Omit<KinesisWindowEvent, 'Records'> {
+  return {
     window: { start: window.start, end: window.end },
     state: window.state,
     shardId,

@@ -175,6 +175,16 @@ function buildEvent(
   });
 }
 
+/** §1.2: windows are aligned to multiples of TumblingWindowInSeconds by arrival time. */
+export function windowStartOf(arrivalMs: number, tumblingMs: number): number {
+  return Math.floor(arrivalMs / tumblingMs) * tumblingMs;
+}
+
+/** Bytes of a window's state as JSON, for the 1 MB limit per shard (§1.2). */
+export function windowStateBytes(window: OpenWindow): number {
+  return Buffer.byteLength(JSON.stringify(window.state));
+}
+
 /** ISO-8601 UTC without milliseconds, as in AWS's example `2020-12-09T07:04:00Z` (§1.2). */
 export function windowBounds(window: OpenWindow): { start: string; end: string } {
   const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
