@@ -1,5 +1,11 @@
 import type { KinesisEvent, KinesisEventRecord } from 'driverless/runtime';
+import {
+  type BatchOutcome,
+  type BatchResponseOptions,
+  classifyBatchResponse,
+} from '../../embedded/esm/batchResponse';
 import { type LoadedHandler, runContext } from './load-handler';
+import { type ShardWindow, windowEventOf } from './shard-window';
 
 /** Attempts per batch, as an event source mapping with `retryAttempts: 2` would make. */
 export const MAX_ATTEMPTS = 3;
@@ -24,6 +30,10 @@ export interface RunSummary {
   processed: number;
   deadLettered: number;
   failed: number;
+  /** Tumbling windows whose final invocation succeeded (`onClose` ran), with `--tumbling-window`. */
+  windowsClosed: number;
+  /** Tumbling windows whose final invocation still failed after {@link MAX_ATTEMPTS}. */
+  windowsFailed: number;
   jobs: Record<string, JobTally>;
   durationMs: number;
   recordsPerSecond: number;
@@ -62,6 +72,8 @@ export class BatchRunner {
     processed: 0,
     deadLettered: 0,
     failed: 0,
+    windowsClosed: 0,
+    windowsFailed: 0,
     jobs: {},
     durationMs: 0,
     recordsPerSecond: 0,
@@ -100,44 +112,83 @@ export class BatchRunner {
     }
   }
 
-  /** Runs one batch to success or to its last attempt; returns how many records failed. */
-  async run(event: KinesisEvent): Promise<number> {
+  /**
+   * Runs one batch to success or to its last attempt; returns how many records failed. In a
+   * tumbling `window`, every attempt carries the window's current state and the state each
+   * response returns becomes the window's (a partial response's too: the retry continues from it,
+   * ESM-SEMANTICS §1.2).
+   */
+  async run(event: KinesisEvent, window?: ShardWindow): Promise<number> {
     this.summary.batches += 1;
     this.summary.records += event.Records.length;
     let remaining: readonly KinesisEventRecord[] = event.Records;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS && remaining.length > 0; attempt++) {
-      this.summary.invocations += 1;
-      const retryFrom = await this.#invoke({ ...event, Records: remaining });
-      remaining = retryFrom === undefined ? [] : remaining.slice(retryFrom);
+      const outcome = window
+        ? await this.#invoke(
+            windowEventOf(remaining, window, { final: false, terminatedEarly: false }),
+            { reportBatchItemFailures: true, tumblingWindow: true },
+          )
+        : await this.#invoke(
+            { ...event, Records: remaining },
+            { reportBatchItemFailures: true, tumblingWindow: false },
+          );
+      if (outcome.kind === 'failure') continue;
+      if (window && outcome.state) window.state = outcome.state;
+      remaining = outcome.kind === 'partial' ? remaining.slice(outcome.retryFrom) : [];
     }
     this.summary.failed += remaining.length;
     return remaining.length;
   }
 
-  /** Index in `event.Records` to retry from, or undefined when the batch succeeded. */
-  async #invoke(event: KinesisEvent): Promise<number | undefined> {
-    let response: unknown;
+  /**
+   * The window's final invocation: no records, the final state, `isFinalInvokeForWindow` (the
+   * runtime runs `onClose` on it), as the embedded mapping sends it. Lambda retries it until it
+   * succeeds (§1.2); a run gives up after {@link MAX_ATTEMPTS} and counts the window failed.
+   */
+  async closeWindow(
+    window: ShardWindow,
+    how: { readonly terminatedEarly: boolean },
+  ): Promise<boolean> {
+    const event = windowEventOf([], window, { final: true, ...how });
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      // Only the state matters in the answer to a final invocation, as in the mapping.
+      const outcome = await this.#invoke(event, {
+        reportBatchItemFailures: false,
+        tumblingWindow: true,
+      });
+      if (outcome.kind !== 'failure') {
+        this.summary.windowsClosed += 1;
+        return true;
+      }
+    }
+    this.summary.windowsFailed += 1;
+    return false;
+  }
+
+  /**
+   * One invocation, its response read as the mapping reads it (ESM-SEMANTICS §3.4): Lambda
+   * retries from the lowest sequence number named, a thrown error or an unknown identifier fails
+   * the whole batch, and a window invocation without `state` fails (§1.2).
+   */
+  async #invoke(event: KinesisEvent, read: BatchResponseOptions): Promise<BatchOutcome> {
+    this.summary.invocations += 1;
+    const context = runContext(this.functionName, this.summary.invocations, {
+      replay: this.options.ignoreCursors === true,
+    });
+    const started = performance.now();
+    let payload: unknown;
     try {
-      response = await this.handler(
-        event,
-        runContext(this.functionName, this.summary.invocations, {
-          replay: this.options.ignoreCursors === true,
-        }),
-      );
+      payload = await this.handler(event, context);
     } catch (error) {
       this.summary.lastError =
         error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      return 0;
+      return { kind: 'failure', functionError: 'Unhandled', reason: 'function error' };
     }
-    const failures = (
-      response as { batchItemFailures?: { itemIdentifier?: unknown }[] } | undefined
-    )?.batchItemFailures;
-    if (!failures || failures.length === 0) return undefined;
-    // Lambda retries from the lowest sequence number named (ESM-SEMANTICS §3.4); one that is not
-    // in the batch fails the whole batch.
-    const named = new Set(failures.map((failure) => String(failure.itemIdentifier)));
-    const index = event.Records.findIndex((record) => named.has(record.kinesis.sequenceNumber));
-    return index === -1 ? 0 : index;
+    return classifyBatchResponse(
+      { payload, executedVersion: '$LATEST', durationMs: performance.now() - started },
+      event.Records.map((record) => record.kinesis.sequenceNumber),
+      read,
+    );
   }
 
   /** Closes the tallies: dead letters counted from the sink, processed is what is left. */

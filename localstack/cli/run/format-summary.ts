@@ -15,7 +15,7 @@ function table(rows: readonly (readonly string[])[]): string {
     .join('\n');
 }
 
-/** The human summary of a run: totals, then one row per job. */
+/** The human summary of a run: totals (windows too when the run had any), then one row per job. */
 export function formatSummary(summary: RunSummary): string {
   const n = (value: number) => value.toLocaleString('en-US');
   const totals = table([
@@ -25,6 +25,12 @@ export function formatSummary(summary: RunSummary): string {
     ['processed', n(summary.processed)],
     ['dead-lettered', n(summary.deadLettered)],
     ['failed', n(summary.failed)],
+    ...(summary.windowsClosed + summary.windowsFailed > 0
+      ? [
+          ['windows closed', n(summary.windowsClosed)],
+          ['windows failed', n(summary.windowsFailed)],
+        ]
+      : []),
     [
       'duration',
       `${(summary.durationMs / 1000).toFixed(1)} s (${n(summary.recordsPerSecond)} records/s)`,
