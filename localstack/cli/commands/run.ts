@@ -27,6 +27,10 @@ export function register(program: Command): void {
       'with --stream: Kinesis endpoint (default AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL, .driverless/local.json, then AWS)',
     )
     .option('--batch-size <n>', 'records per invocation, 1-10000', '500')
+    .option(
+      '--tumbling-window <seconds>',
+      "send window events as a mapping with TumblingWindowInSeconds <seconds> would, 1-900 (runs the handler's window, onClose included)",
+    )
     .option('--jobs <jobs>', 'jobs to run: a,b runs those, !a all but a (sets DRIVERLESS_JOBS)')
     .option(
       '--dead-letters <path>',

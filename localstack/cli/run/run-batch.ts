@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { KinesisEvent } from 'driverless/runtime';
+import { defaultEsmTuning } from '../../embedded/esm/EsmTuning';
 import { EXIT_FAILURE, EXIT_OK, fail } from '../cli-error';
 import { parseIntegerOption, parseTime } from '../parse-time';
 import { BatchRunner, type RunSummary } from './batch-runner';
@@ -11,6 +12,8 @@ import { loadHandler } from './load-handler';
 import { ProgressBar } from './progress-bar';
 import { type FileProgress, fileSize, readFileBatches } from './read-file-batches';
 import { kinesisTarget, readStreamBatches } from './read-stream-batches';
+import { runWindows } from './run-windows';
+import { windowBatches } from './window-batches';
 
 /** Options of `driverless run`, as commander parses them. */
 export interface RunOptions {
@@ -25,6 +28,7 @@ export interface RunOptions {
   readonly deadLetters?: string;
   readonly json?: boolean;
   readonly ignoreCursors?: boolean;
+  readonly tumblingWindow?: string;
 }
 
 /** Distinct dead letters appended to `path` after `offset` bytes. */
@@ -48,6 +52,11 @@ function countDeadLetters(path: string, offset: number): number {
  */
 export async function runBatch(entry: string, options: RunOptions): Promise<number> {
   const batchSize = parseIntegerOption(options.batchSize, '--batch-size', 1, 10_000);
+  // TumblingWindowInSeconds takes 0-900 (ESM-SEMANTICS §1.2); 0 means no window: omit the option.
+  const tumblingSeconds =
+    options.tumblingWindow === undefined
+      ? undefined
+      : parseIntegerOption(options.tumblingWindow, '--tumbling-window', 1, 900);
   if ((options.file === undefined) === (options.stream === undefined)) {
     fail('give either --file <path> or --stream <name> --from <time>');
   }
@@ -92,13 +101,24 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
   });
   const bar = new ProgressBar();
   const restore = captureStdout((line) => runner.observeLogLine(line));
+  const showProgress = () =>
+    bar.update(
+      runner.summary.records,
+      progress && progress.totalBytes > 0 ? progress.bytesRead / progress.totalBytes : undefined,
+    );
   try {
-    for await (const event of events) {
-      await runner.run(event);
-      bar.update(
-        runner.summary.records,
-        progress && progress.totalBytes > 0 ? progress.bytesRead / progress.totalBytes : undefined,
-      );
+    if (tumblingSeconds === undefined) {
+      for await (const event of events) {
+        await runner.run(event);
+        showProgress();
+      }
+    } else {
+      const tumblingMs = tumblingSeconds * 1000;
+      await runWindows(windowBatches(events, { tumblingMs, batchSize }), runner, {
+        tumblingMs,
+        maxStateBytes: defaultEsmTuning.maxWindowStateBytes,
+        onBatch: showProgress,
+      });
     }
   } finally {
     restore();
@@ -110,7 +130,7 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
   );
   process.stdout.write(formatSummary(summary));
   if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  if (summary.failed > 0) return EXIT_FAILURE;
+  if (summary.failed > 0 || summary.windowsFailed > 0) return EXIT_FAILURE;
   if (summary.deadLettered > 0 && !options.allowDeadLetters) return EXIT_FAILURE;
   return EXIT_OK;
 }
