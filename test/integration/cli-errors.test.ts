@@ -128,3 +128,24 @@ it('fails if a line of the file is neither a record nor an event', async () => {
     ),
   });
 });
+
+it.each(['0', 'abc', '901'])(
+  'fails if --tumbling-window is %s, outside 1-900 seconds',
+  async (value) => {
+    // When
+    const result = await run([
+      'run',
+      HANDLER,
+      '--file',
+      await recordsFile(),
+      '--tumbling-window',
+      value,
+    ]);
+
+    // Then
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 2,
+      stderr: `driverless run: --tumbling-window must be an integer between 1 and 900 (given ${value})\n`,
+    });
+  },
+);
