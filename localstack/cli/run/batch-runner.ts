@@ -116,11 +116,13 @@ export class BatchRunner {
    * Runs one batch to success or to its last attempt; returns how many records failed. In a
    * tumbling `window`, every attempt carries the window's current state and the state each
    * response returns becomes the window's (a partial response's too: the retry continues from it,
-   * ESM-SEMANTICS §1.2).
+   * ESM-SEMANTICS §1.2). A saved event that has window keys of its own is replayed as that one
+   * invocation: its response must carry state, and a retry carries the state it returned.
    */
   async run(event: KinesisEvent, window?: ShardWindow): Promise<number> {
     this.summary.batches += 1;
     this.summary.records += event.Records.length;
+    let saved = event;
     let remaining: readonly KinesisEventRecord[] = event.Records;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS && remaining.length > 0; attempt++) {
       const outcome = window
@@ -129,11 +131,12 @@ export class BatchRunner {
             { reportBatchItemFailures: true, tumblingWindow: true },
           )
         : await this.#invoke(
-            { ...event, Records: remaining },
-            { reportBatchItemFailures: true, tumblingWindow: false },
+            { ...saved, Records: remaining },
+            { reportBatchItemFailures: true, tumblingWindow: saved.window !== undefined },
           );
       if (outcome.kind === 'failure') continue;
-      if (window && outcome.state) window.state = outcome.state;
+      if (outcome.state && window) window.state = outcome.state;
+      else if (outcome.state) saved = { ...saved, state: outcome.state };
       remaining = outcome.kind === 'partial' ? remaining.slice(outcome.retryFrom) : [];
     }
     this.summary.failed += remaining.length;

@@ -266,3 +266,32 @@ describe('runWindows', () => {
     });
   });
 });
+
+describe('a saved event with window keys, run without --tumbling-window', () => {
+  it('is replayed as that invocation, its retry carrying the state its partial response returned', async () => {
+    // Given: a saved final invocation whose first answer fails record 1
+    const saved: KinesisEvent = {
+      Records: [arrival(0, 1), arrival(1, 2)],
+      window: WINDOW_0,
+      state: { count: 5 },
+      shardId: SHARD_ID,
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/saved',
+      isFinalInvokeForWindow: true,
+      isWindowTerminatedEarly: false,
+    };
+    const { handler, seen } = scripted((event, call) =>
+      call === 0
+        ? { batchItemFailures: [{ itemIdentifier: sequenceNumber(1) }], state: { count: 6 } }
+        : counting(event),
+    );
+
+    // When
+    await new BatchRunner(handler, 'saved').run(saved);
+
+    // Then
+    expect(seen.map((event) => [event.records, event.state, event.final])).toStrictEqual([
+      [[sequenceNumber(0), sequenceNumber(1)], { count: 5 }, true],
+      [[sequenceNumber(1)], { count: 6 }, true],
+    ]);
+  });
+});
