@@ -55,15 +55,35 @@ increasing 56-digit sequence numbers when none are given.
 Semantics: the handler is invoked as Lambda would invoke it; a partial batch response
 is retried from the record it names, 3 attempts in all; records still failing are
 counted failed. Dead letters go to a local NDJSON file (DRIVERLESS_DEAD_LETTER_FILE).
-Handler logs go to stderr; stdout carries the summary only.
+Handler logs go to stderr; stdout carries the summary only. AWS_REGION and
+AWS_LAMBDA_FUNCTION_NAME (<entry> without extension) are set as Lambda sets them, and
+test credentials when every AWS_ENDPOINT_URL* points at this machine and none are set.
 
-Exit codes: 0 ok; 1 records failed, or were dead-lettered without --allow-dead-letters;
-2 bad usage or input (missing file, bad line, unknown job, bad time, unreachable endpoint).
+Per-job cursors (DRIVERLESS_CHECKPOINT_TABLE): a job is handed only records past its
+cursor, so a second run over the same records hands it nothing. --ignore-cursors marks
+every invocation as a replay (as redrive does): every job sees every record again.
+
+Tumbling windows (--tumbling-window <seconds>): per shard, records are cut into batches
+that never cross a window, aligned on arrival time (arrivedAt, or the stream's
+ApproximateArrivalTimestamp; a file's records without arrivedAt arrive now). Each
+invocation carries window, state (what the last one returned, also on a retry),
+shardId, eventSourceARN and the flags; each window gets a final invocation with no
+records (onClose runs) when its shard's next window starts or the input ends, or early
+(isWindowTerminatedEarly) when its state passes 1 MB. A final invocation failing 3 times
+counts the window failed. Saved events are re-batched by the shard of their eventID and
+their own window keys are dropped; without --tumbling-window they are invoked as saved,
+window keys included (a response must then carry state).
+
+Exit codes: 0 ok; 1 records failed, a window's final invocation failed, or records were
+dead-lettered without --allow-dead-letters; 2 bad usage or input (missing file, bad
+line, unknown job, bad time or window, unreachable endpoint).
 
 Examples:
   $ npx driverless run functions/orders.ts --file orders.ndjson
   $ npx driverless run functions/product-views.ts --file views.ndjson.gz --batch-size 100 --jobs popularity
   $ npx driverless run functions/orders.ts --file saved-events.ndjson --allow-dead-letters --json
+  $ npx driverless run functions/sales-per-window.ts --file sales.ndjson --tumbling-window 300
+  $ npx driverless run functions/orders.ts --file orders.ndjson --ignore-cursors --jobs recommendations
   $ npx driverless run functions/product-views.ts --stream product-views --from -2h
   $ npx driverless run functions/orders.ts --stream orders --from 2026-11-23T08:00:00Z --to 2026-11-23T09:00:00Z --endpoint http://127.0.0.1:4567`,
     )
