@@ -4,12 +4,11 @@
  * the S3 on-failure records' payload into the sink exactly once and the objects deleted; poison
  * records' letters in the dead-letter bucket are replayed, fail again and are kept, without copies.
  */
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type RedriveSummary, redrive } from '../../localstack/redrive/redrive';
 import { type RedriveOutput, runRedrive } from '../../localstack/redrive/run-redrive';
 import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
+import { orderedSequences, putPoisonAndDiscardedBatch } from './support/discarded-batch';
 import type { RecordPosition } from './support/mapping-events';
 
 jest.setTimeout(120_000);
@@ -20,34 +19,9 @@ let poison: RecordPosition[];
 let letterBucket: string;
 let failureBucket: string;
 
-async function put(partitionKey: string, bodies: readonly Buffer[]): Promise<RecordPosition[]> {
-  const out = await chaos.clients.kinesis.send(
-    new PutRecordsCommand({
-      StreamName: chaos.sources.alpha.streamName,
-      Records: bodies.map((Data) => ({ PartitionKey: partitionKey, Data })),
-    }),
-  );
-  return (out.Records ?? []).map((r) => ({
-    shardId: r.ShardId ?? '',
-    sequenceNumber: r.SequenceNumber ?? '',
-  }));
-}
-
 async function keys(bucket: string): Promise<string[]> {
   const out = await chaos.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
   return (out.Contents ?? []).map((object) => object.Key ?? '').sort();
-}
-
-/** The sequence numbers the `ordered` sink applied for key `redrive-key` of source alpha. */
-async function orderedSequences(): Promise<string[]> {
-  const out = await chaos.clients.documents.send(
-    new GetCommand({
-      TableName: chaos.tables.ordered,
-      Key: { pk: 'alpha|redrive-key' },
-      ConsistentRead: true,
-    }),
-  );
-  return ((out.Item?.seqs as string[] | undefined) ?? []).map((s) => s.replace(/^0+/, ''));
 }
 
 beforeAll(async () => {
@@ -68,27 +42,7 @@ beforeAll(async () => {
   if (!letterBucket || mapping?.onFailure?.kind !== 's3')
     throw new Error('alpha keeps no S3 failures');
 
-  poison = await put('redrive-poison', [Buffer.from('{"id":'), Buffer.from('not json')]);
-  await chaos.events.until(
-    () => chaos.events.checkpointedCount(chaos.sources.alpha.mappingUuid, poison) === 2,
-    30_000,
-    () => 'poison records not processed',
-  );
-  // A sink outage outlasts the mapping's single retry: the batch is discarded to the bucket.
-  chaos.proxy.outage(chaos.tables.ordered, true);
-  good = await put(
-    'redrive-key',
-    Array.from({ length: 20 }, (_, n) =>
-      Buffer.from(JSON.stringify({ id: `redrive-${n}`, key: 'redrive-key', n })),
-    ),
-  );
-  await chaos.events.until(
-    () => chaos.events.discardedCount(chaos.sources.alpha.mappingUuid, good) === good.length,
-    30_000,
-    () =>
-      `${chaos.events.discardedCount(chaos.sources.alpha.mappingUuid, good)}/${good.length} discarded`,
-  );
-  chaos.proxy.outage(chaos.tables.ordered, false);
+  ({ poison, good } = await putPoisonAndDiscardedBatch(chaos));
 });
 afterAll(() => chaos?.stop());
 
@@ -110,7 +64,7 @@ describe('redrive from S3', () => {
       deleted: dryRun.deleted,
       letters: await keys(letterBucket),
       failures: await keys(failureBucket),
-      applied: (await orderedSequences()).length,
+      applied: (await orderedSequences(chaos)).length,
     }).toEqual({
       records: good.length + poison.length,
       deleted: 0,
@@ -131,7 +85,7 @@ describe('redrive from S3', () => {
     expect({
       recovered: first.recovered,
       failuresLeft: await keys(failureBucket),
-      applied: await orderedSequences(),
+      applied: await orderedSequences(chaos),
     }).toEqual({
       recovered: good.length,
       failuresLeft: [],

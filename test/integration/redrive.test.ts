@@ -5,13 +5,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type RedriveSummary, redrive } from '../../localstack/redrive/redrive';
 import { RedriveUsageError } from '../../localstack/redrive/redrive-error';
 import { type RedriveOutput, runRedrive } from '../../localstack/redrive/run-redrive';
 import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
+import { orderedSequences, putPoisonAndDiscardedBatch } from './support/discarded-batch';
 import type { RecordPosition } from './support/mapping-events';
 
 jest.setTimeout(120_000);
@@ -22,19 +22,6 @@ let poison: RecordPosition[];
 let pointerQueueUrl: string;
 
 const clients = () => chaos.clients;
-
-async function put(partitionKey: string, bodies: readonly Buffer[]): Promise<RecordPosition[]> {
-  const out = await chaos.clients.kinesis.send(
-    new PutRecordsCommand({
-      StreamName: chaos.sources.alpha.streamName,
-      Records: bodies.map((Data) => ({ PartitionKey: partitionKey, Data })),
-    }),
-  );
-  return (out.Records ?? []).map((r) => ({
-    shardId: r.ShardId ?? '',
-    sequenceNumber: r.SequenceNumber ?? '',
-  }));
-}
 
 async function visibleMessages(queueUrl: string): Promise<number> {
   const out = await chaos.clients.sqs.send(
@@ -47,18 +34,6 @@ async function visibleMessages(queueUrl: string): Promise<number> {
     Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
     Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
   );
-}
-
-/** The sequence numbers the `ordered` sink applied for key `redrive-key` of source alpha. */
-async function orderedSequences(): Promise<string[]> {
-  const out = await chaos.clients.documents.send(
-    new GetCommand({
-      TableName: chaos.tables.ordered,
-      Key: { pk: 'alpha|redrive-key' },
-      ConsistentRead: true,
-    }),
-  );
-  return ((out.Item?.seqs as string[] | undefined) ?? []).map((s) => s.replace(/^0+/, ''));
 }
 
 const output = () => {
@@ -88,26 +63,7 @@ beforeAll(async () => {
   if (!fn || !queue) throw new Error('alpha has no on-failure queue');
   pointerQueueUrl = queue.url;
 
-  // Poison: dead-lettered by the runtime, the batch goes on.
-  poison = await put('redrive-poison', [Buffer.from('{"id":'), Buffer.from('not json')]);
-  await chaos.events.until(
-    () => chaos.events.checkpointedCount(chaos.sources.alpha.mappingUuid, poison) === 2,
-    30_000,
-    () => 'poison records not processed',
-  );
-  // A sink outage outlasts the mapping's single retry: the batch is discarded to the on-failure queue.
-  chaos.proxy.outage(chaos.tables.ordered, true);
-  const bodies = Array.from({ length: 20 }, (_, n) =>
-    Buffer.from(JSON.stringify({ id: `redrive-${n}`, key: 'redrive-key', n })),
-  );
-  good = await put('redrive-key', bodies);
-  await chaos.events.until(
-    () => chaos.events.discardedCount(chaos.sources.alpha.mappingUuid, good) === good.length,
-    30_000,
-    () =>
-      `${chaos.events.discardedCount(chaos.sources.alpha.mappingUuid, good)}/${good.length} discarded`,
-  );
-  chaos.proxy.outage(chaos.tables.ordered, false);
+  ({ poison, good } = await putPoisonAndDiscardedBatch(chaos));
 });
 afterAll(() => chaos?.stop());
 
@@ -131,7 +87,7 @@ describe('redrive', () => {
       deleted: dryRun.deleted,
       pointers: await visibleMessages(pointerQueueUrl),
       letters: await visibleMessages(chaos.sources.alpha.deadLetterQueueUrl),
-      applied: (await orderedSequences()).length,
+      applied: (await orderedSequences(chaos)).length,
     }).toEqual({
       records: good.length + poison.length,
       recovered: 0,
@@ -154,7 +110,7 @@ describe('redrive', () => {
       recovered: first.recovered,
       deleted: first.deleted,
       pointersLeft: await visibleMessages(pointerQueueUrl),
-      applied: await orderedSequences(),
+      applied: await orderedSequences(chaos),
     }).toEqual({
       recovered: good.length,
       deleted: pointers,
@@ -179,7 +135,7 @@ describe('redrive', () => {
       records: second.records,
       recovered: second.recovered,
       deleted: second.deleted,
-      applied: (await orderedSequences()).length,
+      applied: (await orderedSequences(chaos)).length,
     }).toEqual({ records: poison.length, recovered: 0, deleted: 0, applied: good.length });
   });
 
