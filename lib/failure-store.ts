@@ -23,18 +23,21 @@ export function createFailureStore(
   kind: FailureDestinationKind,
   reason: string,
 ): FailureStore {
-  if (kind === 'queue') {
-    const queue = new sqs.Queue(scope, id, {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: DEFAULTS.queueRetention,
-    });
-    Validations.of(queue).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-SQS3',
-      reason: `This queue is itself a dead-letter destination (${reason}); a queue behind it would only move the problem.`,
-    });
-    return { kind, queue };
-  }
+  if (kind === 'bucket') return { kind, bucket: createFailureBucket(scope, id, reason) };
+  const queue = new sqs.Queue(scope, id, {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: DEFAULTS.queueRetention,
+  });
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-SQS3',
+    reason: `This queue is itself a dead-letter destination (${reason}); a queue behind it would only move the problem.`,
+  });
+  return { kind, queue };
+}
+
+/** A private, encrypted, SSL-only bucket that receives `reason`. */
+export function createFailureBucket(scope: Construct, id: string, reason: string): s3.Bucket {
   const bucket = new s3.Bucket(scope, id, {
     encryption: s3.BucketEncryption.S3_MANAGED,
     enforceSSL: true,
@@ -45,7 +48,7 @@ export function createFailureStore(
     id: 'AwsSolutions::AwsSolutions-S1',
     reason: `The bucket only receives ${reason} written by the pipeline's own roles; CloudTrail covers access auditing.`,
   });
-  return { kind, bucket };
+  return bucket;
 }
 
 /**

@@ -69,7 +69,9 @@ export interface MicroBatchPipelineProps {
    */
   readonly onFailureDestination?: FailureDestinationKind;
   /**
-   * Where the runtime writes records it cannot decode (dead letters), one per source.
+   * Where the runtime writes records it cannot decode (dead letters), one per source. With a
+   * queue, each source also gets a bucket for the payloads of letters too large for one SQS
+   * message (the letter names its object), so no record is too large to dead-letter.
    *
    * @default 'queue'
    */

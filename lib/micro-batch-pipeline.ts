@@ -19,7 +19,12 @@ import {
   METRICS_NAMESPACE,
   POWERTOOLS_ENVIRONMENT_NAMES,
 } from './environment-names';
-import { createFailureStore, type FailureStore, grantWriteFailures } from './failure-store';
+import {
+  createFailureBucket,
+  createFailureStore,
+  type FailureStore,
+  grantWriteFailures,
+} from './failure-store';
 import type { MicroBatchPipelineProps } from './micro-batch-pipeline-props';
 import {
   createDeadLetterAlarm,
@@ -49,6 +54,11 @@ export interface PipelineSource {
   readonly functions: readonly nodejs.NodejsFunction[];
   /** The runtime's dead letters, when `deadLetterDestination` is 'queue'. */
   readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * Payloads of dead letters too large for one SQS message, when `deadLetterDestination` is
+   * 'queue': the letter in the queue names its object (`dataLocation`).
+   */
+  readonly deadLetterPayloadBucket?: s3.IBucket;
   /** The runtime's dead letters, when `deadLetterDestination` is 'bucket'. */
   readonly deadLetterBucket?: s3.IBucket;
   /** The main mapping's on-failure destination, when `onFailureDestination` is 'queue'. */
@@ -164,6 +174,20 @@ export class MicroBatchPipeline extends Construct {
       'records the runtime could not decode',
     );
     createDeadLetterAlarm(scope, deadLetters, this.pipelineName, name);
+    // A Kinesis record can be larger than an SQS message: the runtime puts the payload of such a
+    // letter in this bucket and the letter in the queue, so an oversized poison record is
+    // dead-lettered like any other and its shard moves on.
+    const deadLetterPayloads: FailureStore | undefined =
+      deadLetters.kind === 'queue'
+        ? {
+            kind: 'bucket',
+            bucket: createFailureBucket(
+              scope,
+              'DeadLetterPayloads',
+              'payloads of dead letters too large for one SQS message',
+            ),
+          }
+        : undefined;
 
     const environment = (jobs: string | undefined): Record<string, string> => ({
       ...pipeline.environment,
@@ -174,6 +198,10 @@ export class MicroBatchPipeline extends Construct {
       ...(deadLetters.kind === 'queue'
         ? { [ENVIRONMENT_NAMES.deadLetterQueueUrl]: deadLetters.queue.queueUrl }
         : { [ENVIRONMENT_NAMES.deadLetterBucket]: deadLetters.bucket.bucketName }),
+      // With a queue, the runtime takes the bucket as the queue's overflow.
+      ...(deadLetterPayloads?.kind === 'bucket'
+        ? { [ENVIRONMENT_NAMES.deadLetterBucket]: deadLetterPayloads.bucket.bucketName }
+        : {}),
       ...(this.checkpointTable
         ? { [ENVIRONMENT_NAMES.checkpointTable]: this.checkpointTable.tableName }
         : {}),
@@ -191,6 +219,7 @@ export class MicroBatchPipeline extends Construct {
     };
     const wire = (fn: StreamFunction): StreamFunction => {
       grantWriteFailures(deadLetters, fn.function);
+      if (deadLetterPayloads) grantWriteFailures(deadLetterPayloads, fn.function);
       this.checkpointTable?.grantReadWriteData(fn.function);
       return fn;
     };
@@ -238,6 +267,9 @@ export class MicroBatchPipeline extends Construct {
         ...(deadLetters.kind === 'queue'
           ? { deadLetterQueue: deadLetters.queue }
           : { deadLetterBucket: deadLetters.bucket }),
+        ...(deadLetterPayloads?.kind === 'bucket'
+          ? { deadLetterPayloadBucket: deadLetterPayloads.bucket }
+          : {}),
         ...failureOutputs(main.onFailure),
       },
       dashboard: {

@@ -79,6 +79,38 @@ describe('MicroBatchPipeline defaults', () => {
     expect(pipeline.functions).toStrictEqual([source.function]);
   });
 
+  test('keeps the payloads of dead letters too large for SQS in a bucket named beside the queue', () => {
+    // when
+    const source = pipeline.source('events');
+    // then
+    expect(source.deadLetterPayloadBucket).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          DRIVERLESS_DEAD_LETTER_QUEUE_URL: {
+            Ref: Match.stringLikeRegexp('^TestEventsDeadLetters'),
+          },
+          DRIVERLESS_DEAD_LETTER_BUCKET: {
+            Ref: Match.stringLikeRegexp('^TestEventsDeadLetterPayloads'),
+          },
+        }),
+      },
+    });
+  });
+
+  test('lets the function only put objects into the dead-letter payload bucket', () => {
+    // given
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy'));
+    const statements: Array<{ Action: string | string[]; Resource: unknown }> =
+      policy!.Properties.PolicyDocument.Statement;
+    // when
+    const s3 = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
+    // then
+    expect(s3.map((s) => [[s.Action].flat(), [...referencedLogicalIds(s.Resource)]])).toStrictEqual(
+      [[['s3:PutObject'], [expect.stringMatching(/^TestEventsDeadLetterPayloads/)]]],
+    );
+  });
+
   test('fails if asked for a source it does not have', () => {
     // then
     expect(() => pipeline.source('orders')).toThrow(

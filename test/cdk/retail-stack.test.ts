@@ -199,7 +199,7 @@ describe('RetailStack', () => {
     expect(Object.keys(dropped)).toHaveLength(3);
   });
 
-  test('lets the productViews main function touch only its stream, queues, log group and the tables', () => {
+  test('lets the productViews main function touch only its stream, failure queues, dead-letter payload bucket, log group and the tables', () => {
     // when
     const references = policyReferencesOf({
       DRIVERLESS_SOURCE: 'productViews',
@@ -211,6 +211,7 @@ describe('RetailStack', () => {
         'Popularity5AD838AA',
         'Recommendations9D8B90D0',
         'RetailCheckpoints89B8ED46',
+        'RetailProductViewsDeadLetterPayloads8A7A4731',
         'RetailProductViewsDeadLetters822973E6',
         'RetailProductViewsMainLogsBEEEA98F',
         'RetailProductViewsMainOnFailureB4C0C6BC',
@@ -219,7 +220,7 @@ describe('RetailStack', () => {
     );
   });
 
-  test('lets the isolated job touch only its consumer, stream, queues, log group and the tables', () => {
+  test('lets the isolated job touch only its consumer, stream, failure queues, dead-letter payload bucket, log group and the tables', () => {
     // when
     const references = policyReferencesOf({ DRIVERLESS_JOBS: 'popularity' });
     // then
@@ -228,6 +229,7 @@ describe('RetailStack', () => {
         'Popularity5AD838AA',
         'Recommendations9D8B90D0',
         'RetailCheckpoints89B8ED46',
+        'RetailProductViewsDeadLetterPayloads8A7A4731',
         'RetailProductViewsDeadLetters822973E6',
         'RetailProductViewsJobPopularityLogs8BD79A4B',
         'RetailProductViewsJobPopularityOnFailure8D18CDEF',
@@ -237,7 +239,7 @@ describe('RetailStack', () => {
     );
   });
 
-  test('lets the orders function touch only its stream, queues, log group and the tables', () => {
+  test('lets the orders function touch only its stream, failure queues, dead-letter payload bucket, log group and the tables', () => {
     // when
     const references = policyReferencesOf({ DRIVERLESS_SOURCE: 'orders' });
     // then
@@ -246,6 +248,7 @@ describe('RetailStack', () => {
         'Popularity5AD838AA',
         'Recommendations9D8B90D0',
         'RetailCheckpoints89B8ED46',
+        'RetailOrdersDeadLetterPayloadsB4E0C1A7',
         'RetailOrdersDeadLetters4D38D5A3',
         'RetailOrdersMainLogs0377B2F1',
         'RetailOrdersMainOnFailureC6DC9C5A',

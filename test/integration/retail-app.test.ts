@@ -5,6 +5,7 @@
  * see support/target.ts.
  */
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeadLetter } from '../../functions/runtime/dead-letter';
@@ -121,6 +122,15 @@ function retailInputs(): { views: Input<View>[]; orders: Input<Order>[] } {
       label: 'bad JSON',
       partitionKey: user(3),
       bytes: Buffer.from(`{"userId":"${user(3)}","productId":`),
+      reason: /^invalid JSON: /,
+    },
+  });
+  views.splice(150, 0, {
+    poison: {
+      // Its letter is larger than an SQS message: the payload goes to the source's bucket.
+      label: 'oversized bad JSON',
+      partitionKey: user(5),
+      bytes: Buffer.from(`{"userId":"${user(5)}","note":"${'x'.repeat(300_000)}`),
       reason: /^invalid JSON: /,
     },
   });
@@ -323,6 +333,14 @@ async function drainDeadLetters(
   return letters;
 }
 
+/** A letter's payload (base64): in the letter, or in the object it names when it overflowed to S3. */
+async function payloadOf(letter: DeadLetter & { dataLocation?: string }): Promise<string> {
+  if (letter.dataLocation === undefined) return letter.data;
+  const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(letter.dataLocation) ?? [];
+  const object = await target.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return (JSON.parse((await object.Body?.transformToString()) ?? '{}') as DeadLetter).data;
+}
+
 function only<T>(items: readonly T[], what: string): T {
   if (items.length !== 1) throw new Error(`expected exactly one ${what} (found ${items.length})`);
   return items[0] as T;
@@ -488,6 +506,7 @@ describe('the retail example app', () => {
 
     test.each([
       ['productViews', 'bad JSON'],
+      ['productViews', 'oversized bad JSON'],
       ['productViews', 'non-UTF-8 bytes'],
       ['orders', 'schema-invalid order'],
     ] as const)(
@@ -507,8 +526,8 @@ describe('the retail example app', () => {
             .sort(),
         );
         for (const letter of mine) {
+          expect(await payloadOf(letter)).toBe(Buffer.from(poison.bytes).toString('base64'));
           expect(letter).toMatchObject({
-            data: Buffer.from(poison.bytes).toString('base64'),
             reason: expect.stringMatching(reason),
             sequenceNumber: poison.sequenceNumber,
             shardId: poison.shardId,
@@ -521,6 +540,7 @@ describe('the retail example app', () => {
 
     test.each([
       ['productViews', 'bad JSON'],
+      ['productViews', 'oversized bad JSON'],
       ['productViews', 'non-UTF-8 bytes'],
       ['orders', 'schema-invalid order'],
     ] as const)(

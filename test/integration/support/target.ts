@@ -23,12 +23,14 @@ import {
   ListEventSourceMappingsCommand,
   ListFunctionsCommand,
 } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   documentClient,
   kinesisClient,
   lambdaClient,
+  s3Client,
   sqsClient,
 } from '../../../localstack/embedded/clients';
 import {
@@ -82,6 +84,7 @@ export interface TargetClients {
   readonly kinesis: KinesisClient;
   readonly documents: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
+  readonly s3: S3Client;
   readonly lambda: LambdaClient;
 }
 
@@ -162,6 +165,7 @@ async function startEmbedded(options: StartTargetOptions): Promise<EmbeddedTarge
       kinesis: kinesisClient(stack.endpoints.kinesis),
       documents: documentClient(stack.endpoints.dynamodb),
       sqs: sqsClient(stack.endpoints.sqs),
+      s3: s3Client(stack.endpoints.s3),
       lambda: lambdaClient(stack.endpoints.lambda),
     };
     const functions = await discoverPipeline(clients.lambda, options.pipeline);
@@ -188,6 +192,7 @@ async function attachToLocalStack(options: StartTargetOptions): Promise<LocalSta
     kinesis: kinesisClient(endpoint),
     documents: documentClient(endpoint),
     sqs: sqsClient(endpoint),
+    s3: s3Client(endpoint),
     lambda: lambdaClient(endpoint),
   };
   const functions = await discoverPipeline(clients.lambda, options.pipeline).catch(
