@@ -1,13 +1,13 @@
 /**
  * `driverless redrive --job` against a real isolated job: the example app isolates `popularity`
  * of `productViews` in its own function (enhanced fan-out, emulated by polling on the embedded
- * stack). Both functions dead-letter the same poison records; redriving the job replays only
- * the isolated function's letters and leaves the main function's in the queue.
+ * stack). Both functions dead-letter the same poison records, one of them too large for SQS (its
+ * payload overflows to the source's bucket); redriving the job replays only the isolated
+ * function's letters, payloads read back from S3, and leaves the main function's in the queue.
  */
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { DeadLetter } from '../../functions/runtime/dead-letter';
-import { s3Client } from '../../localstack/embedded/clients';
 import { type RedriveSummary, redrive } from '../../localstack/redrive/redrive';
 import type { RecordPosition } from './support/mapping-events';
 import { type DiscoveredFunction, type EmbeddedTarget, startTarget } from './support/target';
@@ -59,10 +59,12 @@ beforeAll(async () => {
   const out = await target.clients.kinesis.send(
     new PutRecordsCommand({
       StreamName: 'product-views',
-      Records: ['{"userId":', 'not json', '{"productId":'].map((body, n) => ({
-        PartitionKey: `redrive-job-${n}`,
-        Data: Buffer.from(body),
-      })),
+      Records: ['{"userId":', 'not json', '{"productId":', `{"note":"${'x'.repeat(300_000)}`].map(
+        (body, n) => ({
+          PartitionKey: `redrive-job-${n}`,
+          Data: Buffer.from(body),
+        }),
+      ),
     }),
   );
   poison = (out.Records ?? []).map((r) => ({
@@ -71,24 +73,34 @@ beforeAll(async () => {
   }));
   const mappings = [...main.mappings, ...popularity.mappings].map((m) => m.uuid);
   await target.mappingEvents.until(
-    () => mappings.every((uuid) => target.mappingEvents.checkpointedCount(uuid, poison) === 3),
+    () =>
+      mappings.every(
+        (uuid) => target.mappingEvents.checkpointedCount(uuid, poison) === poison.length,
+      ),
     60_000,
     () => 'poison records not processed by both functions',
   );
   summary = await redrive({
     source: 'productViews',
     job: 'popularity',
-    clients: { ...target.clients, s3: s3Client(target.stack.endpoints.s3) },
+    clients: target.clients,
   });
 });
 afterAll(() => target?.stop());
 
 describe('redrive --job', () => {
-  it('replays only the isolated function’s letters', () => {
+  it('replays only the isolated function’s letters, the oversized one from its payload in S3', () => {
     expect({
       records: summary.records,
+      stillFailing: summary.stillFailing,
+      notRecoverable: summary.notRecoverable,
       functions: [...new Set(summary.stillFailingIds.map((id) => id.split(':')[0]))],
-    }).toEqual({ records: poison.length, functions: [popularity.name] });
+    }).toEqual({
+      records: poison.length,
+      stillFailing: poison.length,
+      notRecoverable: 0,
+      functions: [popularity.name],
+    });
   });
 
   it('leaves the main function’s letters in the queue, and the job’s without copies', async () => {
