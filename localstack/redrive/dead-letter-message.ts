@@ -1,3 +1,4 @@
+import { isSequenceNumber } from '../embedded/esm/sequenceNumber';
 import type { ReplayFields } from './replay-set';
 
 /** A dead letter as the runtime writes it (`functions/runtime/dead-letter.ts`). */
@@ -24,6 +25,7 @@ export function isDeadLetter(value: unknown): value is DeadLetterMessage {
     typeof letter?.id === 'string' &&
     typeof letter.shardId === 'string' &&
     typeof letter.sequenceNumber === 'string' &&
+    isSequenceNumber(letter.sequenceNumber) &&
     typeof letter.streamArn === 'string'
   );
 }

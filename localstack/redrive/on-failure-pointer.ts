@@ -1,3 +1,5 @@
+import { isSequenceNumber } from '../embedded/esm/sequenceNumber';
+
 /** The on-failure record Lambda writes for records the mapping discarded (ESM-SEMANTICS §4). */
 export interface OnFailurePointer {
   readonly timestamp: string;
@@ -14,5 +16,11 @@ export interface OnFailurePointer {
 /** Whether `value` is an on-failure record of a Kinesis mapping. */
 export function isPointer(value: unknown): value is OnFailurePointer {
   const info = (value as Partial<OnFailurePointer> | undefined)?.KinesisBatchInfo;
-  return typeof info?.startSequenceNumber === 'string' && typeof info.shardId === 'string';
+  return (
+    typeof info?.shardId === 'string' &&
+    typeof info.startSequenceNumber === 'string' &&
+    isSequenceNumber(info.startSequenceNumber) &&
+    typeof info.endSequenceNumber === 'string' &&
+    isSequenceNumber(info.endSequenceNumber)
+  );
 }

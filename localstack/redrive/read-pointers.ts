@@ -1,3 +1,4 @@
+import { compareSequenceNumbers, isSequenceNumber } from '../embedded/esm/sequenceNumber';
 import type { SourceFunction } from './discover-source';
 import { isPointer, type OnFailurePointer } from './on-failure-pointer';
 import { parseJson } from './parse-json';
@@ -10,9 +11,6 @@ import { receiveAll } from './sqs-messages';
 
 /** Where Lambda writes on-failure records to a bucket: `aws/lambda/<ESM-UUID>/<shardId>/...` (ESM-SEMANTICS §4). */
 export const ON_FAILURE_PREFIX = 'aws/lambda/';
-
-const compareSequence = (a: string, b: string): number =>
-  a.length === b.length ? (a < b ? -1 : a > b ? 1 : 0) : a.length - b.length;
 
 /** One Kinesis record of an invocation event, as the S3 on-failure `payload` carries it. */
 interface PayloadRecord {
@@ -43,8 +41,9 @@ function payloadRecords(
     const sequenceNumber = kinesis?.sequenceNumber;
     if (typeof sequenceNumber !== 'string' || typeof kinesis?.data !== 'string') continue;
     if (
-      compareSequence(sequenceNumber, info.startSequenceNumber) < 0 ||
-      compareSequence(sequenceNumber, info.endSequenceNumber) > 0
+      !isSequenceNumber(sequenceNumber) ||
+      compareSequenceNumbers(sequenceNumber, info.startSequenceNumber) < 0 ||
+      compareSequenceNumbers(sequenceNumber, info.endSequenceNumber) > 0
     ) {
       continue;
     }

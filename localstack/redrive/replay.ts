@@ -1,11 +1,9 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { REPLAY_CLIENT_CONTEXT } from '../../functions/runtime/replay-context';
+import { compareSequenceNumbers } from '../embedded/esm/sequenceNumber';
 import { parseJson } from './parse-json';
 import type { RedriveProgress } from './redrive-progress';
 import type { ReplayRecord } from './replay-set';
-
-const compareSequence = (a: string, b: string): number =>
-  a.length === b.length ? (a < b ? -1 : a > b ? 1 : 0) : a.length - b.length;
 
 /**
  * Invoke's `ClientContext` (base64 JSON) of every replay: the runtime's replay marker. The event
@@ -36,7 +34,7 @@ export async function replay(
   for (const group of groups.values()) {
     group.sort(
       (a, b) =>
-        compareSequence(a.sequenceNumber, b.sequenceNumber) ||
+        compareSequenceNumbers(a.sequenceNumber, b.sequenceNumber) ||
         (a.subSequenceNumber ?? 0) - (b.subSequenceNumber ?? 0),
     );
     let failedFrom = -1;

@@ -124,6 +124,21 @@ describe('redrive replay', () => {
     });
   });
 
+  it('keeps a message that is not a dead letter (its sequence number is not decimal) and replays the rest', async () => {
+    // Given
+    const account = accountWith([deadLetter('s', 'not-a-number'), deadLetter('s', '7')]);
+
+    // When
+    const summary = await redrive({ source: 'src', clients: account.clients() });
+
+    // Then
+    expect({
+      invoked: invokedSequences(account),
+      recovered: summary.recovered,
+      kept: keptSequences(account),
+    }).toEqual({ invoked: [['7']], recovered: 1, kept: ['not-a-number'] });
+  });
+
   it('fails if batchSize is out of range', async () => {
     // Given
     const account = accountWith([]);
