@@ -3,23 +3,10 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedriveUsageError } from '../../localstack/redrive/redrive-error';
-import { parseSince, type RedriveOutput, runRedrive } from '../../localstack/redrive/run-redrive';
+import { parseSince, runRedrive } from '../../localstack/redrive/run-redrive';
+import { captureRedriveOutput } from '../fixtures/redrive-output';
 
 const NOW = Date.UTC(2026, 10, 23, 20, 0, 0);
-
-function capture() {
-  const lines = { stdout: '', stderr: '' };
-  const output: RedriveOutput = {
-    stdout: (text) => {
-      lines.stdout += text;
-    },
-    stderr: (text) => {
-      lines.stderr += text;
-    },
-    interactive: false,
-  };
-  return { lines, output };
-}
 
 describe('parseSince', () => {
   it('reads a duration back from now', () => {
@@ -44,7 +31,7 @@ describe('runRedrive', () => {
     // Given
     const file = join(tmpdir(), `redrive-bad-${process.pid}.json`);
     await writeFile(file, 'not json');
-    const { lines, output } = capture();
+    const { lines, output } = captureRedriveOutput();
 
     // When
     const code = await runRedrive({ source: 'alpha', endpointFile: file }, output);
@@ -60,7 +47,7 @@ describe('runRedrive', () => {
     // Given
     const file = join(tmpdir(), `redrive-empty-${process.pid}.json`);
     await writeFile(file, '{}');
-    const { lines, output } = capture();
+    const { lines, output } = captureRedriveOutput();
 
     // When
     const code = await runRedrive({ source: 'alpha', endpointFile: file }, output);

@@ -6,8 +6,9 @@
  */
 import { DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type RedriveSummary, redrive } from '../../localstack/redrive/redrive';
-import { type RedriveOutput, runRedrive } from '../../localstack/redrive/run-redrive';
+import { runRedrive } from '../../localstack/redrive/run-redrive';
 import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
+import { captureRedriveOutput } from '../fixtures/redrive-output';
 import { orderedSequences, putPoisonAndDiscardedBatch } from './support/discarded-batch';
 import type { RecordPosition } from './support/mapping-events';
 
@@ -105,20 +106,13 @@ describe('redrive from S3', () => {
     // Given: beta's dead-letter bucket (empty) was deleted
     const bucket = chaos.sources.beta.deadLetterBucket ?? '';
     await chaos.clients.s3.send(new DeleteBucketCommand({ Bucket: bucket }));
-    let stderr = '';
-    const output: RedriveOutput = {
-      stdout: () => undefined,
-      stderr: (text) => {
-        stderr += text;
-      },
-      interactive: false,
-    };
+    const { lines, output } = captureRedriveOutput();
 
     // When
     const code = await runRedrive({ source: 'beta' }, output, chaos.clients);
 
     // Then
-    expect({ code, stderr }).toEqual({
+    expect({ code, stderr: lines.stderr }).toEqual({
       code: 2,
       stderr: expect.stringMatching(
         new RegExp(

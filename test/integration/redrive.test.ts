@@ -9,8 +9,9 @@ import { DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-s
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type RedriveSummary, redrive } from '../../localstack/redrive/redrive';
 import { RedriveUsageError } from '../../localstack/redrive/redrive-error';
-import { type RedriveOutput, runRedrive } from '../../localstack/redrive/run-redrive';
+import { runRedrive } from '../../localstack/redrive/run-redrive';
 import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
+import { captureRedriveOutput } from '../fixtures/redrive-output';
 import { orderedSequences, putPoisonAndDiscardedBatch } from './support/discarded-batch';
 import type { RecordPosition } from './support/mapping-events';
 
@@ -35,20 +36,6 @@ async function visibleMessages(queueUrl: string): Promise<number> {
     Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
   );
 }
-
-const output = () => {
-  const lines = { stdout: '', stderr: '' };
-  const sink: RedriveOutput = {
-    stdout: (text) => {
-      lines.stdout += text;
-    },
-    stderr: (text) => {
-      lines.stderr += text;
-    },
-    interactive: false,
-  };
-  return { lines, sink };
-};
 
 beforeAll(async () => {
   // Without cursors: a job's cursor, moved past the discarded records by later batches, would
@@ -154,10 +141,10 @@ describe('redrive', () => {
       file,
       JSON.stringify({ region: 'us-east-1', endpoints: chaos.stack.endpoints }),
     );
-    const { lines, sink } = output();
+    const { lines, output } = captureRedriveOutput();
 
     // When
-    const code = await runRedrive({ source: 'alpha', json: true, endpointFile: file }, sink);
+    const code = await runRedrive({ source: 'alpha', json: true, endpointFile: file }, output);
 
     // Then
     expect({ code, stillFailing: JSON.parse(lines.stdout).stillFailing }).toEqual({
@@ -168,10 +155,10 @@ describe('redrive', () => {
 
   it('fails if the source is unknown, with exit 2 and one line', async () => {
     // Given
-    const { lines, sink } = output();
+    const { lines, output } = captureRedriveOutput();
 
     // When
-    const code = await runRedrive({ source: 'nope' }, sink, clients());
+    const code = await runRedrive({ source: 'nope' }, output, clients());
 
     // Then
     expect({ code, stderr: lines.stderr }).toEqual({
@@ -188,10 +175,10 @@ describe('redrive', () => {
 
   it('fails if --since is not a time', async () => {
     // Given
-    const { lines, sink } = output();
+    const { lines, output } = captureRedriveOutput();
 
     // When
-    const code = await runRedrive({ source: 'alpha', since: 'yesterday' }, sink, clients());
+    const code = await runRedrive({ source: 'alpha', since: 'yesterday' }, output, clients());
 
     // Then
     expect({ code, lines: lines.stderr.split('\n').length }).toEqual({ code: 2, lines: 2 });
@@ -205,10 +192,10 @@ describe('redrive', () => {
       file,
       JSON.stringify({ endpoints: { lambda: dead, sqs: dead, kinesis: dead, s3: dead } }),
     );
-    const { lines, sink } = output();
+    const { lines, output } = captureRedriveOutput();
 
     // When
-    const code = await runRedrive({ source: 'alpha', endpointFile: file }, sink);
+    const code = await runRedrive({ source: 'alpha', endpointFile: file }, output);
 
     // Then
     expect({ code, stderr: lines.stderr }).toEqual({
@@ -218,10 +205,10 @@ describe('redrive', () => {
   });
 
   it('fails if the endpoint file is missing, with exit 2', async () => {
-    const { lines, sink } = output();
+    const { lines, output } = captureRedriveOutput();
     const code = await runRedrive(
       { source: 'alpha', endpointFile: '/nonexistent/local.json' },
-      sink,
+      output,
     );
     expect({ code, stderr: lines.stderr }).toEqual({
       code: 2,
@@ -235,10 +222,10 @@ describe('redrive', () => {
     await chaos.clients.sqs.send(
       new DeleteQueueCommand({ QueueUrl: chaos.sources.beta.deadLetterQueueUrl }),
     );
-    const { lines, sink } = output();
+    const { lines, output } = captureRedriveOutput();
 
     // When
-    const code = await runRedrive({ source: 'beta' }, sink, clients());
+    const code = await runRedrive({ source: 'beta' }, output, clients());
 
     // Then
     expect({ code, stderr: lines.stderr }).toEqual({

@@ -3,8 +3,9 @@
  * per batch. Redrive replays the letters and deletes an object only when all of them recovered.
  */
 import { redrive } from '../../../localstack/redrive/redrive';
-import { type RedriveOutput, runRedrive } from '../../../localstack/redrive/run-redrive';
+import { runRedrive } from '../../../localstack/redrive/run-redrive';
 import { deadLetter, FakeAccount } from '../../fixtures/redrive-fakes';
+import { captureRedriveOutput } from '../../fixtures/redrive-output';
 
 const BUCKET = 'letters';
 const KEY = 'dead-letters/s/2026/11/23/b-1.ndjson';
@@ -128,20 +129,13 @@ describe('redrive of dead letters in S3', () => {
     // Given
     const account = accountWithBucket([]);
     account.buckets.delete(BUCKET);
-    let stderr = '';
-    const output: RedriveOutput = {
-      stdout: () => undefined,
-      stderr: (text) => {
-        stderr += text;
-      },
-      interactive: false,
-    };
+    const { lines, output } = captureRedriveOutput();
 
     // When
     const code = await runRedrive({ source: 'src' }, output, account.clients());
 
     // Then
-    expect({ code, stderr }).toEqual({
+    expect({ code, stderr: lines.stderr }).toEqual({
       code: 2,
       stderr: `driverless redrive: cannot read dead-letter bucket ${BUCKET} (NoSuchBucket: The specified bucket does not exist): check the endpoint, that the bucket exists and that you may list and read it (s3:ListBucket, s3:GetObject)\n`,
     });
