@@ -38,8 +38,8 @@ async function visibleMessages(queueUrl: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  // Without cursors: a job's cursor, moved past the discarded records by later batches, would
-  // skip them on replay (see the report of this change).
+  // Without cursors: this test is about what redrive reads, replays and deletes. A replay bypasses
+  // the cursors that later batches moved past the discarded records (test/unit/runtime/cursors.test.ts).
   chaos = await startChaosStack(
     { checkpoints: false, retryAttempts: 1, timeoutSeconds: 5, batchSize: 50 },
     { retryBackoff: { initialMs: 50, multiplier: 1, maxMs: 50 } },
