@@ -2,7 +2,7 @@ import type * as S3 from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type * as SQS from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DeadLetter, DeadLetterSink } from './dead-letter';
+import { DEAD_LETTER_KEY_PREFIX, type DeadLetter, type DeadLetterSink } from './dead-letter';
 import { ENVIRONMENT } from './environment';
 import { ConfigurationError } from './errors';
 
@@ -64,7 +64,7 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
     if (!options.overflowBucket) return undefined;
     const { PutObjectCommand } = loadS3();
     s3 ??= defaultS3Client();
-    const key = `dead-letters/${letter.shardId}/${datePath(letter.deadLetteredAt)}/${letter.id}.json`;
+    const key = `${DEAD_LETTER_KEY_PREFIX}${letter.shardId}/${datePath(letter.deadLetteredAt)}/${letter.id}.json`;
     await (await s3).send(
       new PutObjectCommand({
         Bucket: options.overflowBucket,
@@ -160,7 +160,7 @@ export interface S3DeadLettersOptions {
  */
 export function s3DeadLetters(options: S3DeadLettersOptions): DeadLetterSink {
   let client: Promise<S3Client> | undefined = options.client && Promise.resolve(options.client);
-  const prefix = options.prefix ?? 'dead-letters/';
+  const prefix = options.prefix ?? DEAD_LETTER_KEY_PREFIX;
   return {
     async send(letters) {
       const first = letters[0];

@@ -31,6 +31,12 @@ export interface DeadLetterSink {
   send(letters: readonly DeadLetter[]): Promise<readonly DeadLetter[]>;
 }
 
+/**
+ * The key prefix of dead letters in S3: batches of letters (`.ndjson`) and payloads that
+ * overflowed from SQS (`.json`). `driverless redrive` lists the bucket under it.
+ */
+export const DEAD_LETTER_KEY_PREFIX = 'dead-letters/';
+
 export function deadLetterId(shardId: string, sequenceNumber: string, sub?: number): string {
   return sub === undefined ? `${shardId}:${sequenceNumber}` : `${shardId}:${sequenceNumber}:${sub}`;
 }

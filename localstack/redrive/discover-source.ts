@@ -4,6 +4,7 @@ import {
   ListEventSourceMappingsCommand,
   ListFunctionsCommand,
 } from '@aws-sdk/client-lambda';
+import { ENVIRONMENT } from '../../functions/runtime/environment';
 import { RedriveUsageError } from './redrive-error';
 
 /** A function of the source: where its dead letters and on-failure pointers are, what it runs. */
@@ -31,11 +32,6 @@ export interface DiscoveredSource {
   readonly functions: readonly SourceFunction[];
 }
 
-const SOURCE_VARIABLE = 'DRIVERLESS_SOURCE';
-const JOBS_VARIABLE = 'DRIVERLESS_JOBS';
-const DEAD_LETTER_QUEUE_VARIABLE = 'DRIVERLESS_DEAD_LETTER_QUEUE_URL';
-const DEAD_LETTER_BUCKET_VARIABLE = 'DRIVERLESS_DEAD_LETTER_BUCKET';
-const CHECKPOINT_TABLE_VARIABLE = 'DRIVERLESS_CHECKPOINT_TABLE';
 /** `arn:<partition>:s3:::<bucket>`: a bucket ARN has no region or account. */
 const BUCKET_ARN = /^arn:[^:]+:s3:::([^/]+)$/;
 
@@ -74,11 +70,11 @@ export async function discoverSource(
 ): Promise<DiscoveredSource> {
   const all = await listFunctions(lambda);
   const ofSource = all.filter(
-    (configuration) => configuration.Environment?.Variables?.[SOURCE_VARIABLE] === source,
+    (configuration) => configuration.Environment?.Variables?.[ENVIRONMENT.source] === source,
   );
   if (ofSource.length === 0) {
     const known = [
-      ...new Set(all.flatMap((c) => c.Environment?.Variables?.[SOURCE_VARIABLE] ?? [])),
+      ...new Set(all.flatMap((c) => c.Environment?.Variables?.[ENVIRONMENT.source] ?? [])),
     ].sort();
     throw new RedriveUsageError(
       `unknown source "${source}" (sources: ${known.length > 0 ? known.join(', ') : 'none deployed'})`,
@@ -87,13 +83,13 @@ export async function discoverSource(
   let selected = ofSource;
   if (job !== undefined) {
     selected = ofSource.filter((c) =>
-      namedJobs(c.Environment?.Variables?.[JOBS_VARIABLE]).included.includes(job),
+      namedJobs(c.Environment?.Variables?.[ENVIRONMENT.jobs]).included.includes(job),
     );
     if (selected.length === 0) {
       const known = [
         ...new Set(
           ofSource.flatMap((c) => {
-            const named = namedJobs(c.Environment?.Variables?.[JOBS_VARIABLE]);
+            const named = namedJobs(c.Environment?.Variables?.[ENVIRONMENT.jobs]);
             return [...named.included, ...named.excluded];
           }),
         ),
@@ -122,10 +118,10 @@ export async function discoverSource(
       .flatMap((m) => m.DestinationConfig?.OnFailure?.Destination ?? []);
     functions.push({
       name,
-      jobs: variables[JOBS_VARIABLE],
-      deadLetterQueueUrl: variables[DEAD_LETTER_QUEUE_VARIABLE],
-      deadLetterBucket: variables[DEAD_LETTER_BUCKET_VARIABLE],
-      checkpointTable: variables[CHECKPOINT_TABLE_VARIABLE],
+      jobs: variables[ENVIRONMENT.jobs],
+      deadLetterQueueUrl: variables[ENVIRONMENT.deadLetterQueueUrl],
+      deadLetterBucket: variables[ENVIRONMENT.deadLetterBucket],
+      checkpointTable: variables[ENVIRONMENT.checkpointTable],
       onFailureQueueArns: [
         ...new Set(destinations.filter((arn) => arn.startsWith('arn:aws:sqs:'))),
       ],

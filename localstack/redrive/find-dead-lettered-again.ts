@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DEAD_LETTER_KEY_PREFIX } from '../../functions/runtime/dead-letter';
 import { type DeadLetterMessage, isDeadLetter } from './dead-letter-message';
 import { parseJson } from './parse-json';
-import { DEAD_LETTER_PREFIX } from './read-s3-dead-letters';
 import { type ReplayRecord, recordKey } from './replay-set';
 import { deleteObject, listObjects, parseS3Url, readObject } from './s3-objects';
 import { deleteMessages, receiveAll, releaseMessages } from './sqs-messages';
@@ -72,7 +72,7 @@ export async function findDeadLetteredAgain(options: DeadLetteredAgainOptions): 
     await releaseMessages(sqs, queueUrl, others);
   }
   for (const [bucket, before] of options.buckets) {
-    for (const object of await listObjects(s3, bucket, DEAD_LETTER_PREFIX)) {
+    for (const object of await listObjects(s3, bucket, DEAD_LETTER_KEY_PREFIX)) {
       if (object.lastModified + 1000 < options.startedAt) continue;
       const text = await readObject(s3, bucket, object.key);
       const lines = (text ?? '').split('\n').filter((line) => line.trim() !== '');

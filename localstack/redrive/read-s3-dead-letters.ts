@@ -1,3 +1,4 @@
+import { DEAD_LETTER_KEY_PREFIX } from '../../functions/runtime/dead-letter';
 import { isDeadLetter, replayFieldsOf } from './dead-letter-message';
 import { parseJson } from './parse-json';
 import type { ReadContext } from './read-context';
@@ -7,10 +8,9 @@ import { listObjects, readObject, unreadableBucket } from './s3-objects';
 
 /**
  * Where `s3DeadLetters` (`functions/runtime/dead-letter-sinks.ts`) writes: one NDJSON object per
- * batch, `dead-letters/<shardId>/YYYY/MM/DD/<batchId>-<firstSequenceNumber>.ndjson`. Payloads
+ * batch, `<DEAD_LETTER_KEY_PREFIX><shardId>/YYYY/MM/DD/<batchId>-<firstSequenceNumber>.ndjson`. Payloads
  * that overflowed from SQS share the prefix as `.json` objects; the queue's letters name those.
  */
-export const DEAD_LETTER_PREFIX = 'dead-letters/';
 const LETTERS_SUFFIX = '.ndjson';
 
 /**
@@ -23,7 +23,7 @@ export async function readS3DeadLetters(
   context: ReadContext,
   bucket: string,
 ): Promise<Set<string>> {
-  const listed = await listObjects(context.s3, bucket, DEAD_LETTER_PREFIX).catch(
+  const listed = await listObjects(context.s3, bucket, DEAD_LETTER_KEY_PREFIX).catch(
     (error: unknown) => {
       throw new RedriveUsageError(unreadableBucket(`dead-letter bucket ${bucket}`, error));
     },
