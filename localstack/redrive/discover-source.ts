@@ -47,7 +47,7 @@ async function listFunctions(lambda: LambdaClient): Promise<FunctionConfiguratio
 }
 
 /** The job names a `DRIVERLESS_JOBS` value names, positively or as `!job`. */
-function namedJobs(spec: string | undefined): { included: string[]; excluded: string[] } {
+export function namedJobs(spec: string | undefined): { included: string[]; excluded: string[] } {
   const entries = (spec ?? '')
     .split(',')
     .map((entry) => entry.trim())

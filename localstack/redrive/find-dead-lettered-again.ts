@@ -4,7 +4,7 @@ import { DEAD_LETTER_KEY_PREFIX } from '../../functions/runtime/dead-letter';
 import { type DeadLetterMessage, isDeadLetter } from './dead-letter-message';
 import { parseJson } from './parse-json';
 import { type ReplayRecord, recordKey } from './replay-set';
-import { deleteObject, listObjects, parseS3Url, readObject } from './s3-objects';
+import { deleteObject, listObjects, parseS3Url, readObject, writtenBefore } from './s3-objects';
 import { deleteMessages, receiveAll, releaseMessages } from './sqs-messages';
 
 /** Where {@link findDeadLetteredAgain} looks for letters the replay wrote. */
@@ -73,7 +73,7 @@ export async function findDeadLetteredAgain(options: DeadLetteredAgainOptions): 
   }
   for (const [bucket, before] of options.buckets) {
     for (const object of await listObjects(s3, bucket, DEAD_LETTER_KEY_PREFIX)) {
-      if (object.lastModified + 1000 < options.startedAt) continue;
+      if (writtenBefore(object, options.startedAt)) continue;
       const text = await readObject(s3, bucket, object.key);
       const lines = (text ?? '').split('\n').filter((line) => line.trim() !== '');
       let allAgain = lines.length > 0;

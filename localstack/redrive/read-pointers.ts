@@ -1,3 +1,4 @@
+import { S3_ON_FAILURE_PREFIX } from '../embedded/esm/onFailureDestination';
 import { compareSequenceNumbers, isSequenceNumber } from '../embedded/esm/sequenceNumber';
 import type { SourceFunction } from './discover-source';
 import { isPointer, type OnFailurePointer } from './on-failure-pointer';
@@ -6,11 +7,8 @@ import { describeError, type ReadContext } from './read-context';
 import { readStreamRange } from './read-stream-range';
 import { RedriveUsageError } from './redrive-error';
 import type { FailureMessage, ReplayFields } from './replay-set';
-import { listObjects, readObject, unreadableBucket } from './s3-objects';
+import { listObjects, readObject, unreadableBucket, writtenBefore } from './s3-objects';
 import { receiveAll } from './sqs-messages';
-
-/** Where Lambda writes on-failure records to a bucket: `aws/lambda/<ESM-UUID>/<shardId>/...` (ESM-SEMANTICS §4). */
-export const ON_FAILURE_PREFIX = 'aws/lambda/';
 
 /** One Kinesis record of an invocation event, as the S3 on-failure `payload` carries it. */
 interface PayloadRecord {
@@ -160,11 +158,11 @@ export async function readS3Pointers(
   const unreadable = (error: unknown): never => {
     throw new RedriveUsageError(unreadableBucket(`on-failure bucket ${bucket}`, error));
   };
-  const objects = await listObjects(context.s3, bucket, ON_FAILURE_PREFIX).catch(unreadable);
+  const objects = await listObjects(context.s3, bucket, S3_ON_FAILURE_PREFIX).catch(unreadable);
   let done = 0;
   for (const object of objects) {
     context.onProgress?.({ phase: 'reading', done: done++, total: objects.length });
-    if (object.lastModified + 1000 < context.since) continue;
+    if (writtenBefore(object, context.since)) continue;
     const text = await readObject(context.s3, bucket, object.key).catch(unreadable);
     const pointer = parseJson<unknown>(text);
     if (!isPointer(pointer) || Date.parse(pointer.timestamp) < context.since) continue;

@@ -4,7 +4,7 @@ import { parseJson } from './parse-json';
 import type { ReadContext } from './read-context';
 import { RedriveUsageError } from './redrive-error';
 import type { FailureMessage } from './replay-set';
-import { listObjects, readObject, unreadableBucket } from './s3-objects';
+import { listObjects, readObject, unreadableBucket, writtenBefore } from './s3-objects';
 
 /**
  * Where `s3DeadLetters` (`functions/runtime/dead-letter-sinks.ts`) writes: one NDJSON object per
@@ -32,9 +32,8 @@ export async function readS3DeadLetters(
   let done = 0;
   for (const object of objects) {
     context.onProgress?.({ phase: 'reading', done: done++, total: objects.length });
-    // Written before --since, so every letter in it was too: not even read. (LastModified has
-    // whole seconds on AWS, hence the second of slack.)
-    if (object.lastModified + 1000 < context.since) continue;
+    // Written before --since, so every letter in it was too: not even read.
+    if (writtenBefore(object, context.since)) continue;
     const text = await readObject(context.s3, bucket, object.key).catch((error: unknown) => {
       throw new RedriveUsageError(unreadableBucket(`dead-letter bucket ${bucket}`, error));
     });

@@ -3,7 +3,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetterMessage } from './dead-letter-message';
-import { discoverSource, type SourceFunction } from './discover-source';
+import { discoverSource, namedJobs, type SourceFunction } from './discover-source';
 import { findDeadLetteredAgain } from './find-dead-lettered-again';
 import type { ReadContext } from './read-context';
 import { readS3Pointers, readSqsPointers } from './read-pointers';
@@ -83,9 +83,7 @@ function checkRange(name: string, value: number, min: number, max: number): void
 /** The functions of a source whose letters carry no function name: the main one. */
 function mainFunctionOf(functions: readonly SourceFunction[]): SourceFunction | undefined {
   // The main function runs every job, or all but the isolated ones (`!a,!b`).
-  return functions.find(
-    (fn) => fn.jobs === undefined || fn.jobs.split(',').every((e) => e.trim().startsWith('!')),
-  );
+  return functions.find((fn) => namedJobs(fn.jobs).included.length === 0);
 }
 
 async function pointerQueuesOf(

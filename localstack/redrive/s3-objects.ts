@@ -12,6 +12,14 @@ export interface ListedObject {
   readonly lastModified: number;
 }
 
+/**
+ * Whether the object was last written before `time` (epoch ms). S3's LastModified has whole
+ * seconds, so an object written in the second of `time` does not count as before it.
+ */
+export function writtenBefore(object: ListedObject, time: number): boolean {
+  return object.lastModified + 1000 < time;
+}
+
 /** Every object of `bucket` under `prefix`, page by page. */
 export async function listObjects(
   s3: S3Client,

@@ -77,12 +77,15 @@ export function onFailureRecord(input: OnFailureInput): OnFailureRecord {
   };
 }
 
+/** Where Lambda writes on-failure records in a bucket: `aws/lambda/<ESM-UUID>/...` (§4). */
+export const S3_ON_FAILURE_PREFIX = 'aws/lambda/';
+
 /** `aws/lambda/<ESM-UUID>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>` (§4), UTC. */
 export function onFailureObjectKey(mappingUuid: string, shardId: string, at: Date): string {
   const iso = at.toISOString();
   const [yyyy, mm, dd] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];
   const time = iso.slice(11, 19).replaceAll(':', '.');
-  return `aws/lambda/${mappingUuid}/${shardId}/${yyyy}/${mm}/${dd}/${yyyy}-${mm}-${dd}T${time}-${randomUUID()}`;
+  return `${S3_ON_FAILURE_PREFIX}${mappingUuid}/${shardId}/${yyyy}/${mm}/${dd}/${yyyy}-${mm}-${dd}T${time}-${randomUUID()}`;
 }
 
 export interface DestinationClients {
