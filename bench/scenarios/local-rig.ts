@@ -11,6 +11,7 @@ import {
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { build } from 'esbuild';
+import { BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../../lib/function-bundle';
 import { ESM_DEFAULTS } from '../../localstack/embedded/assembly';
 import { kinesisClient, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../localstack/embedded/clients';
 import {
@@ -26,7 +27,10 @@ import { removeScratch, scratchDir, sleep } from './report';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** Bundles a benchmark fixture as the construct bundles a function (node24, CJS, minified, SDK external). */
+/**
+ * Bundles a benchmark fixture as the construct bundles a function (its target and externals;
+ * minified). The bundle sits under the repository, so the externals resolve from its node_modules.
+ */
 export async function bundleFixture(fixture: string, name: string, code = 'v1'): Promise<string> {
   const directory = scratchDir('functions', name);
   mkdirSync(directory, { recursive: true });
@@ -34,11 +38,9 @@ export async function bundleFixture(fixture: string, name: string, code = 'v1'):
     entryPoints: [join(ROOT, 'bench', 'fixtures', fixture)],
     outfile: join(directory, 'index.js'),
     bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
+    ...BUNDLE_TARGET,
     minify: true,
-    external: ['@aws-sdk/*'],
+    external: [...BUNDLE_EXTERNALS],
     define: { BENCH_CODE: JSON.stringify(code) },
     logLevel: 'silent',
   });
