@@ -79,7 +79,8 @@ export function grantWriteFailures(store: FailureStore, grantee: lambda.IFunctio
   else grantPutObjects(store.bucket, grantee);
 }
 
-function grantPutObjects(bucket: s3.Bucket, grantee: lambda.IFunction): void {
+/** Lets `grantee` put objects into `bucket` (any key), nothing more. */
+export function grantPutObjects(bucket: s3.Bucket, grantee: lambda.IFunction): void {
   grantee.addToRolePolicy(
     new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }),
   );

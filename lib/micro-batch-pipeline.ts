@@ -23,6 +23,7 @@ import {
   createFailureBucket,
   createFailureStore,
   type FailureStore,
+  grantPutObjects,
   grantWriteFailures,
 } from './failure-store';
 import type { MicroBatchPipelineProps } from './micro-batch-pipeline-props';
@@ -177,16 +178,13 @@ export class MicroBatchPipeline extends Construct {
     // A Kinesis record can be larger than an SQS message: the runtime puts the payload of such a
     // letter in this bucket and the letter in the queue, so an oversized poison record is
     // dead-lettered like any other and its shard moves on.
-    const deadLetterPayloads: FailureStore | undefined =
+    const deadLetterPayloads =
       deadLetters.kind === 'queue'
-        ? {
-            kind: 'bucket',
-            bucket: createFailureBucket(
-              scope,
-              'DeadLetterPayloads',
-              'payloads of dead letters too large for one SQS message',
-            ),
-          }
+        ? createFailureBucket(
+            scope,
+            'DeadLetterPayloads',
+            'payloads of dead letters too large for one SQS message',
+          )
         : undefined;
 
     const environment = (jobs: string | undefined): Record<string, string> => ({
@@ -199,8 +197,8 @@ export class MicroBatchPipeline extends Construct {
         ? { [ENVIRONMENT_NAMES.deadLetterQueueUrl]: deadLetters.queue.queueUrl }
         : { [ENVIRONMENT_NAMES.deadLetterBucket]: deadLetters.bucket.bucketName }),
       // With a queue, the runtime takes the bucket as the queue's overflow.
-      ...(deadLetterPayloads?.kind === 'bucket'
-        ? { [ENVIRONMENT_NAMES.deadLetterBucket]: deadLetterPayloads.bucket.bucketName }
+      ...(deadLetterPayloads
+        ? { [ENVIRONMENT_NAMES.deadLetterBucket]: deadLetterPayloads.bucketName }
         : {}),
       ...(this.checkpointTable
         ? { [ENVIRONMENT_NAMES.checkpointTable]: this.checkpointTable.tableName }
@@ -219,7 +217,7 @@ export class MicroBatchPipeline extends Construct {
     };
     const wire = (fn: StreamFunction): StreamFunction => {
       grantWriteFailures(deadLetters, fn.function);
-      if (deadLetterPayloads) grantWriteFailures(deadLetterPayloads, fn.function);
+      if (deadLetterPayloads) grantPutObjects(deadLetterPayloads, fn.function);
       this.checkpointTable?.grantReadWriteData(fn.function);
       return fn;
     };
@@ -267,9 +265,7 @@ export class MicroBatchPipeline extends Construct {
         ...(deadLetters.kind === 'queue'
           ? { deadLetterQueue: deadLetters.queue }
           : { deadLetterBucket: deadLetters.bucket }),
-        ...(deadLetterPayloads?.kind === 'bucket'
-          ? { deadLetterPayloadBucket: deadLetterPayloads.bucket }
-          : {}),
+        ...(deadLetterPayloads ? { deadLetterPayloadBucket: deadLetterPayloads } : {}),
         ...failureOutputs(main.onFailure),
       },
       dashboard: {
