@@ -24,6 +24,10 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
+Reads: dead letters in the source's queue (payloads too large for SQS from the bucket beside
+it) or dead-letter bucket, and the mappings' on-failure records in SQS (records re-read from the
+stream while it retains them) or S3 (records from the saved event).
+
 Examples:
   $ driverless redrive --source productViews --dry-run      what would be replayed, changing nothing
   $ driverless redrive --source productViews                replay, then delete what was recovered
