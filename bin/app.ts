@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { RetailStack } from '../lib/retail-stack';
+import { RetailStack } from '../example/retail-stack';
 
 const app = new App();
 new RetailStack(app, 'DriverlessRetail', {

@@ -7,5 +7,5 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
 
 register();
-const entry = join(dirname(fileURLToPath(import.meta.url)), '..', 'localstack', 'cli', 'main.ts');
+const entry = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.ts');
 await import(pathToFileURL(entry).href);

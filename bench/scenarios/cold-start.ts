@@ -33,7 +33,10 @@ export interface ColdStartConfig {
 }
 
 export const COLD_START_FULL: ColdStartConfig = {
-  functions: { 'product-views': 'functions/product-views.ts', orders: 'functions/orders.ts' },
+  functions: {
+    'product-views': 'functions/example/product-views.ts',
+    orders: 'functions/example/orders.ts',
+  },
   runs: 7,
   topInputs: 10,
 };

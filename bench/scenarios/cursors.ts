@@ -10,8 +10,8 @@ import {
   memoryDeadLetters,
   microBatch,
 } from 'driverless/runtime';
-import { dynamoClient } from '../../localstack/embedded/clients';
-import { startDynamo } from '../../localstack/embedded/servers/dynamo-server';
+import { dynamoClient } from '../../emulator/clients';
+import { startDynamo } from '../../emulator/servers/dynamo-server';
 import { kinesisEvent, lambdaContext } from '../../test/fixtures/kinesis-events';
 import { machine } from '../machine';
 import type { Scenario, ScenarioOutput } from '../scenario';

@@ -11,18 +11,18 @@ import {
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { build } from 'esbuild';
-import { BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../../lib/function-bundle';
-import { ESM_DEFAULTS } from '../../localstack/embedded/assembly';
-import { kinesisClient, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../localstack/embedded/clients';
+import { ESM_DEFAULTS } from '../../emulator/assembly';
+import { kinesisClient, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../emulator/clients';
 import {
   type EsmEvent,
   type EsmTuning,
   type RunningMapping,
   startEventSourceMapping,
-} from '../../localstack/embedded/esm';
-import { FunctionHost } from '../../localstack/embedded/functions';
-import type { EventSourceMappingConfig, LocalFunction } from '../../localstack/embedded/model';
-import { type KinesisServer, startKinesis } from '../../localstack/embedded/servers/kinesis-server';
+} from '../../emulator/esm';
+import { FunctionHost } from '../../emulator/functions';
+import type { EventSourceMappingConfig, LocalFunction } from '../../emulator/model';
+import { type KinesisServer, startKinesis } from '../../emulator/servers/kinesis-server';
+import { BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../../lib/function-bundle';
 import { removeScratch, scratchDir, sleep } from './report';
 
 const ROOT = join(__dirname, '..', '..');

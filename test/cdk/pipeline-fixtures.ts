@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { RetailStack } from '../../example/retail-stack';
 import { MicroBatchPipeline } from '../../lib/micro-batch-pipeline';
 import type { MicroBatchPipelineProps } from '../../lib/micro-batch-pipeline-props';
-import { RetailStack } from '../../lib/retail-stack';
 import type { SourceProps } from '../../lib/source-props';
 import { PipelinePropsError } from '../../lib/validate-pipeline-props';
 

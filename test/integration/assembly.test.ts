@@ -10,19 +10,11 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { readAssembly } from '../../localstack/embedded/assembly';
-import {
-  dynamoClient,
-  kinesisClient,
-  s3Client,
-  sqsClient,
-} from '../../localstack/embedded/clients';
-import type { LocalApp } from '../../localstack/embedded/model';
-import { provision } from '../../localstack/embedded/provision';
-import {
-  type EmbeddedServers,
-  startServers,
-} from '../../localstack/embedded/servers/embedded-servers';
+import { readAssembly } from '../../emulator/assembly';
+import { dynamoClient, kinesisClient, s3Client, sqsClient } from '../../emulator/clients';
+import type { LocalApp } from '../../emulator/model';
+import { provision } from '../../emulator/provision';
+import { type EmbeddedServers, startServers } from '../../emulator/servers/embedded-servers';
 import { FIXTURE_STACK, VIEW_FILTER } from '../fixtures/assembly/fixture-app';
 
 const ACCOUNT = '000000000000';

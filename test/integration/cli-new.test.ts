@@ -29,7 +29,7 @@ beforeAll(async () => {
     );
   }
   await symlink(join(ROOT, 'test', 'fixtures'), join(project, 'test', 'fixtures'));
-  await copyFile(join(ROOT, 'lib', 'retail-stack.ts'), join(project, 'lib', 'retail-stack.ts'));
+  await copyFile(join(ROOT, 'example', 'retail-stack.ts'), join(project, 'lib', 'retail-stack.ts'));
   await writeFile(
     join(project, 'jest.config.js'),
     `const base = require(${JSON.stringify(join(ROOT, 'jest.config.js'))}).projects[0];

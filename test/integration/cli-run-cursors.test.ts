@@ -6,8 +6,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { dynamoClient } from '../../localstack/embedded/clients';
-import { type DynamoServer, startDynamo } from '../../localstack/embedded/servers/dynamo-server';
+import { dynamoClient } from '../../emulator/clients';
+import { type DynamoServer, startDynamo } from '../../emulator/servers/dynamo-server';
 import { type CliResult, jsonSummary, runCli } from '../fixtures/cli/run-cli';
 
 const HANDLER = 'test/fixtures/cli/counting-handler.ts';

@@ -192,7 +192,7 @@ it('leaves the same recommendations and popularity as the stream', async () => {
   const views = await runCli(
     [
       'run',
-      'functions/product-views.ts',
+      'functions/example/product-views.ts',
       '--file',
       files.views,
       '--batch-size',
@@ -206,7 +206,7 @@ it('leaves the same recommendations and popularity as the stream', async () => {
   const orders = await runCli(
     [
       'run',
-      'functions/orders.ts',
+      'functions/example/orders.ts',
       '--file',
       files.orders,
       '--dead-letters',

@@ -1,7 +1,7 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError, dynamoCursors } from 'driverless/runtime';
-import { dynamoClient } from '../../localstack/embedded/clients';
-import { type DynamoServer, startDynamo } from '../../localstack/embedded/servers/dynamo-server';
+import { dynamoClient } from '../../emulator/clients';
+import { type DynamoServer, startDynamo } from '../../emulator/servers/dynamo-server';
 
 describe('DynamoDB cursors', () => {
   let server: DynamoServer;

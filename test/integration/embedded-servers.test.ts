@@ -30,13 +30,10 @@ import {
   localAwsEnvironment,
   s3Client,
   sqsClient,
-} from '../../localstack/embedded/clients';
-import { isPortOpen } from '../../localstack/embedded/ports';
-import {
-  type EmbeddedServers,
-  startServers,
-} from '../../localstack/embedded/servers/embedded-servers';
-import { type KinesisEngine, startKinesis } from '../../localstack/embedded/servers/kinesis-server';
+} from '../../emulator/clients';
+import { isPortOpen } from '../../emulator/ports';
+import { type EmbeddedServers, startServers } from '../../emulator/servers/embedded-servers';
+import { type KinesisEngine, startKinesis } from '../../emulator/servers/kinesis-server';
 
 // The integration project's testTimeout is not applied to hooks when jest runs with projects;
 // servers and the CDK synth take seconds on a loaded 2-core machine.

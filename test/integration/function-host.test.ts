@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FunctionHost, type FunctionLogLine } from '../../localstack/embedded/functions';
-import type { Invoke } from '../../localstack/embedded/model';
+import { FunctionHost, type FunctionLogLine } from '../../emulator/functions';
+import type { Invoke } from '../../emulator/model';
 import { FIXTURE_CODE_V2, localFunction } from '../fixtures/function-host/local-function';
 
 interface Slept {

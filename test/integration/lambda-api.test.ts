@@ -7,10 +7,10 @@ import {
   ListFunctionsCommand,
 } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { ESM_DEFAULTS } from '../../localstack/embedded/assembly';
-import { FunctionHost } from '../../localstack/embedded/functions';
-import { type LambdaApi, startLambdaApi } from '../../localstack/embedded/lambda-api';
-import type { EventSourceMappingConfig } from '../../localstack/embedded/model';
+import { ESM_DEFAULTS } from '../../emulator/assembly';
+import { FunctionHost } from '../../emulator/functions';
+import { type LambdaApi, startLambdaApi } from '../../emulator/lambda-api';
+import type { EventSourceMappingConfig } from '../../emulator/model';
 import { localFunction } from '../fixtures/function-host/local-function';
 
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/orders';

@@ -2,8 +2,8 @@
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RedriveUsageError } from '../../localstack/redrive/redrive-error';
-import { parseSince, runRedrive } from '../../localstack/redrive/run-redrive';
+import { RedriveUsageError } from '../../cli/redrive/redrive-error';
+import { parseSince, runRedrive } from '../../cli/redrive/run-redrive';
 import { captureRedriveOutput } from '../fixtures/redrive-output';
 
 const NOW = Date.UTC(2026, 10, 23, 20, 0, 0);

@@ -7,8 +7,8 @@
  */
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { type RedriveSummary, redrive } from '../../cli/redrive/redrive';
 import type { DeadLetter } from '../../functions/runtime/dead-letter';
-import { type RedriveSummary, redrive } from '../../localstack/redrive/redrive';
 import type { RecordPosition } from './support/mapping-events';
 import { type DiscoveredFunction, type EmbeddedTarget, startTarget } from './support/target';
 

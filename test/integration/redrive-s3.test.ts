@@ -5,8 +5,8 @@
  * records' letters in the dead-letter bucket are replayed, fail again and are kept, without copies.
  */
 import { DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { type RedriveSummary, redrive } from '../../localstack/redrive/redrive';
-import { runRedrive } from '../../localstack/redrive/run-redrive';
+import { type RedriveSummary, redrive } from '../../cli/redrive/redrive';
+import { runRedrive } from '../../cli/redrive/run-redrive';
 import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
 import { captureRedriveOutput } from '../fixtures/redrive-output';
 import { orderedSequences, putPoisonAndDiscardedBatch } from './support/discarded-batch';

@@ -1,6 +1,6 @@
-import { onFailureObjectKey } from '../../localstack/embedded/esm/onFailureDestination';
-import { parseFunctionName } from '../../localstack/embedded/esm/startEventSourceMapping';
-import { validateMappingConfig } from '../../localstack/embedded/esm/validateMappingConfig';
+import { onFailureObjectKey } from '../../emulator/esm/onFailureDestination';
+import { parseFunctionName } from '../../emulator/esm/startEventSourceMapping';
+import { validateMappingConfig } from '../../emulator/esm/validateMappingConfig';
 import { mappingConfig } from '../fixtures/esm/mappingConfig';
 
 const streamArn = 'arn:aws:kinesis:us-east-1:000000000000:stream/s';

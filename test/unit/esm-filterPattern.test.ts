@@ -1,7 +1,4 @@
-import {
-  compileFilterPattern,
-  FilterPatternError,
-} from '../../localstack/embedded/esm/filterPattern';
+import { compileFilterPattern, FilterPatternError } from '../../emulator/esm/filterPattern';
 
 /** Given a pattern and an input, whether the pattern matches. */
 function matches(pattern: unknown, input: unknown): boolean {

@@ -5,7 +5,7 @@ import {
   parseFunctionReference,
   type Template,
   type TemplateResource,
-} from '../../localstack/embedded/intrinsics';
+} from '../../emulator/intrinsics';
 
 const ENV = {
   stackName: 'Shop',

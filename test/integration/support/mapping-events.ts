@@ -1,5 +1,5 @@
-import type { EsmEvent } from '../../../localstack/embedded/esm';
-import type { EventSourceMappingConfig } from '../../../localstack/embedded/model';
+import type { EsmEvent } from '../../../emulator/esm';
+import type { EventSourceMappingConfig } from '../../../emulator/model';
 
 /** A record as Kinesis accepted it: where it landed. */
 export interface RecordPosition {

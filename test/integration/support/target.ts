@@ -32,13 +32,10 @@ import {
   lambdaClient,
   s3Client,
   sqsClient,
-} from '../../../localstack/embedded/clients';
-import {
-  type EmbeddedStack,
-  startEmbeddedStack,
-} from '../../../localstack/embedded/embedded-stack';
-import type { EsmTuning } from '../../../localstack/embedded/esm';
-import { synthesize } from '../../../localstack/synth';
+} from '../../../emulator/clients';
+import { type EmbeddedStack, startEmbeddedStack } from '../../../emulator/embedded-stack';
+import type { EsmTuning } from '../../../emulator/esm';
+import { synthesize } from '../../../emulator/synth';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../fixtures/dynamo-fault-proxy';
 import { MappingEventLog } from './mapping-events';
 

@@ -8,7 +8,7 @@ import {
 describe('cold-start benchmark (quick sizes)', () => {
   it('bundles each example function and times its require in a fresh process', async () => {
     // Given
-    const config = { ...COLD_START_QUICK, functions: { orders: 'functions/orders.ts' } };
+    const config = { ...COLD_START_QUICK, functions: { orders: 'functions/example/orders.ts' } };
 
     // When
     const { summary } = coldStartOutput(await runColdStartBenchmark(config));

@@ -1,6 +1,6 @@
-import { parseTime } from '../../../localstack/cli/parse-time';
-import { parentsFirst } from '../../../localstack/cli/run/read-stream-batches';
-import { syntheticSequenceNumber } from '../../../localstack/cli/run/synthetic-events';
+import { parseTime } from '../../../cli/parse-time';
+import { parentsFirst } from '../../../cli/run/read-stream-batches';
+import { syntheticSequenceNumber } from '../../../cli/run/synthetic-events';
 
 const NOW = Date.UTC(2026, 10, 23, 20, 0, 0);
 

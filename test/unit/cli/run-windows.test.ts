@@ -3,10 +3,10 @@
  * batches, and which events the handler receives, with a scripted handler in place of a bundle.
  */
 import type { BatchResponse, KinesisEvent } from 'driverless/runtime';
-import { BatchRunner, type RunSummary } from '../../../localstack/cli/run/batch-runner';
-import type { LoadedHandler } from '../../../localstack/cli/run/load-handler';
-import { runWindows } from '../../../localstack/cli/run/run-windows';
-import { type WindowBatch, windowBatches } from '../../../localstack/cli/run/window-batches';
+import { BatchRunner, type RunSummary } from '../../../cli/run/batch-runner';
+import type { LoadedHandler } from '../../../cli/run/load-handler';
+import { runWindows } from '../../../cli/run/run-windows';
+import { type WindowBatch, windowBatches } from '../../../cli/run/window-batches';
 import { kinesisRecord, SHARD_ID, sequenceNumber } from '../../fixtures/kinesis-events';
 
 const TUMBLING_MS = 60_000;

@@ -12,8 +12,8 @@ import {
 
 const RECOMMENDATIONS = 'recommendations';
 const POPULARITY = 'popularity';
-const PRODUCT_VIEWS = '../../../functions/product-views';
-const ORDERS = '../../../functions/orders';
+const PRODUCT_VIEWS = '../../../functions/example/product-views';
+const ORDERS = '../../../functions/example/orders';
 // 2026-11-23T19:00:00Z, and the minute it falls in.
 const T0 = Date.UTC(2026, 10, 23, 19, 0, 0);
 const MINUTE = '2026-11-23T19:00';

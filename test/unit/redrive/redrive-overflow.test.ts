@@ -2,8 +2,8 @@
  * SQS dead letters too large for one message: the letter carries `dataLocation` and its payload
  * sits in S3. Redrive fetches it, replays it, and deletes the message and the object together.
  */
-import { redrive } from '../../../localstack/redrive/redrive';
-import { RedriveUsageError } from '../../../localstack/redrive/redrive-error';
+import { redrive } from '../../../cli/redrive/redrive';
+import { RedriveUsageError } from '../../../cli/redrive/redrive-error';
 import { deadLetter, FakeAccount, QUEUE } from '../../fixtures/redrive-fakes';
 
 const BUCKET = 'overflow';

@@ -3,7 +3,7 @@
  * error fails the whole chunk; a reported item fails it and everything after it in the shard),
  * deduplication of letters, and deletion of only what was recovered.
  */
-import { redrive } from '../../../localstack/redrive/redrive';
+import { redrive } from '../../../cli/redrive/redrive';
 import { deadLetter, FakeAccount, type InvokeAnswer, QUEUE } from '../../fixtures/redrive-fakes';
 
 /** One function with a dead-letter queue holding `letters`, answering each Invoke with `answer`. */

@@ -2,8 +2,8 @@
  * Dead letters in a bucket (`DRIVERLESS_DEAD_LETTER_BUCKET` without a queue): one NDJSON object
  * per batch. Redrive replays the letters and deletes an object only when all of them recovered.
  */
-import { redrive } from '../../../localstack/redrive/redrive';
-import { runRedrive } from '../../../localstack/redrive/run-redrive';
+import { redrive } from '../../../cli/redrive/redrive';
+import { runRedrive } from '../../../cli/redrive/run-redrive';
 import { deadLetter, FakeAccount } from '../../fixtures/redrive-fakes';
 import { captureRedriveOutput } from '../../fixtures/redrive-output';
 

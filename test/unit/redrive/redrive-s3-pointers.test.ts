@@ -3,7 +3,7 @@
  * invocation event. Redrive replays the records of the payload, re-reads the stream for what the
  * payload lacks, and deletes the object once they are recovered.
  */
-import { redrive } from '../../../localstack/redrive/redrive';
+import { redrive } from '../../../cli/redrive/redrive';
 import { FakeAccount, onFailureObject, QUEUE } from '../../fixtures/redrive-fakes';
 
 const BUCKET = 'failures';

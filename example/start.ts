@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type ProducedRecord, startRetailProducer } from './demo/retail-producer';
-import { kinesisClient } from './embedded/clients';
-import { startEmbeddedStack } from './embedded/embedded-stack';
-import type { EsmEvent } from './embedded/esm';
-import type { EventSourceMappingConfig } from './embedded/model';
-import { formatMs, LatencySample, RateCounter, table } from './live-view';
-import { synthesize } from './synth';
+import { formatMs, LatencySample, RateCounter, table } from '../cli/dev/live-view';
+import { kinesisClient } from '../emulator/clients';
+import { startEmbeddedStack } from '../emulator/embedded-stack';
+import type { EsmEvent } from '../emulator/esm';
+import type { EventSourceMappingConfig } from '../emulator/model';
+import { synthesize } from '../emulator/synth';
+import { type ProducedRecord, startRetailProducer } from './producer';
 
 const USAGE = `Runs the example retail pipeline on the embedded local stack (no Docker, no AWS account).
 

@@ -1,6 +1,6 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { compareSequenceNumbers } from '../../emulator/esm/sequenceNumber';
 import { REPLAY_CLIENT_CONTEXT } from '../../functions/runtime/replay-context';
-import { compareSequenceNumbers } from '../embedded/esm/sequenceNumber';
 import { parseJson } from './parse-json';
 import type { RedriveProgress } from './redrive-progress';
 import type { ReplayRecord } from './replay-set';

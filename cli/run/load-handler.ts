@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { BatchResponse, KinesisEvent } from 'driverless/runtime';
-import { REPLAY_CLIENT_CONTEXT } from '../../../functions/runtime/replay-context';
+import { REPLAY_CLIENT_CONTEXT } from '../../functions/runtime/replay-context';
 import { fail, oneLine } from '../cli-error';
 
 /** A handler as `driverless run` calls it: exactly Lambda's (event, context) signature. */

@@ -3,7 +3,7 @@ import {
   type BatchOutcome,
   type BatchResponseOptions,
   classifyBatchResponse,
-} from '../../embedded/esm/batchResponse';
+} from '../../emulator/esm/batchResponse';
 import { type LoadedHandler, runContext } from './load-handler';
 import { type ShardWindow, windowEventOf } from './shard-window';
 

@@ -1,6 +1,6 @@
 import type { KinesisEvent, KinesisEventRecord } from 'driverless/runtime';
-import { windowFields } from '../../embedded/esm/kinesisEvent';
-import { type OpenWindow, windowBounds } from '../../embedded/esm/processBatch';
+import { windowFields } from '../../emulator/esm/kinesisEvent';
+import { type OpenWindow, windowBounds } from '../../emulator/esm/processBatch';
 
 /** A tumbling window open on one shard of a run, with the state the handler last returned. */
 export interface ShardWindow extends OpenWindow {

@@ -3,7 +3,7 @@ import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { MicroBatchPipeline } from './micro-batch-pipeline';
+import { MicroBatchPipeline } from 'driverless';
 
 /** Props of {@link RetailStack}. */
 export interface RetailStackProps extends StackProps {
@@ -27,7 +27,7 @@ export interface RetailStackProps extends StackProps {
   readonly deploymentConfig?: codedeploy.ILambdaDeploymentConfig;
 }
 
-const FUNCTIONS = path.join(__dirname, '..', 'functions');
+const FUNCTIONS = path.join(__dirname, '..', 'functions', 'example');
 
 /**
  * The example app: product views and orders feed recommendations and per-minute popularity.

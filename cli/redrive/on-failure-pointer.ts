@@ -1,4 +1,4 @@
-import { isSequenceNumber } from '../embedded/esm/sequenceNumber';
+import { isSequenceNumber } from '../../emulator/esm/sequenceNumber';
 
 /** The on-failure record Lambda writes for records the mapping discarded (ESM-SEMANTICS §4). */
 export interface OnFailurePointer {

@@ -1,4 +1,4 @@
-import { LOCAL_CREDENTIALS } from '../../embedded/clients';
+import { LOCAL_CREDENTIALS } from '../../emulator/clients';
 
 const LOOPBACK = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/;
 

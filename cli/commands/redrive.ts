@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runRedrive } from '../../redrive/run-redrive';
+import { runRedrive } from '../redrive/run-redrive';
 
 /**
  * `driverless redrive --source <name> [--job <job>] [--since <time>] [--dry-run] [--json]

@@ -1,5 +1,5 @@
-import { S3_ON_FAILURE_PREFIX } from '../embedded/esm/onFailureDestination';
-import { compareSequenceNumbers, isSequenceNumber } from '../embedded/esm/sequenceNumber';
+import { S3_ON_FAILURE_PREFIX } from '../../emulator/esm/onFailureDestination';
+import { compareSequenceNumbers, isSequenceNumber } from '../../emulator/esm/sequenceNumber';
 import type { SourceFunction } from './discover-source';
 import { isPointer, type OnFailurePointer } from './on-failure-pointer';
 import { parseJson } from './parse-json';

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import manifest from '../../package.json';
+import manifest from '../package.json';
 import { CliError, EXIT_USAGE, oneLine } from './cli-error';
 import { register as registerNew } from './commands/new';
 import { register as registerRedrive } from './commands/redrive';
