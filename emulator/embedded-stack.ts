@@ -106,7 +106,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         invoke: (name, qualifier, event) => functions.invoke(name, qualifier, event),
         region: LOCAL_REGION,
         accountId: LOCAL_ACCOUNT_ID,
-        roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${mapping.functionName}-role`,
+        roleArn: executionRoleArn(app, mapping),
         ...(options.tuning === undefined ? {} : { tuning: options.tuning }),
         ...(options.onMappingEvent === undefined
           ? {}
@@ -125,6 +125,16 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The role a mapping's events name as `invokeIdentityArn`: the execution role the template gives
+ * the function. A template without one (hand-written, not CDK) gets a role named after the function.
+ * Internal: exported for tests.
+ */
+export function executionRoleArn(app: LocalApp, mapping: EventSourceMappingConfig): string {
+  const fn = app.functions.find((candidate) => candidate.name === mapping.functionName);
+  return fn?.roleArn ?? `arn:aws:iam::${app.accountId}:role/${mapping.functionName}-role`;
 }
 
 /** `.driverless/local.json`: what a test, the AWS CLI or a script needs to attach to the stack. */
