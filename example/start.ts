@@ -23,22 +23,25 @@ class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-function parseOptions() {
-  let values;
+const OPTIONS = {
+  records: { type: 'string' },
+  rate: { type: 'string', default: '200' },
+  engine: { type: 'string', default: 'kinesalite' },
+  timeout: { type: 'string', default: '120' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function readArguments() {
   try {
-    ({ values } = parseArgs({
-      options: {
-        records: { type: 'string' },
-        rate: { type: 'string', default: '200' },
-        engine: { type: 'string', default: 'kinesalite' },
-        timeout: { type: 'string', default: '120' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    return parseArgs({ options: OPTIONS }).values;
   } catch (error) {
     // parseArgs names the unknown option or the missing value; its hint about `--` does not apply.
     throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ''));
   }
+}
+
+function parseOptions() {
+  const values = readArguments();
   if (values.help) {
     console.log(USAGE);
     process.exit(0);
