@@ -414,6 +414,9 @@ function readFunction(
   requireRange(`${logicalId}.Timeout`, timeoutSeconds, 1, 900);
   requireRange(`${logicalId}.MemorySize`, memoryMb, 128, 10_240);
   const reserved = props.ReservedConcurrentExecutions;
+  // Usually `Fn::GetAtt [<role>, Arn]`: the role's ARN in the stack's account, as the resolver builds it.
+  const roleArn =
+    props.Role === undefined ? undefined : resolver.resolveString(props.Role, `${at}.Role`);
   return {
     kind: 'function',
     fn: {
@@ -426,6 +429,7 @@ function readFunction(
       memoryMb,
       environment,
       aliases: [],
+      ...(roleArn === undefined ? {} : { roleArn }),
       ...(reserved === undefined
         ? {}
         : {

@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { readAssembly } from './assembly';
 import {
   kinesisClient,
@@ -17,6 +15,7 @@ import type { EventSourceMappingConfig, LocalApp } from './model';
 import { provision } from './provision';
 import { type EmbeddedServers, startServers } from './servers/embedded-servers';
 import type { KinesisEngine } from './servers/kinesis-server';
+import { claimStateFile, type StateFileClaim } from './state-file';
 
 /** Options of {@link startEmbeddedStack}. */
 export interface EmbeddedStackOptions {
@@ -32,7 +31,11 @@ export interface EmbeddedStackOptions {
   readonly onMappingEvent?: (mapping: EventSourceMappingConfig, event: EsmEvent) => void;
   /** Every function log line (the runtime's batch lines and EMF metrics arrive here). */
   readonly onLog?: (functionName: string, line: FunctionLogLine) => void;
-  /** Where to write endpoints and resource names for other tools. @default - not written */
+  /**
+   * Where to write endpoints and resource names for other tools: readable by the owner only
+   * (mode 0600), removed by `stop()`. Starting fails if another running stack owns the file.
+   * @default - not written
+   */
   readonly stateFile?: string;
   /** Resources the embedded stack does not run, reported once per type. @default - ignored */
   readonly onNote?: (note: string) => void;
@@ -62,13 +65,16 @@ export interface EmbeddedStack {
  * poller per event source mapping. A failure midway stops whatever had started.
  */
 export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
-  const servers = await startServers({ kinesisEngine: options.kinesisEngine ?? 'kinesalite' });
-  const cleanup: (() => Promise<void>)[] = [() => servers.stop()];
+  // Claimed first: a second stack on the same file fails before it starts anything.
+  const stateFile = options.stateFile ? await claimStateFile(options.stateFile) : undefined;
+  const cleanup: (() => Promise<void>)[] = stateFile ? [() => stateFile.release()] : [];
   const stopAll = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
     cleanup.length = 0;
   };
   try {
+    const servers = await startServers({ kinesisEngine: options.kinesisEngine ?? 'kinesalite' });
+    cleanup.push(() => servers.stop());
     const modelled = readAssembly(options.assemblyDir, {
       ...(options.stackName === undefined ? {} : { stackName: options.stackName }),
       sqsEndpoint: servers.endpoints.sqs,
@@ -106,7 +112,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         invoke: (name, qualifier, event) => functions.invoke(name, qualifier, event),
         region: LOCAL_REGION,
         accountId: LOCAL_ACCOUNT_ID,
-        roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${mapping.functionName}-role`,
+        roleArn: executionRoleArn(app, mapping),
         ...(options.tuning === undefined ? {} : { tuning: options.tuning }),
         ...(options.onMappingEvent === undefined
           ? {}
@@ -119,7 +125,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     });
     await Promise.all([...mappings.values()].map((running) => running.ready));
 
-    if (options.stateFile) await writeStateFile(options.stateFile, app, endpoints);
+    if (stateFile) await writeStateFile(stateFile, app, endpoints);
     return { app, endpoints, servers, functions, lambdaApi, mappings, stop: stopAll };
   } catch (error) {
     await stopAll();
@@ -127,8 +133,22 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   }
 }
 
+/**
+ * The role a mapping's events name as `invokeIdentityArn`: the execution role the template gives
+ * the function. A template without one (hand-written, not CDK) gets a role named after the function.
+ * Internal: exported for tests.
+ */
+export function executionRoleArn(app: LocalApp, mapping: EventSourceMappingConfig): string {
+  const fn = app.functions.find((candidate) => candidate.name === mapping.functionName);
+  return fn?.roleArn ?? `arn:aws:iam::${app.accountId}:role/${mapping.functionName}-role`;
+}
+
 /** `.driverless/local.json`: what a test, the AWS CLI or a script needs to attach to the stack. */
-async function writeStateFile(path: string, app: LocalApp, endpoints: Required<ServiceEndpoints>) {
+async function writeStateFile(
+  file: StateFileClaim,
+  app: LocalApp,
+  endpoints: Required<ServiceEndpoints>,
+) {
   const state = {
     region: LOCAL_REGION,
     accountId: LOCAL_ACCOUNT_ID,
@@ -155,6 +175,5 @@ async function writeStateFile(path: string, app: LocalApp, endpoints: Required<S
       eventSourceArn: m.eventSourceArn,
     })),
   };
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(state, null, 2)}\n`);
+  await file.write(state);
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FunctionHost, ResolvedFunction } from './functions/function-host';
 import { LambdaServiceError } from './functions/lambda-service-error';
 import type { EventSourceMappingConfig } from './model';
+import { foreignRequestReason } from './servers/loopback-guard';
 
 export interface LambdaApiOptions {
   /** The functions to serve. */
@@ -38,10 +39,20 @@ type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
  * Serves the part of the Lambda REST API that clients of the embedded stack use: Invoke,
  * ListFunctions, GetFunction, GetFunctionConfiguration, ListEventSourceMappings and
  * GetEventSourceMapping, so `@aws-sdk/client-lambda` and `aws lambda … --endpoint-url` work locally.
+ * Only programs on this machine are served: a request from a web page (an `Origin` or
+ * `Sec-Fetch-Site` header) or naming a Host other than loopback with this port (DNS rebinding) is
+ * refused before it is routed, so a page cannot invoke functions or read their environment.
  * @see https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
  */
 export async function startLambdaApi(options: LambdaApiOptions): Promise<LambdaApi> {
+  let port = 0;
   const server = createServer(function handleLambdaRequest(request, response) {
+    const refused = foreignRequestReason(request.headers, port);
+    if (refused !== undefined) {
+      request.resume();
+      sendError(response, new LambdaServiceError('AccessDeniedException', refused));
+      return;
+    }
     route(options, request, response).catch((error: unknown) => {
       sendError(response, toServiceError(error));
     });
@@ -50,7 +61,7 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<LambdaA
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,

@@ -57,6 +57,11 @@ export interface LocalFunction {
   /** Alias names pointing at this function (e.g. `live`). */
   aliases: string[];
   reservedConcurrency?: number;
+  /**
+   * The execution role's ARN, resolved from the template's `Role` (what an event source mapping
+   * puts in `invokeIdentityArn`). Absent when the template gives no role.
+   */
+  roleArn?: string;
 }
 
 export type StartingPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';

@@ -18,16 +18,30 @@ Usage: npm start -- [--records N] [--rate R] [--engine kinesalite|kinesis-local]
   --engine E    Kinesis server: kinesalite (fast, default) or kinesis-local (resharding, consumers)
   --timeout S   with --records: give up after S seconds (default 120)`;
 
+/** A bad command line: reported as one line, exit 2, like every usage error of the CLI. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const OPTIONS = {
+  records: { type: 'string' },
+  rate: { type: 'string', default: '200' },
+  engine: { type: 'string', default: 'kinesalite' },
+  timeout: { type: 'string', default: '120' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function readArguments() {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (error) {
+    // parseArgs names the unknown option or the missing value; its hint about `--` does not apply.
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ''));
+  }
+}
+
 function parseOptions() {
-  const { values } = parseArgs({
-    options: {
-      records: { type: 'string' },
-      rate: { type: 'string', default: '200' },
-      engine: { type: 'string', default: 'kinesalite' },
-      timeout: { type: 'string', default: '120' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const values = readArguments();
   if (values.help) {
     console.log(USAGE);
     process.exit(0);
@@ -35,14 +49,12 @@ function parseOptions() {
   const positive = (name: string, text: string | undefined) => {
     const n = Number(text);
     if (!Number.isInteger(n) || n <= 0) {
-      console.error(`--${name} must be a positive whole number (given ${text})\n\n${USAGE}`);
-      process.exit(2);
+      throw new UsageError(`--${name} must be a positive whole number (given ${text})`);
     }
     return n;
   };
   if (values.engine !== 'kinesalite' && values.engine !== 'kinesis-local') {
-    console.error(`--engine must be kinesalite or kinesis-local (given ${values.engine})`);
-    process.exit(2);
+    throw new UsageError(`--engine must be kinesalite or kinesis-local (given ${values.engine})`);
   }
   return {
     records: values.records === undefined ? undefined : positive('records', values.records),
@@ -277,6 +289,10 @@ interface BatchLog {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`npm start: ${error.message} (npm start -- --help shows the options)`);
+    process.exit(2);
+  }
   console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

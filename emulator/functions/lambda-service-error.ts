@@ -10,6 +10,7 @@ export type LambdaServiceErrorCode =
   | 'InvalidRequestContentException'
   | 'RequestTooLargeException'
   | 'TooManyRequestsException'
+  | 'AccessDeniedException'
   | 'ServiceException';
 
 const STATUS: Record<LambdaServiceErrorCode, number> = {
@@ -18,6 +19,7 @@ const STATUS: Record<LambdaServiceErrorCode, number> = {
   InvalidRequestContentException: 400,
   RequestTooLargeException: 413,
   TooManyRequestsException: 429,
+  AccessDeniedException: 403,
   ServiceException: 500,
 };
 

@@ -46,17 +46,58 @@ class RuntimeError extends Error {
   }
 }
 
+/** Where Lambda puts the function's code and its runtime: what error payloads show instead of local paths. */
+const LAMBDA_TASK_ROOT = '/var/task';
+const LAMBDA_RUNTIME_DIR = '/var/runtime';
+
+/**
+ * Error payloads leave the machine's layout out, as on Lambda: the code directory reads as
+ * `/var/task`, this runtime as `/var/runtime`, and a stack frame in any other file (the project,
+ * the user's home, a global module) is dropped, so an Invoke error tells a caller nothing about
+ * where the stack runs.
+ */
+function withoutLocalPaths(text) {
+  return replaceDirectory(
+    replaceDirectory(text, taskRoot, LAMBDA_TASK_ROOT),
+    __dirname,
+    LAMBDA_RUNTIME_DIR,
+  );
+}
+
+function replaceDirectory(text, directory, replacement) {
+  const url = pathToFileURL(directory).href;
+  return text.split(url).join(`file://${replacement}`).split(directory).join(replacement);
+}
+
+/** A stack frame (`    at …`) that still names a file outside the function and the runtime. */
+function isForeignFrame(line) {
+  if (!/^\s+at /.test(line)) return false;
+  const paths = line.match(/(?<=^|[\s(])(?:file:\/\/)?(?:\/|[A-Za-z]:\\)[^\s():]*/g) ?? [];
+  return paths.some(
+    (found) =>
+      ![LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR].some(
+        (root) => found.startsWith(`${root}/`) || found.startsWith(`file://${root}/`),
+      ),
+  );
+}
+
+function traceOf(stack) {
+  return withoutLocalPaths(stack)
+    .split('\n')
+    .filter((line) => !isForeignFrame(line));
+}
+
 /** The error object Lambda returns, as `toRapidResponse` shapes it. */
 function toErrorPayload(error) {
   try {
     if (util.types.isNativeError(error) || isErrorLike(error)) {
       return {
         errorType: error.name,
-        errorMessage: error.message,
-        trace: typeof error.stack === 'string' ? error.stack.split('\n') : [],
+        errorMessage: withoutLocalPaths(error.message),
+        trace: typeof error.stack === 'string' ? traceOf(error.stack) : [],
       };
     }
-    return { errorType: typeof error, errorMessage: String(error), trace: [] };
+    return { errorType: typeof error, errorMessage: withoutLocalPaths(String(error)), trace: [] };
   } catch {
     return {
       errorType: 'handled',

@@ -23,7 +23,7 @@ export interface KinesisServer {
   readonly features: KinesisFeatures;
   /** Child process id (for diagnostics and orphan checks). */
   readonly pid: number;
-  /** Every port the server listens on (kinesis-local also opens a TLS port on all interfaces). */
+  /** Every TCP port the server listens on, all on 127.0.0.1. */
   readonly ports: readonly number[];
   /** Stops the server and resolves once its process has exited. */
   stop(): Promise<void>;
@@ -48,7 +48,7 @@ export const KINESIS_FEATURES: Readonly<Record<KinesisEngine, KinesisFeatures>> 
   'kinesis-local': { consumers: true, resharding: true, encryption: true, onDemand: true },
 };
 
-/** Starts a Kinesis API server on 127.0.0.1 in its own process. */
+/** Starts a Kinesis API server on 127.0.0.1 (only) in its own process. */
 export async function startKinesis(options: StartKinesisOptions = {}): Promise<KinesisServer> {
   const engine = options.engine ?? 'kinesalite';
   const server: ServerProcess = await spawnServer({
@@ -61,7 +61,7 @@ export async function startKinesis(options: StartKinesisOptions = {}): Promise<K
     engine,
     features: KINESIS_FEATURES[engine],
     pid: server.pid,
-    ports: server.tlsPort === undefined ? [server.port] : [server.port, server.tlsPort],
+    ports: [server.port],
     stop: server.stop,
   };
 }

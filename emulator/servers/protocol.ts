@@ -11,11 +11,16 @@ export interface ServerProcessOptions {
   kind: ServerKind;
   /** Absolute directory for on-disk state, for the engines that persist. */
   dataDir?: string;
+  /**
+   * Private directory (mode 0700) for the emulator's Unix socket: the emulator listens there, and
+   * only the guarded front listens on TCP.
+   */
+  socketDir: string;
 }
 
 /** Messages the child sends to the parent. */
 export type ServerProcessMessage =
-  | { type: 'ready'; port: number; tlsPort?: number }
+  | { type: 'ready'; port: number }
   | { type: 'failed'; message: string };
 
 /** Messages the parent sends to the child. */

@@ -1,25 +1,50 @@
 /**
  * Child-process entry of one embedded API server. The parent (`spawn-server.ts`) forks this file
- * with an IPC channel; it starts one emulator on 127.0.0.1, reports `{type:'ready', port}` and
- * exits on `{type:'stop'}` or as soon as the IPC channel closes, so a parent that dies (even by
- * SIGKILL) never leaves a server behind.
+ * with an IPC channel; it starts one emulator, reports `{type:'ready', port}` and exits on
+ * `{type:'stop'}` or as soon as the IPC channel closes, so a parent that dies (even by SIGKILL)
+ * never leaves a server behind.
+ *
+ * The emulator itself listens only on a Unix socket in a private directory, which no web page can
+ * reach. The one TCP port, on 127.0.0.1, is a front that passes on requests from programs on this
+ * machine and refuses the ones a browser makes (`loopback-guard.ts`), and drops the CORS headers
+ * kinesalite, dynalite and kinesis-local send (`Access-Control-Allow-Origin: *` would let any page
+ * read their answers).
  *
  * Runs on Node's built-in type stripping (Node ≥ 22.18), so it uses erasable syntax only and
  * imports nothing from the project at run time.
  */
 
-import type { Server as HttpServer } from 'node:http';
+import {
+  Agent,
+  createServer as createHttpServer,
+  type Server as HttpServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { createRequire } from 'node:module';
-import { connect, createServer, type Server as NetServer } from 'node:net';
+import { connect, Server as NetServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import type {
+  foreignRequestReason as ForeignRequestReason,
+  isCorsHeader as IsCorsHeader,
+} from './loopback-guard';
 import type { ServerControlMessage, ServerProcessMessage, ServerProcessOptions } from './protocol';
 
 const require = createRequire(import.meta.url);
+const { foreignRequestReason, isCorsHeader } = (await import(
+  new URL('./loopback-guard.ts', import.meta.url).href
+)) as { foreignRequestReason: typeof ForeignRequestReason; isCorsHeader: typeof IsCorsHeader };
 
-/** A running server and how to close it gracefully (flushing what it persists). */
+/** An emulator listening on a Unix socket, and how to close it gracefully (flushing what it persists). */
+interface Backend {
+  socketPath: string;
+  close(): Promise<void>;
+}
+
+/** The running front and its backend. */
 interface Running {
   port: number;
-  tlsPort?: number;
   close(): Promise<void>;
 }
 
@@ -38,21 +63,14 @@ function closeHttp(server: HttpServer): Promise<void> {
   });
 }
 
-function listenLoopback(server: HttpServer): Promise<number> {
+function listenSocket(server: HttpServer, socketPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        reject(new Error(`unexpected server address ${String(address)}`));
-        return;
-      }
-      resolve(address.port);
-    });
+    server.listen(socketPath, () => resolve());
   });
 }
 
-async function startKinesalite(dataDir: string | undefined): Promise<Running> {
+async function startKinesalite(dataDir: string | undefined, socketPath: string): Promise<Backend> {
   const kinesalite = require('kinesalite') as (options: Record<string, unknown>) => HttpServer;
   // The default shardLimit (10) counts the whole account; *Ms 0 makes streams ACTIVE at once.
   const server = kinesalite({
@@ -62,11 +80,11 @@ async function startKinesalite(dataDir: string | undefined): Promise<Running> {
     updateStreamMs: 0,
     ...(dataDir === undefined ? {} : { path: dataDir }),
   });
-  const port = await listenLoopback(server);
-  return { port, close: () => closeHttp(server) };
+  await listenSocket(server, socketPath);
+  return { socketPath, close: () => closeHttp(server) };
 }
 
-async function startDynalite(dataDir: string | undefined): Promise<Running> {
+async function startDynalite(dataDir: string | undefined, socketPath: string): Promise<Backend> {
   const dynalite = require('dynalite') as (options: Record<string, unknown>) => HttpServer;
   const server = dynalite({
     createTableMs: 0,
@@ -74,23 +92,24 @@ async function startDynalite(dataDir: string | undefined): Promise<Running> {
     updateTableMs: 0,
     ...(dataDir === undefined ? {} : { path: dataDir }),
   });
-  const port = await listenLoopback(server);
-  return { port, close: () => closeHttp(server) };
+  await listenSocket(server, socketPath);
+  return { socketPath, close: () => closeHttp(server) };
 }
 
 interface FauxqsApp {
-  listen(options: { port: number; host: string }): Promise<string>;
+  listen(options: { path: string }): Promise<string>;
   close(): Promise<void>;
 }
 
-async function startFauxqs(): Promise<Running> {
+async function startFauxqs(socketPath: string): Promise<Backend> {
   const entry = import.meta.resolve('fauxqs');
   const { buildApp } = (await import(entry)) as {
     buildApp(options: Record<string, unknown>): FauxqsApp;
   };
   // fauxqs builds queue URLs as `http://sqs.<region>.localhost:<port>/…`, and `*.localhost`
-  // does not resolve here. With an empty host it uses the request's Host header instead, so a
-  // queue created through `http://127.0.0.1:<port>` gets a URL any SQS client can call.
+  // does not resolve here. With an empty host it uses the request's Host header instead (the
+  // front passes it on), so a queue created through `http://127.0.0.1:<port>` gets a URL any SQS
+  // client can call.
   // `buildApp({host:''})` ignores the empty string, so the store is built here (fauxqs 2.4.1 layout).
   const load = async <T,>(path: string, name: string): Promise<T> =>
     ((await import(new URL(path, entry).href)) as Record<string, T>)[name] as T;
@@ -103,38 +122,14 @@ async function startFauxqs(): Promise<Running> {
     logger: false,
     stores: { sqsStore, snsStore: new SnsStore(), s3Store: new S3Store() },
   });
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  return { port: Number(new URL(address).port), close: () => app.close() };
+  await app.listen({ path: socketPath });
+  return { socketPath, close: () => app.close() };
 }
 
-/** Reserves free ports on every interface (kinesis-local binds all of them and has no host option). */
-async function reservePorts(count: number): Promise<number[]> {
-  const servers: NetServer[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      ports.push(
-        await new Promise<number>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(0, () => {
-            const address = server.address();
-            resolve(typeof address === 'object' && address !== null ? address.port : 0);
-          });
-        }),
-      );
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  }
-}
-
-function waitForPort(port: number): Promise<void> {
+function waitForSocket(socketPath: string): Promise<void> {
   return new Promise((resolve) => {
     const attempt = (): void => {
-      const socket = connect(port, '127.0.0.1');
+      const socket = connect(socketPath);
       socket.once('connect', () => {
         socket.destroy();
         resolve();
@@ -148,9 +143,49 @@ function waitForPort(port: number): Promise<void> {
   });
 }
 
-async function startKinesisLocal(dataDir: string | undefined): Promise<Running> {
-  const [plainPort, tlsPort] = await reservePorts(2);
-  if (plainPort === undefined || tlsPort === undefined) throw new Error('no free ports');
+/**
+ * kinesis-local binds every interface, on the ports its environment names, and has no host
+ * option. It is loaded into this process, so its two listens (plain and TLS) are redirected here to
+ * Unix sockets. It reads the bound address back as an IP and port, and each connection's peer
+ * address, which a Unix socket does not have: both are answered with loopback values.
+ */
+function redirectListens(ports: ReadonlyMap<number, string>): void {
+  const listen = NetServer.prototype.listen;
+  NetServer.prototype.listen = function listenOnSocket(this: NetServer, ...args: unknown[]) {
+    const first = args[0];
+    const port = typeof first === 'number' ? first : (first as { port?: number } | undefined)?.port;
+    const socketPath = port === undefined ? undefined : ports.get(port);
+    if (port === undefined || socketPath === undefined) {
+      return listen.apply(this, args as Parameters<typeof listen>);
+    }
+    const callback = args.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+    const loopback = { address: '127.0.0.1', family: 'IPv4', port };
+    this.address = () => loopback;
+    this.prependListener('connection', (socket) => {
+      for (const [key, value] of Object.entries({
+        remoteAddress: '127.0.0.1',
+        remoteFamily: 'IPv4',
+        remotePort: 0,
+        localAddress: '127.0.0.1',
+        localPort: port,
+      })) {
+        Object.defineProperty(socket, key, { value, configurable: true });
+      }
+    });
+    return listen.call(this, socketPath, callback);
+  } as typeof listen;
+}
+
+async function startKinesisLocal(dataDir: string | undefined, socketDir: string): Promise<Backend> {
+  // Ports only name the listens to redirect; nothing binds them.
+  const [plainPort, tlsPort] = [4567, 4568];
+  const socketPath = join(socketDir, 'kinesis-local.sock');
+  redirectListens(
+    new Map([
+      [plainPort, socketPath],
+      [tlsPort, join(socketDir, 'kinesis-local-tls.sock')],
+    ]),
+  );
   const packageDir = dirname(require.resolve('kinesis-local/package.json'));
   const durations = [
     'CREATE_STREAM',
@@ -178,21 +213,96 @@ async function startKinesisLocal(dataDir: string | undefined): Promise<Running> 
   // kinesis-local is a CLI bundle that starts its server when loaded; loading it here (rather
   // than spawning it) keeps it inside this process, so the IPC watchdog below also covers it.
   require(join(packageDir, 'main.js'));
-  await waitForPort(plainPort);
+  await waitForSocket(socketPath);
   // It ignores SIGTERM and has no close API; the parent SIGKILLs this process instead.
-  return { port: plainPort, tlsPort, close: async () => {} };
+  return { socketPath, close: async () => {} };
 }
 
-async function start(options: ServerProcessOptions): Promise<Running> {
+/**
+ * The front on 127.0.0.1: refuses browser requests, passes the others to the backend's socket
+ * unchanged (Host included: fauxqs builds queue URLs from it), and answers without CORS headers.
+ */
+async function startFront(backend: Backend): Promise<Running> {
+  // Keep-alive to the backend: an SDK client keeps its connections too.
+  const agent = new Agent({ keepAlive: true });
+  let port = 0;
+  const front = createHttpServer(function guardAndForward(request, response) {
+    const refused = foreignRequestReason(request.headers, port);
+    if (refused !== undefined) {
+      refuse(response, refused);
+      request.resume();
+      return;
+    }
+    forward(request, response, backend.socketPath, agent);
+  });
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = front.address();
+  if (address === null || typeof address === 'string') {
+    throw new Error(`unexpected server address ${String(address)}`);
+  }
+  port = address.port;
+  return {
+    port,
+    close: async () => {
+      await closeHttp(front);
+      agent.destroy();
+      await backend.close();
+    },
+  };
+}
+
+function refuse(response: ServerResponse, reason: string): void {
+  response
+    .writeHead(403, { 'Content-Type': 'application/x-amz-json-1.1', Connection: 'close' })
+    .end(JSON.stringify({ __type: 'AccessDeniedException', message: reason }));
+}
+
+function forward(
+  request: IncomingMessage,
+  response: ServerResponse,
+  socketPath: string,
+  agent: Agent,
+): void {
+  const upstream = httpRequest(
+    { socketPath, agent, method: request.method, path: request.url, headers: request.headers },
+    (answer) => {
+      const headers: string[] = [];
+      for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) {
+        const name = answer.rawHeaders[i] as string;
+        if (!isCorsHeader(name)) headers.push(name, answer.rawHeaders[i + 1] as string);
+      }
+      response.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
+      answer.pipe(response);
+    },
+  );
+  upstream.on('error', (error) => {
+    if (response.headersSent) response.destroy(error);
+    else
+      response
+        .writeHead(502, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ __type: 'ServiceUnavailable', message: error.message }));
+  });
+  // A client that goes away mid-request (an SDK timeout) ends the backend request too.
+  response.on('close', () => {
+    if (!response.writableFinished) upstream.destroy();
+  });
+  request.pipe(upstream);
+}
+
+async function startBackend(options: ServerProcessOptions): Promise<Backend> {
+  const socketPath = join(options.socketDir, `${options.kind}.sock`);
   switch (options.kind) {
     case 'kinesalite':
-      return startKinesalite(options.dataDir);
+      return startKinesalite(options.dataDir, socketPath);
     case 'kinesis-local':
-      return startKinesisLocal(options.dataDir);
+      return startKinesisLocal(options.dataDir, options.socketDir);
     case 'dynalite':
-      return startDynalite(options.dataDir);
+      return startDynalite(options.dataDir, socketPath);
     case 'fauxqs':
-      return startFauxqs();
+      return startFauxqs(socketPath);
   }
 }
 
@@ -208,16 +318,12 @@ async function main(): Promise<void> {
     closing.finally(() => process.exit(0));
   });
   try {
-    running = await start(options);
+    running = await startFront(await startBackend(options));
   } catch (error) {
     await send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
     process.exit(1);
   }
-  await send({
-    type: 'ready',
-    port: running.port,
-    ...(running.tlsPort === undefined ? {} : { tlsPort: running.tlsPort }),
-  });
+  await send({ type: 'ready', port: running.port });
 }
 
 await main();

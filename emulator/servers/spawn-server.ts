@@ -1,4 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {
   ServerControlMessage,
@@ -11,17 +13,15 @@ import type {
 export interface ServerProcess {
   readonly kind: ServerKind;
   readonly pid: number;
-  /** Plain HTTP port on 127.0.0.1. */
+  /** Plain HTTP port on 127.0.0.1: the only port the server listens on. */
   readonly port: number;
-  /** TLS port, for servers that always open one (kinesis-local). */
-  readonly tlsPort?: number;
   /** Resolves when the child has exited, for whatever reason. */
   readonly exited: Promise<void>;
   /** Stops the server and resolves once its process has exited (idempotent). */
   stop(): Promise<void>;
 }
 
-export interface SpawnServerOptions extends ServerProcessOptions {
+export interface SpawnServerOptions extends Omit<ServerProcessOptions, 'socketDir'> {
   /** How long the server may take to report readiness. @default 30000 */
   startTimeoutMs?: number;
   /** Receives the child's stdout/stderr; by default it is kept only for error messages. */
@@ -36,12 +36,17 @@ const KINESIS_LOCAL_FLUSH_MS = 1500;
 const OUTPUT_TAIL_CHARS = 4000;
 
 /**
- * Starts one emulator in a child process bound to 127.0.0.1 and resolves when it reports its port.
+ * Starts one emulator in a child process and resolves when it reports its port. The emulator
+ * listens on a Unix socket in a private directory; its only TCP port is a guarded front on
+ * 127.0.0.1 that refuses requests from web pages (see `server-main.mts`).
  * The child exits on `stop()` and also by itself when this process's IPC channel goes away,
  * so even a SIGKILLed parent leaves no server behind.
  */
 export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
-  const { startTimeoutMs = 30_000, onOutput, ...processOptions } = options;
+  const { startTimeoutMs = 30_000, onOutput, ...rest } = options;
+  // mkdtemp creates the directory with mode 0700: no other user can reach the socket in it.
+  const socketDir = await mkdtemp(join(tmpdir(), 'driverless-'));
+  const processOptions: ServerProcessOptions = { ...rest, socketDir };
   const child = fork(CHILD_ENTRY, [JSON.stringify(processOptions)], {
     // Type stripping is built into the Node versions the project supports (engines >= 22).
     execArgv: ['--disable-warning=ExperimentalWarning'],
@@ -60,11 +65,11 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
-  });
+  }).then(() => rm(socketDir, { recursive: true, force: true }));
 
   let ready: Extract<ServerProcessMessage, { type: 'ready' }>;
   try {
-    ready = await waitForReady(child, options.kind, startTimeoutMs, () => tail);
+    ready = await waitForReady(child, processOptions.kind, startTimeoutMs, () => tail);
   } catch (error) {
     child.kill('SIGKILL');
     await exited;
@@ -75,14 +80,13 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopping ??= stopChild(child, options, exited);
+    stopping ??= stopChild(child, processOptions, exited);
     return stopping;
   };
   return {
     kind: options.kind,
     pid,
     port: ready.port,
-    ...(ready.tlsPort === undefined ? {} : { tlsPort: ready.tlsPort }),
     exited,
     stop,
   };

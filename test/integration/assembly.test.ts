@@ -12,6 +12,7 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { readAssembly } from '../../emulator/assembly';
 import { dynamoClient, kinesisClient, s3Client, sqsClient } from '../../emulator/clients';
+import { executionRoleArn } from '../../emulator/embedded-stack';
 import type { LocalApp } from '../../emulator/model';
 import { provision } from '../../emulator/provision';
 import { type EmbeddedServers, startServers } from '../../emulator/servers/embedded-servers';
@@ -134,7 +135,29 @@ describe('readAssembly', () => {
         STREAM_ARN: only(app.streams).arn,
       },
       aliases: ['live'],
+      roleArn: expect.any(String),
     });
+  });
+
+  it("reads the function's execution role ARN from the template's role resource", () => {
+    // Given / When
+    const fn = only(app.functions);
+
+    // Then: the role CDK made for the function, not a name derived from the function's
+    expect(fn.roleArn).toMatch(
+      new RegExp(`^arn:aws:iam::${ACCOUNT}:role/assemblyfixture-handlerservicerole`),
+    );
+  });
+
+  it("gives the mappings the function's execution role as their invoke identity", () => {
+    // Given
+    const fn = only(app.functions);
+
+    // When
+    const identities = app.mappings.map((mapping) => executionRoleArn(app, mapping));
+
+    // Then
+    expect(identities).toStrictEqual(app.mappings.map(() => fn.roleArn));
   });
 
   it('reads the alias mapping with its properties, qualifier and on-failure queue', () => {

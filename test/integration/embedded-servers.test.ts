@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { request } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -32,8 +34,10 @@ import {
   sqsClient,
 } from '../../emulator/clients';
 import { isPortOpen } from '../../emulator/ports';
+import { startDynamo } from '../../emulator/servers/dynamo-server';
 import { type EmbeddedServers, startServers } from '../../emulator/servers/embedded-servers';
 import { type KinesisEngine, startKinesis } from '../../emulator/servers/kinesis-server';
+import { startSqsS3 } from '../../emulator/servers/sqs-s3-server';
 
 // The integration project's testTimeout is not applied to hooks when jest runs with projects;
 // servers and the CDK synth take seconds on a loaded 2-core machine.
@@ -97,12 +101,158 @@ describe.each<KinesisEngine>(['kinesalite', 'kinesis-local'])('startKinesis with
 
     // Then
     expect(Records?.map((r) => Buffer.from(r.Data ?? []).toString())).toStrictEqual(['hello']);
-    expect([server.engine, server.ports.length]).toStrictEqual([
-      engine,
-      engine === 'kinesis-local' ? 2 : 1,
-    ]);
+    expect([server.engine, server.ports.length]).toStrictEqual([engine, 1]);
     expect(isAlive(server.pid)).toBe(false);
     expect(await openPorts(server.ports)).toStrictEqual([]);
+  });
+});
+
+interface RawAnswer {
+  status: number;
+  allowOrigin: string | undefined;
+}
+
+/** One HTTP request to 127.0.0.1:<port> with exactly the headers given (as a browser would send). */
+function rawRequest(
+  port: number,
+  method: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const sent = request({ host: '127.0.0.1', port, method, path: '/', headers }, (answer) => {
+      answer.resume();
+      answer.on('end', () =>
+        resolve({
+          status: answer.statusCode ?? 0,
+          allowOrigin: answer.headers['access-control-allow-origin'] as string | undefined,
+        }),
+      );
+    });
+    sent.on('error', reject);
+    sent.end(body);
+  });
+}
+
+/** The machine's addresses on other interfaces than loopback, where no emulator may listen. */
+function externalAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .flatMap((address) =>
+      address && !address.internal && address.family === 'IPv4' ? [address.address] : [],
+    );
+}
+
+/** A request each server answers with data when nothing stands in front of it. */
+const PROBES = {
+  kinesalite: { target: 'Kinesis_20131202.ListStreams' },
+  'kinesis-local': { target: 'Kinesis_20131202.ListStreams' },
+  dynalite: { target: 'DynamoDB_20120810.ListTables' },
+  fauxqs: { target: 'AmazonSQS.ListQueues' },
+} as const;
+
+type ProbedServer = keyof typeof PROBES;
+
+interface ProbedRunning {
+  port: number;
+  ports: readonly number[];
+  stop(): Promise<void>;
+}
+
+const startProbed: Record<ProbedServer, () => Promise<ProbedRunning>> = {
+  kinesalite: async () => withPort(await startKinesis({ engine: 'kinesalite' })),
+  'kinesis-local': async () => withPort(await startKinesis({ engine: 'kinesis-local' })),
+  dynalite: async () => withPort(await startDynamo()),
+  fauxqs: async () => withPort(await startSqsS3()),
+};
+
+function withPort(server: { ports: readonly number[]; stop(): Promise<void> }): ProbedRunning {
+  return { port: server.ports[0] as number, ports: server.ports, stop: () => server.stop() };
+}
+
+describe.each(Object.keys(PROBES) as ProbedServer[])('%s, asked by a web page', (kind) => {
+  let server: ProbedRunning;
+  const apiHeaders = () => ({
+    'Content-Type': 'application/x-amz-json-1.1',
+    'X-Amz-Target': PROBES[kind].target,
+    Authorization:
+      'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0',
+    'X-Amz-Date': '20260101T000000Z',
+  });
+
+  beforeAll(async () => {
+    server = await startProbed[kind]();
+  });
+
+  afterAll(() => server?.stop());
+
+  it('answers a program on this machine', async () => {
+    // When
+    const answer = await rawRequest(
+      server.port,
+      'POST',
+      { ...apiHeaders(), Host: `127.0.0.1:${server.port}` },
+      '{}',
+    );
+
+    // Then
+    expect(answer.status).not.toBe(403);
+  });
+
+  it('refuses a request naming another host (DNS rebinding)', async () => {
+    // When
+    const answer = await rawRequest(
+      server.port,
+      'POST',
+      { ...apiHeaders(), Host: `attacker.example:${server.port}` },
+      '{}',
+    );
+
+    // Then
+    expect(answer).toStrictEqual({ status: 403, allowOrigin: undefined });
+  });
+
+  it('refuses a cross-origin text/plain POST', async () => {
+    // When
+    const answer = await rawRequest(
+      server.port,
+      'POST',
+      {
+        ...apiHeaders(),
+        'Content-Type': 'text/plain',
+        Host: `127.0.0.1:${server.port}`,
+        Origin: 'https://attacker.example',
+        'Sec-Fetch-Site': 'cross-site',
+      },
+      '{}',
+    );
+
+    // Then
+    expect(answer).toStrictEqual({ status: 403, allowOrigin: undefined });
+  });
+
+  it('refuses a CORS preflight', async () => {
+    // When
+    const answer = await rawRequest(server.port, 'OPTIONS', {
+      Host: `localhost:${server.port}`,
+      Origin: 'https://attacker.example',
+      'Access-Control-Request-Method': 'POST',
+      'Access-Control-Request-Headers': 'x-amz-target,content-type',
+    });
+
+    // Then
+    expect(answer).toStrictEqual({ status: 403, allowOrigin: undefined });
+  });
+
+  const external = externalAddresses();
+  (external.length > 0 ? it : it.skip)('listens on no other interface', async () => {
+    // When
+    const open = await Promise.all(
+      external.flatMap((address) => server.ports.map((port) => isPortOpen(port, address))),
+    );
+
+    // Then
+    expect(open.filter(Boolean)).toStrictEqual([]);
   });
 });
 

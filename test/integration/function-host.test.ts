@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FunctionHost, type FunctionLogLine } from '../../emulator/functions';
 import type { Invoke } from '../../emulator/model';
-import { FIXTURE_CODE_V2, localFunction } from '../fixtures/function-host/local-function';
+import {
+  FIXTURE_CODE,
+  FIXTURE_CODE_V2,
+  localFunction,
+} from '../fixtures/function-host/local-function';
 
 interface Slept {
   code: string;
@@ -53,6 +57,7 @@ describe('FunctionHost', () => {
       localFunction('slow-init', 'slow-init.handler', { timeoutSeconds: 1 }),
       localFunction('init-error', 'init-error.handler'),
       localFunction('no-handler', 'index.missing'),
+      localFunction('no-module', 'absent.handler'),
       localFunction('upgraded', 'index.sleep'),
     ],
     {
@@ -239,6 +244,34 @@ describe('FunctionHost', () => {
         errorMessage: 'bad input',
         trace: expect.arrayContaining(['TypeError: bad input']),
       });
+    });
+
+    it('names no local path in a thrown error, only the task root as Lambda does', async () => {
+      // when
+      const result = await host.invoke('throws', undefined, {});
+
+      // then
+      const payload = JSON.stringify(result.payload);
+      expect([payload.includes(FIXTURE_CODE), payload.includes(process.cwd())]).toStrictEqual([
+        false,
+        false,
+      ]);
+      expect((result.payload as { trace: string[] }).trace).toContainEqual(
+        expect.stringMatching(/^ {4}at .*\(\/var\/task\/index\.js:\d+:\d+\)$/),
+      );
+    });
+
+    it('names no local path when the handler module is missing', async () => {
+      // when
+      const result = await host.invoke('no-module', undefined, {});
+
+      // then
+      const payload = JSON.stringify(result.payload);
+      expect(payload).toContain('Runtime.ImportModuleError');
+      expect([payload.includes(FIXTURE_CODE), payload.includes(process.cwd())]).toStrictEqual([
+        false,
+        false,
+      ]);
     });
 
     it('kills a handler past its timeout and starts a fresh environment next time', async () => {

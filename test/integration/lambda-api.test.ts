@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import {
   GetFunctionCommand,
   InvokeCommand,
@@ -31,6 +32,39 @@ function mapping(overrides: Partial<EventSourceMappingConfig> = {}): EventSource
   };
 }
 
+interface RawAnswer {
+  status: number;
+  errorType: string | undefined;
+  allowOrigin: string | undefined;
+  body: string;
+}
+
+/** One request to the API with exactly the headers given, as a browser page would send it. */
+function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const sent = request({ host: '127.0.0.1', port, method, path, headers }, (answer) => {
+      const chunks: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      answer.on('end', () =>
+        resolve({
+          status: answer.statusCode ?? 0,
+          errorType: answer.headers['x-amzn-errortype'] as string | undefined,
+          allowOrigin: answer.headers['access-control-allow-origin'] as string | undefined,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    sent.on('error', reject);
+    sent.end(body);
+  });
+}
+
 function payloadOf(output: InvokeCommandOutput): unknown {
   return JSON.parse(Buffer.from(output.Payload ?? new Uint8Array()).toString('utf8'));
 }
@@ -41,7 +75,7 @@ describe('Lambda API', () => {
     [
       localFunction('echo', 'index.echo', { reservedConcurrency: 2 }),
       localFunction('throws', 'index.throws'),
-      localFunction('logs', 'index.logs'),
+      localFunction('logs', 'index.logs', { environment: { SECRET_TOKEN: 's3cr3t' } }),
     ],
     { onLog: (_functionName, line) => logLines.push(line.text) },
   );
@@ -165,6 +199,88 @@ describe('Lambda API', () => {
         lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{not json') })),
       ).rejects.toMatchObject({ name: 'InvalidRequestContentException' });
     });
+  });
+
+  describe('requests from web pages', () => {
+    it('refuses a cross-origin text/plain POST to Invoke', async () => {
+      // when
+      const answer = await rawRequest(
+        api.port,
+        'POST',
+        '/2015-03-31/functions/echo/invocations',
+        {
+          Host: `127.0.0.1:${api.port}`,
+          Origin: 'https://attacker.example',
+          'Content-Type': 'text/plain',
+        },
+        JSON.stringify({ order: 7 }),
+      );
+
+      // then
+      expect([answer.status, answer.errorType]).toStrictEqual([403, 'AccessDeniedException']);
+    });
+
+    it('refuses ListFunctions for a Host that is not loopback (DNS rebinding)', async () => {
+      // when
+      const answer = await rawRequest(api.port, 'GET', '/2015-03-31/functions', {
+        Host: `attacker.example:${api.port}`,
+      });
+
+      // then
+      expect([answer.status, answer.errorType]).toStrictEqual([403, 'AccessDeniedException']);
+      expect(answer.body).not.toContain('s3cr3t');
+    });
+
+    it('refuses a loopback Host with another port', async () => {
+      // when
+      const answer = await rawRequest(api.port, 'GET', '/2015-03-31/functions', {
+        Host: `127.0.0.1:${api.port + 1}`,
+      });
+
+      // then
+      expect(answer.status).toBe(403);
+    });
+
+    it('refuses a CORS preflight without allowing the origin', async () => {
+      // when
+      const answer = await rawRequest(
+        api.port,
+        'OPTIONS',
+        '/2015-03-31/functions/echo/invocations',
+        {
+          Host: `localhost:${api.port}`,
+          Origin: 'http://localhost:3000',
+          'Access-Control-Request-Method': 'POST',
+        },
+      );
+
+      // then
+      expect([answer.status, answer.allowOrigin]).toStrictEqual([403, undefined]);
+    });
+
+    it('refuses a request a page made without Origin (Sec-Fetch-Site)', async () => {
+      // when
+      const answer = await rawRequest(api.port, 'GET', '/2015-03-31/functions', {
+        Host: `localhost:${api.port}`,
+        'Sec-Fetch-Site': 'same-site',
+      });
+
+      // then
+      expect(answer.status).toBe(403);
+    });
+
+    it.each(['127.0.0.1', 'localhost', '[::1]'])(
+      'serves a program that names %s with the port',
+      async (name) => {
+        // when
+        const answer = await rawRequest(api.port, 'GET', '/2015-03-31/functions', {
+          Host: `${name}:${api.port}`,
+        });
+
+        // then
+        expect(answer.status).toBe(200);
+      },
+    );
   });
 
   describe('functions and mappings', () => {
