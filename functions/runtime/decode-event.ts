@@ -185,6 +185,7 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
               sub.subSequenceNumber,
               shardId,
               kinesis.approximateArrivalTimestamp,
+              records.length,
             ),
           );
         }
@@ -203,6 +204,7 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
           undefined,
           shardId,
           kinesis.approximateArrivalTimestamp,
+          records.length,
         ),
       );
     }
