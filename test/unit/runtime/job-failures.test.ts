@@ -128,9 +128,13 @@ describe("a job's { failed } entries", () => {
     const { batchLine } = await runPicky((records) => [records[0], records[1]?.data]);
 
     // Then
-    expect(
-      (batchLine?.batch as { jobs: Record<string, { error?: string }> }).jobs.picky?.error,
-    ).toBe('job "picky" returned { failed } whose entry 1 (object) is not one of its records');
+    expect(batchLine?.batch).toMatchObject({
+      jobs: {
+        picky: {
+          error: 'job "picky" returned { failed } whose entry 1 (object) is not one of its records',
+        },
+      },
+    });
   });
 
   it('are checked against the records after the job’s cursor', async () => {
