@@ -14,8 +14,9 @@ export interface JobContext {
   /** The job's name. */
   readonly job: string;
   /**
-   * Deterministic id of the batch (stream, shard, first and last sequence number): a retried batch
-   * gets the same id, so writes keyed by it are idempotent (Spark's `foreachBatch(batchId)`).
+   * Deterministic id of the batch (stream, shard, first and last sequence number, and the window in
+   * a tumbling window): a retried batch gets the same id and no other batch does, so writes keyed
+   * by it are idempotent (Spark's `foreachBatch(batchId)`).
    */
   readonly batchId: string;
   readonly shardId: string;

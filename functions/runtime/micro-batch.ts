@@ -55,11 +55,16 @@ export type MicroBatchHandler<State = never> = MiddyfiedHandler<
   Context
 >;
 
-/** The id of a batch: the same records from the same shard always get the same id. */
+/**
+ * The id of a batch: the same records from the same shard of the same stream always get the same
+ * id, and no other batch gets it. In a tumbling window the window is part of it, so two windows'
+ * final invocations, which carry no records, get different ids too.
+ */
 export function batchIdOf(batch: DecodedBatch<unknown>): string {
+  const window = batch.window === undefined ? '' : `|${batch.window}`;
   return createHash('sha256')
     .update(
-      `${batch.streamArn}|${batch.shardId}|${batch.firstSequenceNumber}|${batch.lastSequenceNumber}`,
+      `${batch.streamArn}|${batch.shardId}|${batch.firstSequenceNumber}|${batch.lastSequenceNumber}${window}`,
     )
     .digest('hex')
     .slice(0, 32);

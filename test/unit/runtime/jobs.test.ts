@@ -207,6 +207,37 @@ describe('batchIdOf', () => {
       batchIdOf(batch as never),
     );
   });
+
+  it('differs for the same shard and sequence numbers in another stream', () => {
+    // Given
+    const batch = {
+      streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/a',
+      shardId: 'shardId-000000000000',
+      firstSequenceNumber: '1',
+      lastSequenceNumber: '2',
+    };
+
+    // When / Then
+    expect(
+      batchIdOf({
+        ...batch,
+        streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/b',
+      } as never),
+    ).not.toBe(batchIdOf(batch as never));
+  });
+
+  it('differs for the same sequence numbers in another shard', () => {
+    // Given
+    const batch = {
+      streamArn: 's',
+      shardId: 'x',
+      firstSequenceNumber: '1',
+      lastSequenceNumber: '2',
+    };
+
+    // When / Then
+    expect(batchIdOf({ ...batch, shardId: 'y' } as never)).not.toBe(batchIdOf(batch as never));
+  });
 });
 
 describe('DRIVERLESS_JOBS', () => {
