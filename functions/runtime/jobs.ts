@@ -126,8 +126,13 @@ export function selectJobs(known: readonly string[], spec: string | undefined): 
   }
   const unknown = [...included, ...excluded].filter((name) => !known.includes(name));
   if (unknown.length > 0) {
+    // A handler without jobs is a window fold (`checkOptions` requires one or the other).
+    const knownJobs =
+      known.length === 0
+        ? 'this handler has no jobs (it only folds a tumbling window)'
+        : `known jobs: ${known.join(', ')}`;
     throw new ConfigurationError(
-      `${where} names unknown job${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known jobs: ${known.join(', ')}`,
+      `${where} names unknown job${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; ${knownJobs}`,
     );
   }
   const selected =

@@ -383,6 +383,24 @@ describe('DRIVERLESS_JOBS', () => {
     );
   });
 
+  it('fails at cold start if it names a job of a handler that has none, saying so', () => {
+    // Given
+    process.env.DRIVERLESS_JOBS = 'foo';
+
+    // When / Then
+    expect(() =>
+      microBatch({
+        decode,
+        deadLetters,
+        window: { init: () => 0, reduce: (state: number) => state },
+      }),
+    ).toThrow(
+      new ConfigurationError(
+        'DRIVERLESS_JOBS="foo" names unknown job foo; this handler has no jobs (it only folds a tumbling window)',
+      ),
+    );
+  });
+
   it('fails at cold start if it mixes names and exclusions', () => {
     process.env.DRIVERLESS_JOBS = 'a,!b';
     expect(() =>
