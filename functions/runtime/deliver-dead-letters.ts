@@ -49,6 +49,8 @@ export async function deliverDeadLetters(
     logger.error('dead letters could not be delivered; the batch is reported failed', {
       ...where,
       deadLetters: letters.length,
+      // Letters are in shard order: the record the batch is reported failed at, at the latest.
+      fromSequenceNumber: letters[0]?.sequenceNumber,
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
     });
     return letters;

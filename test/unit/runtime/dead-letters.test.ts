@@ -262,6 +262,8 @@ describe('dead-letter delivery', () => {
     expect(seen).toStrictEqual(['u1', 'u2']);
     expect(logs.find((line) => line.level === 'ERROR')).toMatchObject({
       message: 'dead letters could not be delivered; the batch is reported failed',
+      deadLetters: 1,
+      fromSequenceNumber: sequenceNumber(10),
       error: 'Error: sink misconfigured',
     });
   });
