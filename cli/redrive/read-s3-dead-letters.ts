@@ -8,8 +8,9 @@ import { listObjects, readObject, unreadableBucket, writtenBefore } from './s3-o
 
 /**
  * Where `s3DeadLetters` (`functions/runtime/dead-letter-sinks.ts`) writes: one NDJSON object per
- * batch, `<DEAD_LETTER_KEY_PREFIX><shardId>/YYYY/MM/DD/<batchId>-<firstSequenceNumber>.ndjson`. Payloads
- * that overflowed from SQS share the prefix as `.json` objects; the queue's letters name those.
+ * batch, function and attempt,
+ * `<DEAD_LETTER_KEY_PREFIX><shardId>/YYYY/MM/DD/<functionName>/<batchId>-<firstSequenceNumber>-<uuid>.ndjson`.
+ * Payloads that overflowed from SQS share the prefix as `.json` objects; the queue's letters name those.
  */
 const LETTERS_SUFFIX = '.ndjson';
 

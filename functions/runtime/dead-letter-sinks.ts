@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type * as S3 from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type * as SQS from '@aws-sdk/client-sqs';
@@ -55,6 +56,30 @@ function datePath(iso: string): string {
   return iso.slice(0, 10).replaceAll('-', '/');
 }
 
+/**
+ * The folder of a function's letters of one shard and day. Several functions read one stream
+ * (`isolateJobs`) and each dead-letters the records it missed: their objects must never share a key.
+ */
+function letterFolder(prefix: string, letter: DeadLetter): string {
+  const writer = encodeURIComponent(letter.functionName ?? letter.source ?? 'local');
+  return `${prefix}${letter.shardId}/${datePath(letter.deadLetteredAt)}/${writer}/`;
+}
+
+// SQS accepts only #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF in a message
+// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
+// JSON.stringify already escapes control characters and lone surrogates; U+FFFE and U+FFFF (which
+// V8 quotes in JSON.parse errors, and a partition key may hold) are escaped here, and JSON reads
+// the escapes back as the same characters.
+const NOT_SQS_TEXT = /[\uFFFE\uFFFF]/g;
+
+/** A letter as a message body SQS accepts, whatever characters its fields hold. */
+function sqsBody(value: unknown): string {
+  return JSON.stringify(value).replace(
+    NOT_SQS_TEXT,
+    (char) => `\\u${char.charCodeAt(0).toString(16)}`,
+  );
+}
+
 /** Sends dead letters to SQS in batches of up to ten messages, retrying failed entries once. */
 export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
   let client: Promise<SQSClient> | undefined = options.client && Promise.resolve(options.client);
@@ -64,7 +89,9 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
     if (!options.overflowBucket) return undefined;
     const { PutObjectCommand } = loadS3();
     s3 ??= defaultS3Client();
-    const key = `${DEAD_LETTER_KEY_PREFIX}${letter.shardId}/${datePath(letter.deadLetteredAt)}/${letter.id}.json`;
+    // Unique per attempt: a letter of the same record written again (a retry, a replay) must never
+    // replace the payload an earlier letter, perhaps kept, points at.
+    const key = `${letterFolder(DEAD_LETTER_KEY_PREFIX, letter)}${letter.id}-${randomUUID()}.json`;
     await (await s3).send(
       new PutObjectCommand({
         Bucket: options.overflowBucket,
@@ -74,7 +101,7 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
       }),
     );
     const { data: _data, ...rest } = letter;
-    return JSON.stringify({ ...rest, dataLocation: `s3://${options.overflowBucket}/${key}` });
+    return sqsBody({ ...rest, dataLocation: `s3://${options.overflowBucket}/${key}` });
   }
 
   async function sendChunk(
@@ -115,7 +142,7 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
       const undelivered: DeadLetter[] = [];
       const entries: { letter: DeadLetter; body: string }[] = [];
       for (const letter of letters) {
-        let body: string | undefined = JSON.stringify(letter);
+        let body: string | undefined = sqsBody(letter);
         if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
           body = await overflow(letter).catch(() => undefined);
           if (body === undefined) {
@@ -155,8 +182,10 @@ export interface S3DeadLettersOptions {
 }
 
 /**
- * Writes each batch's dead letters as one NDJSON object. The key derives from the batch id and
- * the first letter, so a retried batch overwrites its own object instead of adding a second.
+ * Writes each batch's dead letters as one NDJSON object,
+ * `<prefix><shardId>/YYYY/MM/DD/<functionName>/<batchId>-<firstSequenceNumber>-<uuid>.ndjson`.
+ * The key is new on every call, so no write ever replaces letters a reader may still need; a
+ * record written twice (a replay that rejects it again) carries the same `letterId` in both.
  */
 export function s3DeadLetters(options: S3DeadLettersOptions): DeadLetterSink {
   let client: Promise<S3Client> | undefined = options.client && Promise.resolve(options.client);
@@ -167,7 +196,7 @@ export function s3DeadLetters(options: S3DeadLettersOptions): DeadLetterSink {
       if (first === undefined) return [];
       const { PutObjectCommand } = loadS3();
       client ??= defaultS3Client();
-      const key = `${prefix}${first.shardId}/${datePath(first.deadLetteredAt)}/${first.batchId}-${first.sequenceNumber}.ndjson`;
+      const key = `${letterFolder(prefix, first)}${first.batchId}-${first.sequenceNumber}-${randomUUID()}.ndjson`;
       try {
         await (await client).send(
           new PutObjectCommand({
@@ -185,13 +214,22 @@ export function s3DeadLetters(options: S3DeadLettersOptions): DeadLetterSink {
   };
 }
 
-/** Appends dead letters to a local NDJSON file, one letter per line; for batch mode. */
+/**
+ * Appends dead letters to a local NDJSON file, one letter per line; for batch mode. A letter whose
+ * `letterId` this sink already wrote is skipped, so a record appears once however often it is
+ * rejected during the run.
+ */
 export function fileDeadLetters(path: string): DeadLetterSink {
+  const written = new Set<string>();
   return {
     async send(letters) {
-      if (letters.length === 0) return [];
+      const fresh = letters.filter(
+        (letter) => letter.letterId === undefined || !written.has(letter.letterId),
+      );
+      if (fresh.length === 0) return [];
       const { appendFile } = await import('node:fs/promises');
-      await appendFile(path, letters.map((letter) => `${JSON.stringify(letter)}\n`).join(''));
+      await appendFile(path, fresh.map((letter) => `${JSON.stringify(letter)}\n`).join(''));
+      for (const letter of fresh) if (letter.letterId !== undefined) written.add(letter.letterId);
       return [];
     },
   };

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * A record the pipeline gave up on, with everything needed to replay it:
  * the raw bytes, where it came from, and why it was rejected.
@@ -5,6 +7,13 @@
 export interface DeadLetter {
   /** Stable identity of the record: `<shardId>:<sequenceNumber>[:<subSequenceNumber>]`. */
   readonly id: string;
+  /**
+   * Stable identity of this letter: a hash (32 hex digits) of the function, stream, shard, sequence
+   * and sub-sequence number. A record rejected again by the same function (a retried batch, a
+   * replay) gets the same `letterId`, so a sink or a reader can keep one letter per id.
+   * Optional only so that letters written before it existed still read as letters.
+   */
+  readonly letterId?: string;
   /** Why the record was rejected, e.g. `invalid JSON: Unexpected token } in JSON at position 9`. */
   readonly reason: string;
   /** The record's raw bytes, base64 (exactly as Kinesis delivered them). */
@@ -39,4 +48,17 @@ export const DEAD_LETTER_KEY_PREFIX = 'dead-letters/';
 
 export function deadLetterId(shardId: string, sequenceNumber: string, sub?: number): string {
   return sub === undefined ? `${shardId}:${sequenceNumber}` : `${shardId}:${sequenceNumber}:${sub}`;
+}
+
+/** The {@link DeadLetter.letterId} of a record rejected by `functionName`. */
+export function letterIdOf(
+  functionName: string,
+  letter: Pick<DeadLetter, 'streamArn' | 'shardId' | 'sequenceNumber' | 'subSequenceNumber'>,
+): string {
+  return createHash('sha256')
+    .update(
+      `${functionName}|${letter.streamArn}|${letter.shardId}|${letter.sequenceNumber}|${letter.subSequenceNumber ?? ''}`,
+    )
+    .digest('hex')
+    .slice(0, 32);
 }

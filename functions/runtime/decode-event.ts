@@ -18,6 +18,12 @@ export interface DecodedBatch<T> {
   readonly lastSequenceNumber: string | undefined;
   /** Arrival (epoch seconds) of the newest record, for iterator age. */
   readonly lastArrivalSeconds: number | undefined;
+  /**
+   * For a tumbling-window event, what sets its invocation apart beyond its records: the window's
+   * bounds and, for an invocation without records (a window's final one), how it ended and the
+   * state it carries, since two windows closed early can share bounds.
+   */
+  readonly window: string | undefined;
 }
 
 export type RejectedRecord = Omit<
@@ -185,6 +191,7 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
               sub.subSequenceNumber,
               shardId,
               kinesis.approximateArrivalTimestamp,
+              records.length,
             ),
           );
         }
@@ -203,13 +210,21 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
           undefined,
           shardId,
           kinesis.approximateArrivalTimestamp,
+          records.length,
         ),
       );
     }
   }
 
   const last = raws[raws.length - 1]?.kinesis;
+  const window =
+    event.window === undefined
+      ? undefined
+      : raws.length > 0
+        ? `${event.window.start}|${event.window.end}`
+        : `${event.window.start}|${event.window.end}|${event.isFinalInvokeForWindow === true}|${event.isWindowTerminatedEarly === true}|${JSON.stringify(event.state ?? {})}`;
   return {
+    window,
     shardId,
     streamArn,
     records,

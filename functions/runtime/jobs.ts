@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { ENVIRONMENT } from './environment';
 import { ConfigurationError, JobTimeoutError } from './errors';
 import type { JobInput } from './stages';
-import type { StreamRecord } from './stream-record';
+import { DecodedRecord, type StreamRecord } from './stream-record';
 
 /** What a job may return: the records it could not handle (the rest succeeded). */
 export interface JobResult<T> {
@@ -14,8 +14,9 @@ export interface JobContext {
   /** The job's name. */
   readonly job: string;
   /**
-   * Deterministic id of the batch (stream, shard, first and last sequence number): a retried batch
-   * gets the same id, so writes keyed by it are idempotent (Spark's `foreachBatch(batchId)`).
+   * Deterministic id of the batch (stream, shard, first and last sequence number, and the window in
+   * a tumbling window): a retried batch gets the same id and no other batch does, so writes keyed
+   * by it are idempotent (Spark's `foreachBatch(batchId)`).
    */
   readonly batchId: string;
   readonly shardId: string;
@@ -56,6 +57,58 @@ export function skipped<T>(job: string): JobOutcome<T> {
 }
 
 /**
+ * The outcome of a job the runtime could not run or account for (an error outside the job, such
+ * as an unreadable cursor): every record it may have been given fails, so none is acknowledged.
+ */
+export function failedOutside<T>(
+  job: string,
+  records: readonly StreamRecord<T>[],
+  error: unknown,
+): JobOutcome<T> {
+  return {
+    job,
+    status: 'failed',
+    records: records.length,
+    failed: records,
+    durationMs: 0,
+    error: describeError(error),
+  };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
+
+/**
+ * Why `failed` is not a list of distinct records among `given`, or `undefined` when it is. Only
+ * the runtime's own record objects count (identity, not equal fields): anything else could name a
+ * position outside the batch, which Lambda answers by failing the whole batch. O(1) per entry.
+ */
+function checkFailed(
+  failed: readonly unknown[],
+  given: readonly StreamRecord<unknown>[],
+): string | undefined {
+  const offset = DecodedRecord.indexOf(given[0]);
+  let seen: Uint8Array | undefined;
+  for (let i = 0; i < failed.length; i++) {
+    const entry = failed[i];
+    const index = DecodedRecord.indexOf(entry);
+    const at = index - offset;
+    if (index < 0 || offset < 0 || given[at] !== entry) {
+      return `entry ${i} (${describe(entry)}) is not one of its records`;
+    }
+    seen ??= new Uint8Array(given.length);
+    if (seen[at] === 1) return `entry ${i} names a record an earlier entry names`;
+    seen[at] = 1;
+  }
+  return undefined;
+}
+
+/**
  * The jobs this deployment runs, from `DRIVERLESS_JOBS`: `a,b` keeps those, `!a,!b` keeps all
  * but those, unset keeps all. Any unknown name fails at cold start with the list of known jobs.
  */
@@ -73,8 +126,13 @@ export function selectJobs(known: readonly string[], spec: string | undefined): 
   }
   const unknown = [...included, ...excluded].filter((name) => !known.includes(name));
   if (unknown.length > 0) {
+    // A handler without jobs is a window fold (`checkOptions` requires one or the other).
+    const knownJobs =
+      known.length === 0
+        ? 'this handler has no jobs (it only folds a tumbling window)'
+        : `known jobs: ${known.join(', ')}`;
     throw new ConfigurationError(
-      `${where} names unknown job${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known jobs: ${known.join(', ')}`,
+      `${where} names unknown job${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; ${knownJobs}`,
     );
   }
   const selected =
@@ -85,7 +143,9 @@ export function selectJobs(known: readonly string[], spec: string | undefined): 
 
 /**
  * Runs one job against its deadline. Never rejects: a throw fails every record the job was given,
- * `{ failed }` fails those, and passing the deadline fails all (the job's signal is aborted).
+ * `{ failed }` fails those, and passing the deadline fails all (the job's signal is aborted). A
+ * `{ failed }` that is not a list of the job's own records fails all of them too: the job's bug
+ * must neither acknowledge records it did not handle nor name one outside the batch.
  */
 export async function runJob<T, S>(
   job: Job<T, S>,
@@ -136,10 +196,21 @@ export async function runJob<T, S>(
         `job "${context.job}" returned { failed } that is not an array`,
       );
     }
+    const problem = checkFailed(failed, records);
+    if (problem !== undefined) {
+      return outcome(
+        'failed',
+        records,
+        `job "${context.job}" returned { failed } whose ${problem}`,
+      );
+    }
     return outcome('partial', failed);
   } catch (error) {
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return outcome(error instanceof JobTimeoutError ? 'timed-out' : 'failed', records, message);
+    return outcome(
+      error instanceof JobTimeoutError ? 'timed-out' : 'failed',
+      records,
+      describeError(error),
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -4,15 +4,16 @@ import type { Context } from 'aws-lambda';
 import { checkOptions } from './check-options';
 import type { CursorStore } from './cursors';
 import { cursorsFromEnvironment, isReplay } from './cursors';
-import type { DeadLetter, DeadLetterSink } from './dead-letter';
+import { type DeadLetter, type DeadLetterSink, letterIdOf } from './dead-letter';
 import { deadLettersFromEnvironment } from './dead-letter-sinks';
-import { type DecodedBatch, decodeEvent } from './decode-event';
+import { type DecodedBatch, decodeEvent, type RejectedRecord } from './decode-event';
 import type { Decoder } from './decoders';
+import { deliverDeadLetters } from './deliver-dead-letters';
 import { ENVIRONMENT } from './environment';
 import { type Job, selectJobs } from './jobs';
 import type { BatchResponse, KinesisEvent } from './kinesis-event';
 import { runJobs } from './run-jobs';
-import { lowestPosition, type RecordPosition } from './sequence-numbers';
+import { compareSequenceNumbers, lowestPosition, type RecordPosition } from './sequence-numbers';
 import type { Stages } from './stages';
 import { type BatchReport, Telemetry } from './telemetry';
 import { foldWindow, type WindowOptions } from './windows';
@@ -54,11 +55,16 @@ export type MicroBatchHandler<State = never> = MiddyfiedHandler<
   Context
 >;
 
-/** The id of a batch: the same records from the same shard always get the same id. */
+/**
+ * The id of a batch: the same records from the same shard of the same stream always get the same
+ * id, and no other batch gets it. In a tumbling window the window is part of it, so two windows'
+ * final invocations, which carry no records, get different ids too.
+ */
 export function batchIdOf(batch: DecodedBatch<unknown>): string {
+  const window = batch.window === undefined ? '' : `|${batch.window}`;
   return createHash('sha256')
     .update(
-      `${batch.streamArn}|${batch.shardId}|${batch.firstSequenceNumber}|${batch.lastSequenceNumber}`,
+      `${batch.streamArn}|${batch.shardId}|${batch.firstSequenceNumber}|${batch.lastSequenceNumber}${window}`,
     )
     .digest('hex')
     .slice(0, 32);
@@ -91,23 +97,6 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     const started = performance.now();
     const batch = decodeEvent(event, options.decode);
     const batchId = batchIdOf(batch);
-    const deadLetteredAt = new Date().toISOString();
-    const letters: DeadLetter[] = batch.rejected.map((rejected) => ({
-      ...rejected,
-      source,
-      ...(functionName === undefined ? {} : { functionName }),
-      batchId,
-      deadLetteredAt,
-    }));
-    // Dead letters are delivered while the jobs run; undelivered ones fail the batch below.
-    const delivery = deadLetters.send(letters).catch((error: unknown) => {
-      telemetry.logger.error('dead letters could not be delivered; the batch is reported failed', {
-        batchId,
-        deadLetters: letters.length,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      });
-      return letters;
-    });
     const remaining = context?.getRemainingTimeInMillis?.();
     const deadline =
       remaining === undefined ? Number.POSITIVE_INFINITY : Date.now() + remaining - marginMs;
@@ -130,10 +119,25 @@ export function microBatch<T, S = Record<never, never>, State = never>(
             },
             logger: telemetry.logger,
           });
-    const undelivered = await delivery;
+    // One position per job: a job may fail more records than a spread could take as arguments.
+    const failures: RecordPosition[] = [];
+    for (const outcome of outcomes) {
+      const first = lowestPosition(outcome.failed);
+      if (first) failures.push(first);
+    }
+    const jobsLowest = lowestPosition(failures);
 
-    const failures: RecordPosition[] = [...undelivered];
-    for (const outcome of outcomes) failures.push(...outcome.failed);
+    // Only records Lambda will not redeliver are dead-lettered: those before the first failure.
+    // The rest come back in the retry (a KPL aggregate whole, hence the sequence number alone)
+    // and are dead-lettered by the attempt that gets past them, so a retried batch never writes a
+    // record's letter twice. This waits for the jobs, a cost paid only by batches with a bad record.
+    const letters = stampLetters(batch.rejected, jobsLowest, batchId);
+    const undelivered =
+      letters.length === 0
+        ? []
+        : await deliverDeadLetters(deadLetters, letters, deadline, telemetry.logger, { batchId });
+    const firstUndelivered = lowestPosition(undelivered);
+    if (firstUndelivered) failures.push(firstUndelivered);
     const lowest = lowestPosition(failures);
     const response: BatchResponse<State> = {
       batchItemFailures: lowest ? [{ itemIdentifier: lowest.sequenceNumber }] : [],
@@ -159,6 +163,30 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     };
     telemetry.report(report);
     return response;
+  }
+
+  /** The letters of the rejected records before `before` (all without it), stamped for delivery. */
+  function stampLetters(
+    rejected: readonly RejectedRecord[],
+    before: RecordPosition | undefined,
+    batchId: string,
+  ): DeadLetter[] {
+    const letters: DeadLetter[] = [];
+    const deadLetteredAt = new Date().toISOString();
+    for (const record of rejected) {
+      if (before && compareSequenceNumbers(record.sequenceNumber, before.sequenceNumber) >= 0) {
+        break;
+      }
+      letters.push({
+        ...record,
+        letterId: letterIdOf(functionName ?? source, record),
+        source,
+        ...(functionName === undefined ? {} : { functionName }),
+        batchId,
+        deadLetteredAt,
+      });
+    }
+    return letters;
   }
 
   return middy(processBatch) as unknown as MicroBatchHandler<State>;

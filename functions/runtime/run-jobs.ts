@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type CursorStore, firstIndexAfter } from './cursors';
-import { type Job, type JobContext, type JobOutcome, runJob, skipped } from './jobs';
+import { failedOutside, type Job, type JobContext, type JobOutcome, runJob, skipped } from './jobs';
 import { comparePositions, lowestPosition, type RecordPosition } from './sequence-numbers';
 import { type JobInput, type Stages, stageView } from './stages';
 import type { StreamRecord } from './stream-record';
@@ -34,18 +34,23 @@ export async function runJobs<T, S>(input: RunJobsInput<T, S>): Promise<JobOutco
     }
     return view;
   };
-  const settled = await Promise.allSettled(
+  return Promise.all(
     input.selected.map(async (job): Promise<JobOutcome<T>> => {
-      const cursor = loaded?.get(job);
-      const start = firstIndexAfter(records, cursor);
-      if (start === records.length) return skipped(job);
-      const view = viewFrom(start);
-      const outcome = await runJob(input.jobs[job] as Job<T, S>, view, { ...context, job });
-      if (cursors) await commitCursor(cursors, job, cursor, view.records, outcome, input);
-      return outcome;
+      try {
+        const cursor = loaded?.get(job);
+        const start = firstIndexAfter(records, cursor);
+        if (start === records.length) return skipped(job);
+        const view = viewFrom(start);
+        const outcome = await runJob(input.jobs[job] as Job<T, S>, view, { ...context, job });
+        if (cursors) await commitCursor(cursors, job, cursor, view.records, outcome, input);
+        return outcome;
+      } catch (error) {
+        // runJob never rejects; what can is around it (a cursor that is not a position). A job
+        // left out of the outcomes would have its records acknowledged unhandled: fail them all.
+        return failedOutside(job, records, error);
+      }
     }),
   );
-  return settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
 }
 
 /**

@@ -15,6 +15,8 @@ export interface StreamRecord<T> {
 /** The runtime's record: arrival is kept as a number and turned into a Date only when read. */
 export class DecodedRecord<T> implements StreamRecord<T> {
   #arrivedAt: Date | undefined;
+  // Private, so it is invisible to jobs that spread, compare or serialise records.
+  readonly #index: number;
 
   constructor(
     readonly data: T,
@@ -24,7 +26,22 @@ export class DecodedRecord<T> implements StreamRecord<T> {
     readonly shardId: string,
     /** Epoch seconds with a millisecond fraction. */
     readonly arrivalSeconds: number,
-  ) {}
+    /** Position among the batch's decoded records. */
+    index: number,
+  ) {
+    this.#index = index;
+  }
+
+  /**
+   * The position among its batch's decoded records of a record the runtime made, or -1 for any
+   * other value: with `records[indexOf(value)] === value` it tells in O(1) whether a value is one
+   * of a batch's records.
+   */
+  static indexOf(value: unknown): number {
+    return typeof value === 'object' && value !== null && #index in value
+      ? (value as DecodedRecord<unknown>).#index
+      : -1;
+  }
 
   get arrivedAt(): Date {
     this.#arrivedAt ??= new Date(Math.round(this.arrivalSeconds * 1000));

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { DecodedBatch } from './decode-event';
 import type { KinesisEvent } from './kinesis-event';
-import { comparePositions, type RecordPosition } from './sequence-numbers';
+import { compareSequenceNumbers, type RecordPosition } from './sequence-numbers';
 import type { StreamRecord } from './stream-record';
 
 /** Context of a tumbling-window invocation. */
@@ -10,6 +10,10 @@ export interface WindowContext {
   readonly window: { readonly start: Date; readonly end: Date };
   readonly shardId: string;
   readonly streamArn: string;
+  /**
+   * The invocation's batch id (see `JobContext.batchId`): the same on a retry, different for any
+   * other invocation, including another window's final invocation without records.
+   */
   readonly batchId: string;
   /** True on the window's last invocation, the one that runs `onClose`. */
   readonly isFinal: boolean;
@@ -25,7 +29,10 @@ export interface WindowContext {
 export interface WindowOptions<T, State> {
   /** The state at the start of a window. */
   readonly init: () => State;
-  /** Folds one batch's good records (before any failed one) into the state. */
+  /**
+   * Folds one batch's good records into the state: those before the first failed one, and of a KPL
+   * aggregate with a failed sub-record none (Lambda redelivers the aggregate whole).
+   */
   readonly reduce: (
     state: State,
     records: readonly StreamRecord<T>[],
@@ -68,8 +75,12 @@ export async function foldWindow<T, State>(
     terminatedEarly: event.isWindowTerminatedEarly === true,
     lambda,
   };
+  // Lambda retries from the failure's sequence number, so a KPL aggregate with a failed sub-record
+  // comes back whole: none of its sub-records may be in the state the retry starts from.
   const before = lowest
-    ? batch.records.filter((record) => comparePositions(record, lowest) < 0)
+    ? batch.records.filter(
+        (record) => compareSequenceNumbers(record.sequenceNumber, lowest.sequenceNumber) < 0,
+      )
     : batch.records;
   const state = window.reduce(isFreshState(incoming) ? window.init() : incoming, before, context);
   if (context.isFinal && !lowest) await window.onClose?.(state, context);

@@ -38,6 +38,9 @@ beforeAll(async () => {
     records: RECORDS,
     poisonRate: 0.01,
     jobFailureRate: numberFrom('CHAOS_JOB_FAILURE_RATE', 0.02),
+    malformedFailureRate: numberFrom('CHAOS_MALFORMED_FAILURE_RATE', 0.01),
+    sinkThrowRate: numberFrom('CHAOS_SINK_THROW_RATE', 0.05),
+    sinkHangRate: numberFrom('CHAOS_SINK_HANG_RATE', 0.02),
     killEveryBatches: numberFrom('CHAOS_KILL_EVERY', 50),
     timeoutEveryBatches: numberFrom('CHAOS_TIMEOUT_EVERY', 100),
     outageMs: numberFrom('CHAOS_OUTAGE_MS', 30_000),
@@ -60,7 +63,20 @@ describe('fault injection', () => {
       timeouts: faults.timeouts > 0 || numberFrom('CHAOS_TIMEOUT_EVERY', 100) === 0,
       outage: faults.outageErrors > 0 || numberFrom('CHAOS_OUTAGE_MS', 30_000) === 0,
       jobFailures: faults.jobFailures > 0 || numberFrom('CHAOS_JOB_FAILURE_RATE', 0.02) === 0,
+      malformedFailures:
+        faults.malformedFailures > 0 || numberFrom('CHAOS_MALFORMED_FAILURE_RATE', 0.01) === 0,
+      sinkFaults:
+        faults.sinkThrows + faults.sinkHangs > 0 ||
+        numberFrom('CHAOS_SINK_THROW_RATE', 0.05) + numberFrom('CHAOS_SINK_HANG_RATE', 0.02) === 0,
       poison: faults.badJson > 0 && faults.schemaInvalid > 0 && faults.badBase64 > 0,
-    }).toEqual({ kills: true, timeouts: true, outage: true, jobFailures: true, poison: true });
+    }).toEqual({
+      kills: true,
+      timeouts: true,
+      outage: true,
+      jobFailures: true,
+      malformedFailures: true,
+      sinkFaults: true,
+      poison: true,
+    });
   });
 });

@@ -24,6 +24,10 @@ beforeAll(async () => {
     poisonRate: 0.01,
     // 2 % of some 80 job runs is often none: the reduced run fails jobs more often, so it always does.
     jobFailureRate: 0.1,
+    malformedFailureRate: 0.1,
+    // Some 20 deliveries of letters: a quarter each makes a run without either fault unlikely.
+    sinkThrowRate: 0.25,
+    sinkHangRate: 0.25,
     killEveryBatches: 25,
     timeoutEveryBatches: 60,
     outageMs: 3_000,
@@ -46,7 +50,17 @@ describe('reduced fault injection', () => {
       timeouts: faults.timeouts > 0,
       outage: faults.outageErrors > 0,
       jobFailures: faults.jobFailures > 0,
+      malformedFailures: faults.malformedFailures > 0,
+      sinkFaults: faults.sinkThrows > 0 && faults.sinkHangs > 0,
       poison: faults.badJson > 0 && faults.schemaInvalid > 0 && faults.badBase64 > 0,
-    }).toEqual({ kills: true, timeouts: true, outage: true, jobFailures: true, poison: true });
+    }).toEqual({
+      kills: true,
+      timeouts: true,
+      outage: true,
+      jobFailures: true,
+      malformedFailures: true,
+      sinkFaults: true,
+      poison: true,
+    });
   });
 });

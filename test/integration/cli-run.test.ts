@@ -26,6 +26,15 @@ afterEach(async () => {
 const lines = (values: readonly unknown[]) =>
   values.map((value) => `${JSON.stringify(value)}\n`).join('');
 
+/** The `letterId` of each line of a dead-letter file (none if the file was not written). */
+async function letterIds(file: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => String((JSON.parse(line) as { letterId?: unknown }).letterId));
+}
+
 async function sums(file: string): Promise<number[]> {
   return (await readFile(file, 'utf8')).trim().split('\n').map(Number);
 }
@@ -108,6 +117,96 @@ describe('driverless run --file', () => {
       code: 1,
       summary: { batches: 1, invocations: 3, records: 3, processed: 1, failed: 2 },
       sums: [1, 2, 3, 2, 3, 2, 3],
+    });
+  });
+
+  it('writes no letter for a poison record its retried batch never got past, and the summary adds up', async () => {
+    // Given: the poison record comes after a record that fails every attempt
+    const file = join(dir, 'failing-poison.ndjson');
+    await writeFile(
+      file,
+      lines([
+        { data: { n: 1 } },
+        { data: { n: 2, fail: true } },
+        { data: 'not json' },
+        { data: { n: 3 } },
+      ]),
+    );
+
+    // When
+    const result = await runCli(['run', HANDLER, '--file', file, '--json']);
+
+    // Then: it was never acknowledged, so it counts failed, once
+    const summary = jsonSummary(result.stdout);
+    expect({
+      code: result.code,
+      summary,
+      letters: await letterIds(`${file}.dead-letters.ndjson`),
+    }).toMatchObject({
+      code: 1,
+      summary: { invocations: 3, records: 4, processed: 1, deadLettered: 0, failed: 3 },
+      letters: [],
+    });
+  });
+
+  it('writes one letter for a poison record before the failing one, whatever the retries', async () => {
+    // Given
+    const file = join(dir, 'poison-then-failing.ndjson');
+    await writeFile(
+      file,
+      lines([
+        { data: { n: 1 } },
+        { data: 'not json' },
+        { data: { n: 2, fail: true } },
+        { data: { n: 3 } },
+      ]),
+    );
+
+    // When
+    const result = await runCli(['run', HANDLER, '--file', file, '--json']);
+
+    // Then: processed + dead-lettered + failed = records
+    const letters = await letterIds(`${file}.dead-letters.ndjson`);
+    expect({
+      code: result.code,
+      summary: jsonSummary(result.stdout),
+      letters: letters.length,
+    }).toMatchObject({
+      code: 1,
+      summary: { invocations: 3, records: 4, processed: 1, deadLettered: 1, failed: 2 },
+      letters: 1,
+    });
+  });
+
+  it('fails with one line naming the problem when --jobs is given to a handler without jobs', async () => {
+    // Given: the window template folds a window and has no jobs
+    const file = join(dir, 'sales.ndjson');
+    await writeFile(
+      file,
+      lines([{ data: { storeId: 's1', amountCents: 5 }, arrivedAt: '2026-01-01T00:00:00Z' }]),
+    );
+
+    // When
+    const result = await runCli(
+      [
+        'run',
+        'functions/templates/window.ts',
+        '--file',
+        file,
+        '--tumbling-window',
+        '60',
+        '--jobs',
+        'foo',
+      ],
+      { TABLE_NAME: 'sales' },
+    );
+
+    // Then
+    expect({ code: result.code, stderr: result.stderr }).toStrictEqual({
+      code: 2,
+      stderr:
+        'driverless run: cannot load functions/templates/window.ts: ConfigurationError: ' +
+        'DRIVERLESS_JOBS="foo" names unknown job foo; this handler has no jobs (it only folds a tumbling window)\n',
     });
   });
 

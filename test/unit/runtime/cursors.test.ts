@@ -1,4 +1,10 @@
 import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  type UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  dynamoCursors,
   json,
   memoryCursors,
   memoryDeadLetters,
@@ -11,6 +17,7 @@ import {
   SHARD_ID,
   sequenceNumber,
 } from '../../fixtures/kinesis-events';
+import { kplAggregate } from '../../fixtures/kpl';
 
 type Item = { n: number };
 const items = (n: number) => Array.from({ length: n }, (_, i) => ({ data: { n: i } }));
@@ -145,6 +152,67 @@ describe('per-job cursors', () => {
     expect(cursors.cursors.get(`${SHARD_ID}|j`)).toStrictEqual({ sequenceNumber: '5' });
   });
 
+  it('never lets a stale writer move a cursor another invocation moved', async () => {
+    // Given: both invocations read the cursor at 5; the first moves it to 7
+    const cursors = memoryCursors();
+    await cursors.advance(SHARD_ID, 'j', undefined, { sequenceNumber: '5' }, 'x');
+    await cursors.advance(SHARD_ID, 'j', { sequenceNumber: '5' }, { sequenceNumber: '7' }, 'y');
+
+    // When: the second, still holding 5, tries to move it to 6
+    const stale = await cursors.advance(
+      SHARD_ID,
+      'j',
+      { sequenceNumber: '5' },
+      { sequenceNumber: '6' },
+      'z',
+    );
+
+    // Then
+    expect(stale).toBe(false);
+    expect(cursors.cursors.get(`${SHARD_ID}|j`)).toStrictEqual({ sequenceNumber: '7' });
+  });
+
+  it('tell KPL sub-records apart: a job that failed a sub-record is handed it and those after it', async () => {
+    // Given: the job fails the second sub-record of an aggregate once
+    const cursors = memoryCursors();
+    const seen: number[][] = [];
+    let fail = true;
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: memoryDeadLetters(),
+      cursors,
+      jobs: {
+        kpl: async ({ records }) => {
+          seen.push(records.map((r) => r.data.n));
+          const failed = fail ? records.filter((r) => r.data.n === 1) : [];
+          fail = false;
+          return { failed };
+        },
+      },
+    });
+    const aggregate = await kplAggregate([
+      { partitionKey: 'a', data: { n: 0 } },
+      { partitionKey: 'a', data: { n: 1 } },
+      { partitionKey: 'a', data: { n: 2 } },
+    ]);
+    const event = kinesisEvent([{ raw: aggregate }]);
+
+    // When: Lambda redelivers the aggregate whole
+    await handler(event, lambdaContext());
+    await handler(event, lambdaContext());
+
+    // Then
+    expect(seen).toStrictEqual([
+      [0, 1, 2],
+      [1, 2],
+    ]);
+    const cursor = cursors.cursors.get(`${SHARD_ID}|kpl`);
+    expect([cursor?.sequenceNumber, cursor?.subSequenceNumber]).toStrictEqual([
+      sequenceNumber(0),
+      2,
+    ]);
+  });
+
   it('fails the invocation when the cursors cannot be read, losing nothing', async () => {
     // Given
     const handler = microBatch({
@@ -186,5 +254,74 @@ describe('a redrive replay', () => {
     // Then
     expect(seen).toStrictEqual([0, 1]);
     expect(cursors.cursors.get(`${SHARD_ID}|done`)?.sequenceNumber).toBe(sequenceNumber(99));
+  });
+});
+
+function updateOf(send: jest.SpyInstance): UpdateItemCommand['input'] {
+  const [command] = send.mock.calls[0] ?? [];
+  return (command as UpdateItemCommand).input;
+}
+
+describe('dynamoCursors', () => {
+  const client = new DynamoDBClient({ region: 'us-east-1' });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('moves a cursor only if it still holds the position it was read at', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const moved = await cursors.advance(
+      SHARD_ID,
+      'j',
+      { sequenceNumber: '5', subSequenceNumber: 1 },
+      { sequenceNumber: '7' },
+      'b',
+    );
+
+    // Then
+    expect(moved).toBe(true);
+    const input = updateOf(send);
+    expect(input).toMatchObject({
+      TableName: 't',
+      Key: { id: { S: `fn|${SHARD_ID}|j` } },
+      ConditionExpression: '#position = :from',
+      ExpressionAttributeNames: { '#position': 'position' },
+      ExpressionAttributeValues: { ':from': { S: '5.1' }, ':to': { S: '7' } },
+    });
+  });
+
+  it('creates a cursor only if there is none yet', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    await cursors.advance(SHARD_ID, 'j', undefined, { sequenceNumber: '7' }, 'b');
+
+    // Then
+    const input = updateOf(send);
+    expect(input.ConditionExpression).toBe('attribute_not_exists(id)');
+  });
+
+  it('answers false when another invocation moved the cursor first', async () => {
+    // Given
+    jest.spyOn(client, 'send').mockImplementation(async () => {
+      throw new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+    });
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const moved = await cursors.advance(
+      SHARD_ID,
+      'j',
+      { sequenceNumber: '5' },
+      { sequenceNumber: '6' },
+      'b',
+    );
+
+    // Then
+    expect(moved).toBe(false);
   });
 });

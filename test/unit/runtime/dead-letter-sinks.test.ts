@@ -1,8 +1,10 @@
+import { type PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   type DeadLetter,
   deadLettersFromEnvironment,
   fileDeadLetters,
+  s3DeadLetters,
   sqsDeadLetters,
 } from 'driverless/runtime';
 
@@ -20,6 +22,12 @@ function letter(n: number, data = 'e30='): DeadLetter {
     batchId: 'b',
     deadLetteredAt: '2026-11-23T19:00:01.000Z',
   };
+}
+
+/** The body of the first message a mocked SQS client was asked to send. */
+function firstBody(send: jest.SpyInstance): string {
+  const [command] = send.mock.calls[0] ?? [];
+  return (command as SendMessageBatchCommand | undefined)?.input.Entries?.[0]?.MessageBody ?? '';
 }
 
 describe('sqsDeadLetters', () => {
@@ -85,7 +93,182 @@ describe('sqsDeadLetters', () => {
     expect(undelivered).toStrictEqual([huge]);
     expect(send).toHaveBeenCalledTimes(1);
   });
+
+  it('keeps each SendMessageBatch under 256 KiB in total, not only ten entries', async () => {
+    // Given: ten letters of ~60 KiB each, each alone well under the message cap
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({ Failed: [] }));
+    const sink = sqsDeadLetters({ queueUrl: 'https://sqs/q', client });
+    const letters = Array.from({ length: 10 }, (_, n) => letter(n, 'A'.repeat(60 * 1024)));
+
+    // When
+    const undelivered = await sink.send(letters);
+
+    // Then: every letter sent once, no request above 256 KiB
+    expect(undelivered).toStrictEqual([]);
+    const requests = send.mock.calls.map(
+      ([command]) => (command as SendMessageBatchCommand).input.Entries ?? [],
+    );
+    const sizes = requests.map((entries) =>
+      entries.reduce((total, entry) => total + Buffer.byteLength(entry.MessageBody ?? ''), 0),
+    );
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(256 * 1024);
+    expect(requests.flat().map((entry) => JSON.parse(entry.MessageBody ?? '').id)).toStrictEqual(
+      letters.map((l) => l.id),
+    );
+  });
+
+  it('escapes the characters SQS refuses, so the letter reads back unchanged', async () => {
+    // Given: a reason quoting U+FFFE (as V8's JSON.parse errors do) and a key with U+FFFF
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({ Failed: [] }));
+    const sink = sqsDeadLetters({ queueUrl: 'https://sqs/q', client });
+    const odd = {
+      ...letter(0),
+      reason: 'invalid JSON: Unexpected token \uFFFE in JSON, lone \uD800 and \u0001',
+      partitionKey: 'key-\uFFFF',
+    };
+
+    // When
+    await sink.send([odd]);
+
+    // Then: only characters SQS accepts, and JSON gives back the letter
+    const body = firstBody(send);
+    expect(body).toMatch(/^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD]*$/);
+    expect(JSON.parse(body)).toStrictEqual(odd);
+  });
+
+  it('escapes those characters in a letter whose payload overflows to S3 too', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({ Failed: [] }));
+    const s3Client = new S3Client({ region: 'us-east-1' });
+    jest.spyOn(s3Client, 'send').mockImplementation(async () => ({}));
+    const sink = sqsDeadLetters({
+      queueUrl: 'https://sqs/q',
+      client,
+      overflowBucket: 'payloads',
+      s3Client,
+    });
+
+    // When
+    await sink.send([{ ...letter(0, 'A'.repeat(300 * 1024)), reason: 'bad \uFFFE' }]);
+
+    // Then
+    const body = firstBody(send);
+    expect(body).not.toMatch(/[\uFFFE\uFFFF]/);
+    expect(JSON.parse(body).reason).toBe('bad \uFFFE');
+  });
+
+  it('does not deliver an oversized letter whose payload could not be written to S3', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({ Failed: [] }));
+    const s3Client = new S3Client({ region: 'us-east-1' });
+    jest.spyOn(s3Client, 'send').mockImplementation(async () => {
+      throw new Error('AccessDenied');
+    });
+    const sink = sqsDeadLetters({
+      queueUrl: 'https://sqs/q',
+      client,
+      overflowBucket: 'payloads',
+      s3Client,
+    });
+    const huge = letter(0, 'A'.repeat(300 * 1024));
+
+    // When
+    const undelivered = await sink.send([huge, letter(1)]);
+
+    // Then
+    expect(undelivered).toStrictEqual([huge]);
+    expect(send).toHaveBeenCalledTimes(1);
+  });
 });
+
+describe('s3DeadLetters', () => {
+  const client = new S3Client({ region: 'us-east-1' });
+  afterEach(() => jest.restoreAllMocks());
+
+  function puts(send: jest.SpyInstance): { Key: string; Body: string }[] {
+    return send.mock.calls.map(([command]) => (command as PutObjectCommand).input as never);
+  }
+
+  it("writes a batch's letters as one NDJSON object under the shard and day", async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const sink = s3DeadLetters({ bucket: 'letters', client });
+    const letters = [
+      { ...letter(1), functionName: 'main-fn' },
+      { ...letter(2), functionName: 'main-fn' },
+    ];
+
+    // When
+    const undelivered = await sink.send(letters);
+
+    // Then
+    expect(undelivered).toStrictEqual([]);
+    const [put] = puts(send);
+    expect(put?.Key).toMatch(
+      /^dead-letters\/shardId-000000000000\/2026\/11\/23\/main-fn\/b-1-[0-9a-f-]{36}\.ndjson$/,
+    );
+    expect(put?.Body).toBe(`${letters.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  });
+
+  it('never writes two functions’ letters of one batch under one key', async () => {
+    // Given: the main function and an isolated job's function reject the same record
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const sink = s3DeadLetters({ bucket: 'letters', client });
+
+    // When
+    await sink.send([{ ...letter(1), functionName: 'main-fn' }]);
+    await sink.send([{ ...letter(1), functionName: 'isolated-fn' }]);
+
+    // Then
+    const [main, isolated] = puts(send).map((put) => put.Key);
+    expect(main).toContain('/main-fn/');
+    expect(isolated).toContain('/isolated-fn/');
+  });
+
+  it('never overwrites the object of an earlier attempt of the same batch', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const sink = s3DeadLetters({ bucket: 'letters', client });
+
+    // When: the batch is dead-lettered twice (a retry, a replay)
+    await sink.send([{ ...letter(1), functionName: 'main-fn' }]);
+    await sink.send([{ ...letter(1), functionName: 'main-fn' }]);
+
+    // Then
+    const [first, second] = puts(send).map((put) => put.Key);
+    expect(second).not.toBe(first);
+  });
+
+  it('reports every letter undelivered when PutObject fails', async () => {
+    // Given
+    jest.spyOn(client, 'send').mockImplementation(async () => {
+      throw new Error('SlowDown');
+    });
+    const sink = s3DeadLetters({ bucket: 'letters', client });
+    const letters = [letter(1), letter(2)];
+
+    // When
+    const undelivered = await sink.send(letters);
+
+    // Then
+    expect(undelivered).toStrictEqual(letters);
+  });
+});
+
+async function tempFile(): Promise<string> {
+  const { mkdtemp } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  return join(await mkdtemp(join(tmpdir(), 'dl-')), 'letters.ndjson');
+}
+
+async function readLetters(path: string): Promise<DeadLetter[]> {
+  const { readFile } = await import('node:fs/promises');
+  return (await readFile(path, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as DeadLetter);
+}
 
 describe('fileDeadLetters', () => {
   it('appends each letter as one JSON line', async () => {
@@ -109,9 +292,34 @@ describe('fileDeadLetters', () => {
     ]);
   });
 
-  it('is what the environment names with DRIVERLESS_DEAD_LETTER_FILE', () => {
-    expect(
-      deadLettersFromEnvironment({ DRIVERLESS_DEAD_LETTER_FILE: '/tmp/x.ndjson' }),
-    ).toBeDefined();
+  it('is what the environment names with DRIVERLESS_DEAD_LETTER_FILE', async () => {
+    // Given
+    const path = await tempFile();
+    const sink = deadLettersFromEnvironment({
+      DRIVERLESS_DEAD_LETTER_FILE: path,
+      DRIVERLESS_DEAD_LETTER_QUEUE_URL: 'https://sqs/q',
+    });
+
+    // When
+    const undelivered = await sink.send([letter(0)]);
+
+    // Then
+    expect(undelivered).toStrictEqual([]);
+    expect(await readLetters(path)).toStrictEqual([letter(0)]);
+  });
+
+  it('keeps one letter per letter id, however often a record is dead-lettered', async () => {
+    // Given
+    const path = await tempFile();
+    const sink = fileDeadLetters(path);
+    const first = { ...letter(0), letterId: 'a'.repeat(32) };
+    const second = { ...letter(1), letterId: 'b'.repeat(32) };
+
+    // When: the record of `first` is dead-lettered again by a retry
+    await sink.send([first]);
+    await sink.send([{ ...first, deadLetteredAt: '2026-11-23T19:00:09.000Z' }, second]);
+
+    // Then
+    expect(await readLetters(path)).toStrictEqual([first, second]);
   });
 });

@@ -1,8 +1,10 @@
+import type { Context } from 'aws-lambda';
 import {
   ConfigurationError,
   type DeadLetter,
   type DeadLetterSink,
   json,
+  type KinesisEvent,
   memoryDeadLetters,
   microBatch,
   utf8,
@@ -191,5 +193,225 @@ describe('decode failures', () => {
     expect(() => microBatch({ decode: json(View), jobs: { a: async () => undefined } })).toThrow(
       /set DRIVERLESS_DEAD_LETTER_QUEUE_URL, DRIVERLESS_DEAD_LETTER_BUCKET or DRIVERLESS_DEAD_LETTER_FILE/,
     );
+  });
+});
+
+/** Runs `work` with the runtime's log lines (stdout and stderr) captured, at level INFO. */
+async function withLogs<R>(
+  build: () => (event: KinesisEvent, context: Context) => Promise<R>,
+  event: KinesisEvent,
+  context: Context,
+): Promise<{ result: R; logs: Record<string, unknown>[] }> {
+  const level = process.env.POWERTOOLS_LOG_LEVEL;
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  const handler = build();
+  if (level === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+  else process.env.POWERTOOLS_LOG_LEVEL = level;
+  const chunks: string[] = [];
+  const capture = (chunk: unknown) => {
+    chunks.push(String(chunk));
+    return true;
+  };
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+  try {
+    const result = await handler(event, context);
+    const logs = chunks
+      .join('')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    return { result, logs };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('dead-letter delivery', () => {
+  const event = () =>
+    kinesisEvent([
+      { data: { userId: 'u1', ts: 1 } },
+      { raw: base64('{') },
+      { data: { userId: 'u2', ts: 2 } },
+    ]);
+
+  it('fails the batch at the letter, after running the jobs, when send throws synchronously', async () => {
+    // Given
+    const seen: string[] = [];
+    const sink: DeadLetterSink = {
+      send: () => {
+        throw new Error('sink misconfigured');
+      },
+    };
+
+    // When
+    const { result, logs } = await withLogs(
+      () =>
+        microBatch({
+          decode: json(View),
+          deadLetters: sink,
+          jobs: { a: async ({ records }) => void seen.push(...records.map((r) => r.data.userId)) },
+        }),
+      event(),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(result).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+    expect(seen).toStrictEqual(['u1', 'u2']);
+    expect(logs.find((line) => line.level === 'ERROR')).toMatchObject({
+      message: 'dead letters could not be delivered; the batch is reported failed',
+      deadLetters: 1,
+      fromSequenceNumber: sequenceNumber(10),
+      error: 'Error: sink misconfigured',
+    });
+  });
+
+  it('answers in time, failed at the letter, when the sink never answers', async () => {
+    // Given: 1.3 s left and a 1 s margin leave ~300 ms before the deadline
+    const sink: DeadLetterSink = { send: () => new Promise(() => undefined) };
+    const started = Date.now();
+
+    // When
+    const { result, logs } = await withLogs(
+      () =>
+        microBatch({
+          decode: json(View),
+          deadLetters: sink,
+          deadlineMarginMs: 1000,
+          jobs: { a: async () => undefined },
+        }),
+      event(),
+      lambdaContext({ remainingMs: 1300 }),
+    );
+
+    // Then
+    expect(Date.now() - started).toBeLessThan(1300);
+    expect(result).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+    expect(logs.find((line) => line.level === 'ERROR')).toMatchObject({
+      error: 'DeadLetterTimeoutError: dead letters were not delivered by the deadline',
+    });
+  });
+
+  it('fails the batch at every letter when the sink answers with letters it was not given', async () => {
+    // Given: a sink that answers with a made-up letter for a record outside the batch
+    const sink: DeadLetterSink = {
+      send: async (letters) => [{ ...(letters[0] as DeadLetter), sequenceNumber: '1' }],
+    };
+    const handler = microBatch({
+      decode: json(View),
+      deadLetters: sink,
+      jobs: { a: async () => undefined },
+    });
+
+    // When
+    const response = await handler(event(), lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+  });
+
+  it('fails the batch at every letter when the sink answers with something other than a list', async () => {
+    // Given
+    const sink = { send: async () => 'ok' } as unknown as DeadLetterSink;
+    const handler = microBatch({
+      decode: json(View),
+      deadLetters: sink,
+      jobs: { a: async () => undefined },
+    });
+
+    // When
+    const response = await handler(event(), lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+  });
+});
+
+describe('letters of a retried batch', () => {
+  it('are not written for records at or after the first failure: the retry decodes them again', async () => {
+    // Given: the job fails its first record once; the poison record comes after it
+    const sink = memoryDeadLetters();
+    let failures = 1;
+    const handler = microBatch({
+      decode: json(View),
+      deadLetters: sink,
+      jobs: {
+        a: async ({ records }) => ({ failed: failures-- > 0 ? records.slice(0, 1) : [] }),
+      },
+    });
+    const event = kinesisEvent([
+      { data: { userId: 'u1', ts: 1 } },
+      { raw: base64('{') },
+      { data: { userId: 'u2', ts: 2 } },
+    ]);
+
+    // When: Lambda retries from the failed record
+    const first = await handler(event, lambdaContext());
+    const afterFirst = sink.letters.length;
+    const second = await handler(event, lambdaContext());
+
+    // Then: one letter, written by the attempt that acknowledges the record
+    expect(first).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(0) }] });
+    expect(afterFirst).toBe(0);
+    expect(second).toStrictEqual({ batchItemFailures: [] });
+    expect(sink.letters.map((letter) => letter.sequenceNumber)).toStrictEqual([sequenceNumber(10)]);
+  });
+
+  it('are written for records before the first failure, which Lambda does not redeliver', async () => {
+    // Given: the poison record comes before the record the job fails
+    const sink = memoryDeadLetters();
+    const handler = microBatch({
+      decode: json(View),
+      deadLetters: sink,
+      jobs: { a: async ({ records }) => ({ failed: records.slice(1) }) },
+    });
+
+    // When
+    const response = await handler(
+      kinesisEvent([
+        { data: { userId: 'u1', ts: 1 } },
+        { raw: base64('{') },
+        { data: { userId: 'u2', ts: 2 } },
+      ]),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(20) }] });
+    expect(sink.letters.map((letter) => letter.sequenceNumber)).toStrictEqual([sequenceNumber(10)]);
+  });
+
+  it('carry a letter id that is the same for the same record and function, and differs otherwise', async () => {
+    // Given
+    const sink = memoryDeadLetters();
+    const handlerOf = (functionName: string) => {
+      process.env.AWS_LAMBDA_FUNCTION_NAME = functionName;
+      try {
+        return microBatch({
+          decode: json(View),
+          deadLetters: sink,
+          jobs: { a: async () => undefined },
+        });
+      } finally {
+        delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+      }
+    };
+    const main = handlerOf('main-fn');
+    const isolated = handlerOf('isolated-fn');
+    const poison = (start: number) => kinesisEvent([{ raw: base64('{') }], { start });
+
+    // When
+    await main(poison(0), lambdaContext());
+    await main(poison(0), lambdaContext());
+    await isolated(poison(0), lambdaContext());
+    await main(poison(1), lambdaContext());
+
+    // Then
+    const ids = sink.letters.map((letter) => letter.letterId);
+    expect(ids[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(ids[1]).toBe(ids[0]);
+    expect(new Set([ids[0], ids[2], ids[3]]).size).toBe(3);
   });
 });

@@ -140,6 +140,68 @@ describe('jobs', () => {
     expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(0) }] });
   });
 
+  it('share a stage’s error: a failing stage read by two jobs is computed once', async () => {
+    // Given
+    const broken = jest.fn((): number => {
+      throw new Error('bad stage');
+    });
+    const handler = microBatch({
+      decode,
+      deadLetters,
+      stages: { broken },
+      jobs: { a: async ({ broken }) => void broken, b: async ({ broken }) => void broken },
+    });
+
+    // When
+    await handler(event, lambdaContext());
+
+    // Then
+    expect(broken).toHaveBeenCalledTimes(1);
+  });
+
+  it('are reported timed-out, not failed, when they pass their deadline', async () => {
+    // Given: 1.2 s left and a 1 s margin leaves the job ~200 ms
+    const level = process.env.POWERTOOLS_LOG_LEVEL;
+    process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+    const handler = microBatch({
+      decode,
+      deadLetters,
+      deadlineMarginMs: 1000,
+      jobs: {
+        slow: () => new Promise<void>(() => undefined),
+        broken: () => Promise.reject(new Error('x')),
+      },
+    });
+    if (level === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+    else process.env.POWERTOOLS_LOG_LEVEL = level;
+    const chunks: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      chunks.push(String(chunk));
+      return true;
+    });
+
+    // When
+    try {
+      await handler(event, lambdaContext({ remainingMs: 1200 }));
+    } finally {
+      spy.mockRestore();
+    }
+
+    // Then
+    const line = chunks
+      .join('')
+      .split('\n')
+      .filter((text) => text.startsWith('{'))
+      .map((text) => JSON.parse(text) as { message?: string; batch?: unknown })
+      .find((parsed) => parsed.message === 'batch');
+    expect(line?.batch).toMatchObject({
+      jobs: {
+        slow: { status: 'timed-out', error: 'JobTimeoutError: job "slow" passed its deadline' },
+        broken: { status: 'failed', error: 'Error: x' },
+      },
+    });
+  });
+
   it('count as failed when they pass their deadline, and see their signal aborted', async () => {
     // Given: 1.2 s left and a 1 s margin leaves the job ~200 ms
     let aborted = false;
@@ -207,6 +269,37 @@ describe('batchIdOf', () => {
       batchIdOf(batch as never),
     );
   });
+
+  it('differs for the same shard and sequence numbers in another stream', () => {
+    // Given
+    const batch = {
+      streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/a',
+      shardId: 'shardId-000000000000',
+      firstSequenceNumber: '1',
+      lastSequenceNumber: '2',
+    };
+
+    // When / Then
+    expect(
+      batchIdOf({
+        ...batch,
+        streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/b',
+      } as never),
+    ).not.toBe(batchIdOf(batch as never));
+  });
+
+  it('differs for the same sequence numbers in another shard', () => {
+    // Given
+    const batch = {
+      streamArn: 's',
+      shardId: 'x',
+      firstSequenceNumber: '1',
+      lastSequenceNumber: '2',
+    };
+
+    // When / Then
+    expect(batchIdOf({ ...batch, shardId: 'y' } as never)).not.toBe(batchIdOf(batch as never));
+  });
 });
 
 describe('DRIVERLESS_JOBS', () => {
@@ -252,6 +345,58 @@ describe('DRIVERLESS_JOBS', () => {
     ).toThrow(
       new ConfigurationError(
         'DRIVERLESS_JOBS="popularty" names unknown job popularty; known jobs: recommendations, popularity',
+      ),
+    );
+  });
+
+  it('fails at cold start if it excludes every job', () => {
+    // Given: with no job left, every record would be acknowledged unhandled
+    process.env.DRIVERLESS_JOBS = '!recommendations,!popularity';
+
+    // When / Then
+    expect(() =>
+      microBatch({
+        decode,
+        deadLetters,
+        jobs: { recommendations: async () => undefined, popularity: async () => undefined },
+      }),
+    ).toThrow(
+      new ConfigurationError('DRIVERLESS_JOBS="!recommendations,!popularity" leaves no job to run'),
+    );
+  });
+
+  it('fails at cold start if it excludes an unknown job, listing the known ones', () => {
+    // Given
+    process.env.DRIVERLESS_JOBS = '!popularty';
+
+    // When / Then
+    expect(() =>
+      microBatch({
+        decode,
+        deadLetters,
+        jobs: { recommendations: async () => undefined, popularity: async () => undefined },
+      }),
+    ).toThrow(
+      new ConfigurationError(
+        'DRIVERLESS_JOBS="!popularty" names unknown job popularty; known jobs: recommendations, popularity',
+      ),
+    );
+  });
+
+  it('fails at cold start if it names a job of a handler that has none, saying so', () => {
+    // Given
+    process.env.DRIVERLESS_JOBS = 'foo';
+
+    // When / Then
+    expect(() =>
+      microBatch({
+        decode,
+        deadLetters,
+        window: { init: () => 0, reduce: (state: number) => state },
+      }),
+    ).toThrow(
+      new ConfigurationError(
+        'DRIVERLESS_JOBS="foo" names unknown job foo; this handler has no jobs (it only folds a tumbling window)',
       ),
     );
   });

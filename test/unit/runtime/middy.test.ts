@@ -56,12 +56,12 @@ describe('the handler', () => {
     const eventA = kinesisEvent(
       [
         { data: { batch: 'A', fail: false } },
-        { data: { batch: 'A', fail: true } },
         { raw: 'QUFB' },
+        { data: { batch: 'A', fail: true } },
       ],
       { start: 0 },
     );
-    const eventB = kinesisEvent([{ data: { batch: 'B', fail: true } }, { raw: 'QkJC' }], {
+    const eventB = kinesisEvent([{ raw: 'QkJC' }, { data: { batch: 'B', fail: true } }], {
       start: 1000,
     });
 
@@ -73,10 +73,10 @@ describe('the handler', () => {
 
     // Then
     expect(responseA).toStrictEqual({
-      batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }],
+      batchItemFailures: [{ itemIdentifier: sequenceNumber(20) }],
     });
     expect(responseB).toStrictEqual({
-      batchItemFailures: [{ itemIdentifier: sequenceNumber(1000) }],
+      batchItemFailures: [{ itemIdentifier: sequenceNumber(1010) }],
     });
     expect(letters.map((batch) => batch.map((letter) => letter.data)).sort()).toStrictEqual([
       ['QUFB'],

@@ -1,4 +1,10 @@
-import { json, type KinesisEvent, memoryDeadLetters, microBatch } from 'driverless/runtime';
+import {
+  json,
+  type KinesisEvent,
+  memoryDeadLetters,
+  microBatch,
+  type WindowContext,
+} from 'driverless/runtime';
 import {
   kinesisEvent,
   lambdaContext,
@@ -6,6 +12,7 @@ import {
   STREAM_ARN,
   sequenceNumber,
 } from '../../fixtures/kinesis-events';
+import { kplAggregate } from '../../fixtures/kpl';
 
 type Sale = { amount: number };
 type Totals = { count: number; sum: number };
@@ -140,5 +147,123 @@ describe('tumbling windows', () => {
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [], state: { kept: true } });
+  });
+});
+
+describe('tumbling windows over KPL aggregates', () => {
+  it('fold none of the sub-records of an aggregate that failed: Lambda redelivers it whole', async () => {
+    // Given: the aggregate's second sub-record fails its job
+    const handler = microBatch({
+      decode: json<Sale>(),
+      deadLetters: memoryDeadLetters(),
+      window: {
+        init: (): Totals => ({ count: 0, sum: 0 }),
+        reduce: (state, records) => ({
+          count: state.count + records.length,
+          sum: state.sum + records.reduce((total, r) => total + r.data.amount, 0),
+        }),
+      },
+      jobs: {
+        audit: async ({ records }) => ({ failed: records.filter((r) => r.data.amount < 0) }),
+      },
+    });
+    const aggregate = await kplAggregate([
+      { partitionKey: 'a', data: { amount: 2 } },
+      { partitionKey: 'b', data: { amount: -1 } },
+      { partitionKey: 'c', data: { amount: 4 } },
+    ]);
+    const event = kinesisEvent(
+      [{ data: { amount: 1 } }, { raw: aggregate }, { data: { amount: 8 } }],
+      {
+        extra: {
+          window: { start: '2026-11-23T19:00:00Z', end: '2026-11-23T19:05:00Z' },
+          state: {},
+          shardId: SHARD_ID,
+          eventSourceARN: STREAM_ARN,
+          isFinalInvokeForWindow: false,
+          isWindowTerminatedEarly: false,
+        },
+      },
+    );
+
+    // When
+    const response = await handler(event, lambdaContext());
+
+    // Then: only the record before the aggregate is folded
+    expect(response).toStrictEqual({
+      batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }],
+      state: { count: 1, sum: 1 },
+    });
+  });
+});
+
+describe('the batch id of a final window invocation without records', () => {
+  async function batchIdsOf(events: KinesisEvent[]): Promise<string[]> {
+    const ids: string[] = [];
+    const handler = microBatch({
+      decode: json<Sale>(),
+      deadLetters: memoryDeadLetters(),
+      window: {
+        init: () => ({ n: 0 }),
+        reduce: (state) => state,
+        onClose: (_state, context: WindowContext) => void ids.push(context.batchId),
+      },
+    });
+    for (const event of events) await handler(event, lambdaContext());
+    return ids;
+  }
+  const final = (fields: Partial<KinesisEvent>): KinesisEvent => ({
+    Records: [],
+    window: { start: '2026-11-23T19:00:00Z', end: '2026-11-23T19:05:00Z' },
+    state: { n: 1 },
+    shardId: SHARD_ID,
+    eventSourceARN: STREAM_ARN,
+    isFinalInvokeForWindow: true,
+    isWindowTerminatedEarly: false,
+    ...fields,
+  });
+
+  it('differs between two windows of one shard', async () => {
+    // When
+    const ids = await batchIdsOf([
+      final({}),
+      final({ window: { start: '2026-11-23T19:05:00Z', end: '2026-11-23T19:10:00Z' } }),
+    ]);
+
+    // Then
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  it('differs between shards and between streams', async () => {
+    // When
+    const ids = await batchIdsOf([
+      final({}),
+      final({ shardId: 'shardId-000000000004' }),
+      final({ eventSourceARN: `${STREAM_ARN}-2` }),
+    ]);
+
+    // Then
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('differs between two windows of the same bounds that ended early with other states', async () => {
+    // When
+    const ids = await batchIdsOf([
+      final({ isWindowTerminatedEarly: true, state: { n: 1 } }),
+      final({ isWindowTerminatedEarly: true, state: { n: 2 } }),
+    ]);
+
+    // Then
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  it('is the same when the final invocation is retried', async () => {
+    // When
+    const ids = await batchIdsOf([final({}), final({})]);
+
+    // Then
+    expect(ids[0]).toBe(ids[1]);
+    expect(ids[0]).toMatch(/^[0-9a-f]{32}$/);
   });
 });
