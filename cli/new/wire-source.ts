@@ -128,7 +128,8 @@ export function wireSource(
     fail(`${name} declares ${pipelines.length} MicroBatchPipelines: add the source by hand`);
   }
   const start = (pipelines[0] as RegExpMatchArray).index as number;
-  const sources = /\bsources\s*:\s*(\{)?/g;
+  // \`sources: {\` is the object to add to; \`sources: someVariable\` or shorthand \`sources,\` is not.
+  const sources = /\bsources\b(\s*:\s*\{)?/g;
   sources.lastIndex = start;
   const found = sources.exec(stack.text);
   if (!found) fail(`${name}: the MicroBatchPipeline has no sources to add the source to`);
