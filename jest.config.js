@@ -20,7 +20,12 @@ const shared = {
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      // The templates' tests sit beside them: `driverless new` copies both into a project.
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/functions/templates/*.test.ts'],
+    },
     { ...shared, displayName: 'cdk', testMatch: ['<rootDir>/test/cdk/**/*.test.ts'] },
     {
       ...shared,

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import manifest from '../package.json';
 import { CliError, EXIT_USAGE, oneLine } from './cli-error';
+import { register as registerInit } from './commands/init';
 import { register as registerNew } from './commands/new';
 import { register as registerRedrive } from './commands/redrive';
 import { register as registerRun } from './commands/run';
@@ -20,7 +21,7 @@ export function buildProgram(output?: ProgramOutput): Command {
   program
     .name('driverless')
     .description(
-      'Driverless: run handlers over files and streams, scaffold functions, redrive failures',
+      'Driverless: create pipeline projects, run handlers over files and streams, scaffold functions, redrive failures',
     )
     .version(manifest.version, '-V, --version', 'print the version')
     .showSuggestionAfterError(true)
@@ -34,12 +35,14 @@ export function buildProgram(output?: ProgramOutput): Command {
 Exit codes: 0 ok, 1 the work failed (records dead-lettered or failed), 2 bad usage or input.
 
 Examples:
+  $ npx driverless init click-pipeline
   $ npx driverless run functions/orders.ts --file orders.ndjson.gz
   $ npx driverless run functions/orders.ts --stream orders --from -2h
   $ npx driverless new click-counts --template window
   $ npx driverless redrive --source orders --dry-run
   $ npx driverless help run`,
   );
+  registerInit(program);
   registerRun(program);
   registerNew(program);
   registerRedrive(program);

@@ -1,11 +1,14 @@
-// Cold start: each example function bundled as the construct bundles it (esbuild: node24, CJS,
+// Cold start: each example function, each `driverless new` template and the handler of a
+// `driverless init` project, bundled as the construct bundles it (esbuild: node24, CJS,
 // minified, AWS SDK external, KPL de-aggregation in a module beside the bundle), its size, what
 // makes up that size, and the time a fresh Node.js process takes to `require` it (module init,
 // what Lambda reports as most of Init Duration).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { projectFiles, STARTER } from '../../cli/init/project-files';
+import { packageManifest } from '../../cli/package-root';
 import { BUNDLE_EXTERNALS, BUNDLE_TARGET, KPL_MODULE } from '../../lib/function-bundle';
 import { machine } from '../machine';
 import type { JsonValue, Scenario, ScenarioOutput } from '../scenario';
@@ -25,6 +28,11 @@ const ROOT = join(__dirname, '..', '..');
 export interface ColdStartConfig {
   /** Function name → entry file, relative to the repository root. */
   readonly functions: Readonly<Record<string, string>>;
+  /**
+   * Also measure the handler a `driverless init` project starts with, as `init:<handler>`.
+   * @default true
+   */
+  readonly initProject?: boolean;
   /** Fresh processes per function; the median init time is reported. @default 7 */
   readonly runs: number;
   /** Inputs listed per function, largest first. @default 10 */
@@ -32,11 +40,20 @@ export interface ColdStartConfig {
   readonly progress?: (message: string) => void;
 }
 
+/** The handlers `driverless new` writes, by template file: users deploy them as generated. */
+export const TEMPLATE_FUNCTIONS: Readonly<Record<string, string>> = {
+  'template:json-to-dynamodb': 'functions/templates/json-to-dynamodb.ts',
+  'template:multi-job': 'functions/templates/multi-job.ts',
+  'template:window': 'functions/templates/window.ts',
+};
+
 export const COLD_START_FULL: ColdStartConfig = {
   functions: {
     'product-views': 'functions/example/product-views.ts',
     orders: 'functions/example/orders.ts',
+    ...TEMPLATE_FUNCTIONS,
   },
+  initProject: true,
   runs: 7,
   topInputs: 10,
 };
@@ -73,13 +90,25 @@ export function packageOf(input: string): string {
   return match ? (match[1] as string) : '(project)';
 }
 
-/** Bundles `entry` exactly as the StreamFunction construct asks NodejsFunction to. */
+/**
+ * Writes the handler of a `driverless init` project into `dir` (inside this repository, so its
+ * `driverless/runtime` import resolves to the sources) and returns its path.
+ */
+export function writeInitProjectHandler(dir: string): string {
+  const file = join(dir, STARTER.handler);
+  mkdirSync(dirname(file), { recursive: true });
+  const files = projectFiles({ name: 'cold-start', manifest: packageManifest() });
+  writeFileSync(file, files[STARTER.handler] as string);
+  return file;
+}
+
+/** Bundles `entry` (absolute, or relative to the repository root) as StreamFunction does. */
 export async function bundle(
   entry: string,
   outfile: string,
 ): Promise<{ bytes: number; inputs: Record<string, number> }> {
   const result = await build({
-    entryPoints: [join(ROOT, entry)],
+    entryPoints: [resolve(ROOT, entry)],
     outfile,
     bundle: true,
     ...BUNDLE_TARGET,
@@ -130,6 +159,9 @@ process.stdout.write(JSON.stringify({ initMs: performance.now() - started, sdkMs
       AWS_LAMBDA_FUNCTION_NAME: 'cold-start',
       RECOMMENDATIONS_TABLE: 'recommendations',
       POPULARITY_TABLE: 'popularity',
+      // What the templates read.
+      TABLE_NAME: 'table',
+      QUEUE_URL: 'http://127.0.0.1:1/000000000000/queue',
       DRIVERLESS_DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:1/000000000000/dead-letters',
       // @aws-sdk/* is external: Lambda resolves it on NODE_PATH, locally from node_modules.
       NODE_PATH: join(ROOT, 'node_modules'),
@@ -149,7 +181,11 @@ export async function runColdStartBenchmark(config: ColdStartConfig): Promise<Co
   const out = scratchDir('cold-start');
   mkdirSync(out, { recursive: true });
   const functions: Record<string, ColdStartFunctionResult> = {};
-  for (const [name, entry] of Object.entries(config.functions)) {
+  const entries = Object.entries(config.functions);
+  if (config.initProject ?? true) {
+    entries.push([`init:${STARTER.stream}`, writeInitProjectHandler(join(out, 'init-project'))]);
+  }
+  for (const [name, entry] of entries) {
     progress(`coldStart: bundling ${entry}`);
     const file = join(out, `${name}.js`);
     const { bytes, inputs } = await bundle(entry, file);
@@ -234,7 +270,7 @@ export function coldStartOutput(result: ColdStartResult): ScenarioOutput {
     summary,
     detail: {
       description:
-        'example functions bundled as the construct does (esbuild node24 cjs minify, @aws-sdk/* external, KPL de-aggregation in a module beside the bundle): size and require time in a fresh process',
+        'example functions, templates and the init project handler bundled as the construct does (esbuild node24 cjs minify, @aws-sdk/* external, KPL de-aggregation in a module beside the bundle): size and require time in a fresh process',
       machine: { ...m },
       config: { functions: { ...result.config.functions }, runs: result.config.runs },
       functions: detail,
@@ -279,7 +315,8 @@ export function coldStartOutput(result: ColdStartResult): ScenarioOutput {
 
 export const coldStartScenario: Scenario = {
   name: 'coldStart',
-  description: 'bundle size and module init time of each example function',
+  description:
+    'bundle size and module init time of each example function, template and the init project handler',
   async run(options) {
     const base = options.quick ? COLD_START_QUICK : COLD_START_FULL;
     const result = await runColdStartBenchmark({

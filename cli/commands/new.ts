@@ -11,7 +11,11 @@ export function register(program: Command): void {
     )
     .argument('<name>', 'kebab-case name of the function and its stream (e.g. click-counts)')
     .requiredOption('--template <template>', `template: ${Object.keys(TEMPLATES).join(' | ')}`)
-    .option('--wire', "insert the source into lib/retail-stack.ts's MicroBatchPipeline sources")
+    .option(
+      '--wire',
+      "add the source to the MicroBatchPipeline's sources (found through cdk.json's app, else in lib/)",
+    )
+    .option('--stack <file>', 'with --wire: the file holding the MicroBatchPipeline')
     .option('--force', 'overwrite existing files')
     .option('--dir <path>', 'project root (default: the current directory)')
     .option('--json', 'print what was created as one JSON line')
@@ -23,14 +27,18 @@ Templates:
   multi-job  one shared stage read by two concurrent jobs (TABLE_NAME, QUEUE_URL)
   window     tumbling-window aggregation written once per window (TABLE_NAME)
 
-Writes functions/<name>.ts and test/unit/<name>.test.ts; refuses to overwrite without --force.
-Without --wire, prints the entry to add to MicroBatchPipeline's sources.
+Writes functions/<name>.ts and test/unit/<name>.test.ts (a jest test that needs only the
+public driverless/runtime API); refuses to overwrite without --force. Without --wire, prints
+the entry to add to MicroBatchPipeline's sources. --wire finds the one file of the CDK app
+(cdk.json's app and what it imports) with new MicroBatchPipeline(...), or takes --stack;
+if it cannot add the source, nothing is written.
 
-Exit codes: 0 created; 2 bad name or template, files exist, no templates found.
+Exit codes: 0 created; 2 bad name or template, files exist, no pipeline to wire.
 
 Examples:
   $ npx driverless new product-catalog --template json
   $ npx driverless new order-totals --template multi-job --wire
+  $ npx driverless new sales-per-store --template window --wire --stack lib/sales-stack.ts
   $ npx driverless new sales-per-store --template window --force`,
     )
     .action(async (name: string, options: NewOptions & { json?: boolean }) => {

@@ -1,8 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fail } from '../cli-error';
+import { packageRoot } from '../package-root';
+import { type FileToWrite, writeFilesOrNone } from '../write-files';
+import { findPipelineStack } from './find-stack';
+import { type SourceToWire, sourceEntryLines, wireSource } from './wire-source';
 
 /** The templates `driverless new` offers, by their option name. */
 export const TEMPLATES = {
@@ -14,9 +18,12 @@ export type TemplateName = keyof typeof TEMPLATES;
 
 export interface NewOptions {
   readonly template: string;
+  /** Add the source to the project's MicroBatchPipeline (found from cdk.json's app, or `stack`). */
   readonly wire?: boolean;
+  /** With `wire`: the file holding the MicroBatchPipeline, relative to `dir`. */
+  readonly stack?: string;
   readonly force?: boolean;
-  /** Project root: where `functions/`, `test/unit/` and `lib/retail-stack.ts` are. */
+  /** Project root: where `functions/` and `test/unit/` are. @default the current directory */
   readonly dir?: string;
 }
 
@@ -35,29 +42,32 @@ export function camelCase(name: string): string {
   return name.replace(/-([a-z0-9])/g, (_, char: string) => char.toUpperCase());
 }
 
-/** Where the templates are: the project's own, else those shipped with this CLI's package. */
-function templatesDir(root: string): string {
-  const candidates = [
-    join(root, 'functions', 'templates'),
-    join(dirname(resolve(process.argv[1] ?? '.')), '..', 'functions', 'templates'),
-  ];
-  const found = candidates.find((dir) => existsSync(join(dir, 'json-to-dynamodb.ts')));
-  if (!found)
-    fail(`no handler templates under ${candidates[0]}: run from the project root or pass --dir`);
-  return found;
+/**
+ * The templates shipped in the `driverless` package, found from this module's location (not
+ * from the bin symlink npx starts): `functions/templates/` of the package root, both when the CLI
+ * runs from sources and when it runs compiled from dist/.
+ */
+export function templatesDir(root: string = packageRoot()): string {
+  const dir = join(root, 'functions', 'templates');
+  if (!existsSync(join(dir, `${TEMPLATES.json.file}.ts`))) {
+    fail(`the driverless package at ${root} has no handler templates in functions/templates`);
+  }
+  return dir;
 }
 
-/** The `sources` entry for the app's MicroBatchPipeline. */
+/** The `sources` entry to print when not wiring: its entry relative to the project root. */
 export function sourceEntry(name: string, template: TemplateName): string {
-  const env = TEMPLATES[template].env.map(
-    (variable) => `${variable}: '<${variable.toLowerCase().replace('_', '-')}>'`,
-  );
-  const window = template === 'window' ? '\n  tumblingWindow: Duration.minutes(5),' : '';
-  return `${camelCase(name)}: {
-  stream: { shardCount: 1, streamName: '${name}' },
-  entry: 'functions/${name}.ts',${window}
-  environment: { ${env.join(', ')} },
-},`;
+  return sourceEntryLines(sourceToWire(name, template, ''), `'functions/${name}.ts'`).join('\n');
+}
+
+function sourceToWire(name: string, template: TemplateName, handlerFile: string): SourceToWire {
+  return {
+    key: camelCase(name),
+    streamName: name,
+    handlerFile,
+    environment: TEMPLATES[template].env,
+    window: template === 'window',
+  };
 }
 
 /** The handler's source: the template with its first line naming the new function. */
@@ -68,49 +78,71 @@ export function handlerSource(template: string, name: string, templateName: Temp
   );
 }
 
-/** The test's source: the template's test pointing at the new handler from `test/unit/`. */
-export function testSource(template: string, name: string, templateFile: string): string {
+/**
+ * The test's source: the template's test (beside the template, importing `./<file>`) importing
+ * the new handler from where the test is written, and describing it by its name.
+ */
+export function testSource(
+  template: string,
+  name: string,
+  templateFile: string,
+  fromTestToHandler: string,
+): string {
   return template
-    .replaceAll("'../../fixtures/", "'../fixtures/")
-    .replaceAll(`'../../../functions/templates/${templateFile}'`, `'../../functions/${name}'`);
+    .replaceAll(`'./${templateFile}'`, `'${fromTestToHandler}'`)
+    .replace(`describe('${templateFile} template'`, `describe('${name}'`);
 }
 
-/** Inserts a source entry at the top of the first `sources: {` object of a stack file. */
-export function wireSource(stack: string, entry: string): string | undefined {
-  const match = /^([ \t]*)sources: \{\n/m.exec(stack);
-  if (!match) return undefined;
-  const indent = `${match[1]}  `;
-  const block = entry
-    .split('\n')
-    .map((line) => `${indent}${line}`)
-    .join('\n');
-  const at = match.index + match[0].length;
-  return `${stack.slice(0, at)}${block}\n${stack.slice(at)}`;
+/** A relative import specifier from `fromFile` to the module `toFile` (extension dropped). */
+function importPath(fromFile: string, toFile: string): string {
+  const path = relative(dirname(fromFile), toFile.replace(/\.ts$/, '')).split(sep).join('/');
+  return path.startsWith('.') ? path : `./${path}`;
 }
 
 /**
  * Formats generated code with the project's biome (found in node_modules/.bin at or above the
- * root), so rewritten imports leave no formatting behind; unchanged when biome is not there.
+ * root) so it passes the project's lint as written; unchanged when biome is not there.
  */
-function formatted(root: string, path: string, source: string): string {
+export function formatted(root: string, path: string, source: string): string {
   let dir = root;
   while (!existsSync(join(dir, 'node_modules', '.bin', 'biome')) && dirname(dir) !== dir)
     dir = dirname(dir);
   const biome = join(dir, 'node_modules', '.bin', 'biome');
   if (!existsSync(biome)) return source;
-  try {
-    return execFileSync(biome, ['format', `--stdin-file-path=${path}`], {
+  const run = (args: string[]) =>
+    execFileSync(biome, [...args, `--stdin-file-path=${path}`], {
       cwd: dir,
       input: source,
       encoding: 'utf8',
       stdio: ['pipe', 'pipe', 'ignore'],
     });
+  try {
+    // `check --write` also sorts imports (an added `Duration`); it fails on any unfixable finding.
+    return run(['check', '--write']);
   } catch {
-    return source;
+    try {
+      return run(['format']);
+    } catch {
+      return source;
+    }
   }
 }
 
-/** `driverless new`: writes the handler and its test, and wires or prints its source entry. */
+function isEsmProject(root: string): boolean {
+  const manifest = join(root, 'package.json');
+  if (!existsSync(manifest)) return false;
+  try {
+    return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type === 'module';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `driverless new`: writes the handler and its test, and wires or prints its source entry.
+ * Every check (name, template, existing files, the stack to wire) runs before anything is
+ * written, and the files are written all or none, so a failure leaves the project as it was.
+ */
 export async function scaffold(name: string, options: NewOptions): Promise<Scaffolded> {
   if (!KEBAB.test(name)) fail(`<name> must be kebab-case like click-counts (given ${name})`);
   if (!Object.hasOwn(TEMPLATES, options.template)) {
@@ -118,48 +150,63 @@ export async function scaffold(name: string, options: NewOptions): Promise<Scaff
       `--template must be one of ${Object.keys(TEMPLATES).join(', ')} (given ${options.template})`,
     );
   }
+  if (options.stack !== undefined && !options.wire) fail('--stack needs --wire');
   const templateName = options.template as TemplateName;
   const { file, env } = TEMPLATES[templateName];
   const root = resolve(options.dir ?? '.');
-  const templates = templatesDir(root);
+  const templates = templatesDir();
   const handlerPath = join(root, 'functions', `${name}.ts`);
   const testPath = join(root, 'test', 'unit', `${name}.test.ts`);
   for (const path of [handlerPath, testPath]) {
     if (existsSync(path) && !options.force)
       fail(`${relative(root, path)} exists: pass --force to overwrite it`);
   }
-  const testTemplate = join(templates, '..', '..', 'test', 'unit', 'templates', `${file}.test.ts`);
+  const testTemplate = join(templates, `${file}.test.ts`);
   if (!existsSync(testTemplate))
     fail(`the ${templateName} template's test ${testTemplate} is missing`);
+
+  const source = sourceToWire(name, templateName, handlerPath);
+  const files: FileToWrite[] = [];
+  let wired: string | undefined;
+  let entry = sourceEntry(name, templateName);
+  if (options.wire) {
+    const stackPath = findPipelineStack(root, options.stack);
+    const stack = {
+      path: stackPath,
+      text: await readFile(stackPath, 'utf8'),
+      esm: isEsmProject(root),
+      root,
+    };
+    const updated = wireSource(stack, source);
+    files.push({
+      path: stackPath,
+      content: formatted(root, relative(root, stackPath), updated.text),
+    });
+    entry = updated.entry;
+    wired = stackPath;
+  }
   const handler = handlerSource(
     await readFile(join(templates, `${file}.ts`), 'utf8'),
     name,
     templateName,
   );
-  const test = testSource(await readFile(testTemplate, 'utf8'), name, file);
-  await mkdir(dirname(handlerPath), { recursive: true });
-  await mkdir(dirname(testPath), { recursive: true });
-  await writeFile(handlerPath, formatted(root, `functions/${name}.ts`, handler));
-  await writeFile(testPath, formatted(root, `test/unit/${name}.test.ts`, test));
+  const test = testSource(
+    await readFile(testTemplate, 'utf8'),
+    name,
+    file,
+    importPath(testPath, handlerPath),
+  );
+  files.unshift(
+    { path: handlerPath, content: formatted(root, `functions/${name}.ts`, handler) },
+    { path: testPath, content: formatted(root, `test/unit/${name}.test.ts`, test) },
+  );
+  await writeFilesOrNone(files);
 
-  const entry = sourceEntry(name, templateName);
   const remaining = [
-    `create what ${env.join(' and ')} name${env.length > 1 ? '' : 's'} (see the comment at the top of functions/${name}.ts), set them in the entry's environment and grant the function access`,
+    `create what ${env.join(' and ')} name${env.length > 1 ? '' : 's'} (see the comment at the top of functions/${name}.ts), set ${env.length > 1 ? 'them' : 'it'} in the source's environment in place of the placeholder, and grant the function access`,
   ];
-  if (templateName === 'window')
+  if (templateName === 'window' && !wired) {
     remaining.push("import Duration from 'aws-cdk-lib' in the stack if it is not imported yet");
-  let wired: string | undefined;
-  if (options.wire) {
-    const stackPath = join(root, 'lib', 'retail-stack.ts');
-    if (!existsSync(stackPath)) fail(`--wire needs ${relative(root, stackPath)} (no such file)`);
-    const stack = await readFile(stackPath, 'utf8');
-    if (stack.includes(`streamName: '${name}'`))
-      fail(`lib/retail-stack.ts already has a source on stream ${name}`);
-    const updated = wireSource(stack, entry);
-    if (updated === undefined)
-      fail('lib/retail-stack.ts has no `sources: {` object to add the source to');
-    await writeFile(stackPath, updated);
-    wired = stackPath;
   }
   return {
     handler: handlerPath,

@@ -12,13 +12,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { failuresOf, json, microBatch, type StreamRecord } from 'driverless/runtime';
-import { z } from 'zod';
+// zod/mini: the same schemas and Standard Schema support at a fraction of full zod's bundle size
+// (about 16 KB instead of 443 KB), which keeps the function's cold start short.
+import * as z from 'zod/mini';
 
 /** The record's shape; anything else is dead-lettered. */
 export const Product = z.object({
-  id: z.string().min(1),
-  name: z.string().min(1),
-  price: z.number().nonnegative(),
+  id: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
+  price: z.number().check(z.nonnegative()),
   updatedAt: z.iso.datetime(),
 });
 export type Product = z.infer<typeof Product>;

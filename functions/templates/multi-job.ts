@@ -14,12 +14,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { failuresOf, json, microBatch, type StreamRecord } from 'driverless/runtime';
-import { z } from 'zod';
+// zod/mini: full zod's schemas at a fraction of its bundle size, for a short cold start.
+import * as z from 'zod/mini';
 
 export const Order = z.object({
-  orderId: z.string().min(1),
-  customerId: z.string().min(1),
-  amount: z.number().positive(),
+  orderId: z.string().check(z.minLength(1)),
+  customerId: z.string().check(z.minLength(1)),
+  amount: z.number().check(z.positive()),
 });
 export type Order = z.infer<typeof Order>;
 

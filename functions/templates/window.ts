@@ -16,12 +16,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { json, microBatch, type StreamRecord, type WindowContext } from 'driverless/runtime';
-import { z } from 'zod';
+// zod/mini: full zod's schemas at a fraction of its bundle size, for a short cold start.
+import * as z from 'zod/mini';
 
 export const Sale = z.object({
-  storeId: z.string().min(1),
+  storeId: z.string().check(z.minLength(1)),
   // Integer cents keep the sums exact.
-  amountCents: z.number().int().nonnegative(),
+  amountCents: z.number().check(z.int(), z.nonnegative()),
 });
 export type Sale = z.infer<typeof Sale>;
 

@@ -24,6 +24,31 @@ function functionWithEnvironment(variables: Record<string, unknown>): string {
   });
 }
 
+/** Logical IDs of every resource of `type`. */
+function logicalIdsOf(type: string): string[] {
+  return Object.keys(template.findResources(type));
+}
+
+/**
+ * The example's sources, each with the `DRIVERLESS_JOBS` of its functions (`undefined` for a
+ * main function running every job). The tests check these per source and function, and hold the
+ * rest of the stack to one-per-function rules, so a source added to the example (as
+ * `driverless new --wire` does) keeps them passing.
+ */
+const EXAMPLE_FUNCTIONS = {
+  productViews: ['!popularity', 'popularity'],
+  orders: [undefined],
+} as const;
+
+/** The logical IDs of the functions of `source`. */
+function functionsOf(source: string): string[] {
+  return Object.keys(
+    template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: Match.objectLike({ DRIVERLESS_SOURCE: source }) } },
+    }),
+  );
+}
+
 /** `FunctionName` of a mapping that targets `<function>:live` through the alias. */
 function liveAliasOf(functionLogicalId: string): Record<string, unknown> {
   const alias = logicalIdOf('AWS::Lambda::Alias', { FunctionName: { Ref: functionLogicalId } });
@@ -45,11 +70,16 @@ function policyReferencesOf(variables: Record<string, unknown>): Set<string> {
 
 describe('RetailStack', () => {
   test('creates one main function per source and one per isolated job', () => {
-    // then
-    template.resourceCountIs('AWS::Lambda::Function', 3);
-    functionWithEnvironment({ DRIVERLESS_SOURCE: 'productViews', DRIVERLESS_JOBS: '!popularity' });
-    functionWithEnvironment({ DRIVERLESS_SOURCE: 'productViews', DRIVERLESS_JOBS: 'popularity' });
-    functionWithEnvironment({ DRIVERLESS_SOURCE: 'orders', DRIVERLESS_JOBS: Match.absent() });
+    for (const [source, jobs] of Object.entries(EXAMPLE_FUNCTIONS)) {
+      // then
+      expect(functionsOf(source)).toHaveLength(jobs.length);
+      for (const job of jobs) {
+        functionWithEnvironment({
+          DRIVERLESS_SOURCE: source,
+          DRIVERLESS_JOBS: job ?? Match.absent(),
+        });
+      }
+    }
   });
 
   test('maps the productViews stream to the live alias of its main function', () => {
@@ -95,9 +125,26 @@ describe('RetailStack', () => {
     });
   });
 
+  test('maps each function of the example through one mapping to its live alias', () => {
+    for (const [source, jobs] of Object.entries(EXAMPLE_FUNCTIONS)) {
+      for (const job of jobs) {
+        // given
+        const fn = functionWithEnvironment({
+          DRIVERLESS_SOURCE: source,
+          DRIVERLESS_JOBS: job ?? Match.absent(),
+        });
+        // when
+        const mappings = template.findResources('AWS::Lambda::EventSourceMapping', {
+          Properties: { FunctionName: liveAliasOf(fn) },
+        });
+        // then
+        expect(Object.keys(mappings)).toHaveLength(1);
+      }
+    }
+  });
+
   test('gives every mapping partial batch responses, bisect, bounded retries and age, and an on-failure queue', () => {
     // then
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
     template.allResourcesProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
@@ -113,18 +160,21 @@ describe('RetailStack', () => {
 
   test('pins the mapping logical IDs, because a moved mapping is replaced and restarts its stream position', () => {
     // when
-    const mappings = Object.keys(template.findResources('AWS::Lambda::EventSourceMapping')).sort();
-    // then
-    expect(mappings).toStrictEqual([
-      'RetailOrdersMainLiveAliasKinesisEventSourceDriverlessRetailOrdersStream7E06A5A49C320BB8',
-      'RetailProductViewsJobPopularityLiveAliasKinesisConsumerEventSourceDriverlessRetailProductViewsJobPopularityConsumer90F596D8AA9CD71D',
-      'RetailProductViewsMainLiveAliasKinesisEventSourceDriverlessRetailProductViewsStreamB0C16AA0B37CD46B',
-    ]);
+    const mappings = logicalIdsOf('AWS::Lambda::EventSourceMapping');
+    // then: the example's mappings keep these IDs (an added source brings its own mapping)
+    expect(mappings).toStrictEqual(
+      expect.arrayContaining([
+        'RetailOrdersMainLiveAliasKinesisEventSourceDriverlessRetailOrdersStream7E06A5A49C320BB8',
+        'RetailProductViewsJobPopularityLiveAliasKinesisConsumerEventSourceDriverlessRetailProductViewsJobPopularityConsumer90F596D8AA9CD71D',
+        'RetailProductViewsMainLiveAliasKinesisEventSourceDriverlessRetailProductViewsStreamB0C16AA0B37CD46B',
+      ]),
+    );
   });
 
   test('publishes every function as a version behind the live alias', () => {
-    // then
-    template.resourceCountIs('AWS::Lambda::Alias', 3);
+    // then: liveAliasOf finds exactly one alias of each function
+    for (const fn of logicalIdsOf('AWS::Lambda::Function')) liveAliasOf(fn);
+    template.resourceCountIs('AWS::Lambda::Alias', logicalIdsOf('AWS::Lambda::Function').length);
     template.allResourcesProperties('AWS::Lambda::Alias', {
       Name: 'live',
       FunctionVersion: { 'Fn::GetAtt': [Match.stringLikeRegexp('CurrentVersion'), 'Version'] },
@@ -132,8 +182,11 @@ describe('RetailStack', () => {
   });
 
   test('shifts each alias with a canary deployment that rolls back on failure and on alarm', () => {
-    // then
-    template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 3);
+    // then: one deployment group per alias
+    template.resourceCountIs(
+      'AWS::CodeDeploy::DeploymentGroup',
+      logicalIdsOf('AWS::Lambda::Alias').length,
+    );
     template.allResourcesProperties('AWS::CodeDeploy::DeploymentGroup', {
       DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
       AutoRollbackConfiguration: {
@@ -178,12 +231,12 @@ describe('RetailStack', () => {
           ],
         },
       });
-      expect(Object.keys(alarms)).toHaveLength(3);
+      expect(Object.keys(alarms)).toHaveLength(logicalIdsOf('AWS::Lambda::Alias').length);
     }
   });
 
   test('alarms on dead-letter and on-failure queue depth and on dropped records', () => {
-    // then
+    // when
     const depth = template.findResources('AWS::CloudWatch::Alarm', {
       Properties: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' },
     });
@@ -195,8 +248,12 @@ describe('RetailStack', () => {
         ],
       },
     });
-    expect(Object.keys(depth)).toHaveLength(2 + 3);
-    expect(Object.keys(dropped)).toHaveLength(3);
+    // then: one depth alarm per queue (a dead-letter queue per source, an on-failure queue per
+    // function), one dropped-records alarm per mapping
+    expect(Object.keys(depth)).toHaveLength(logicalIdsOf('AWS::SQS::Queue').length);
+    expect(Object.keys(dropped)).toHaveLength(
+      logicalIdsOf('AWS::Lambda::EventSourceMapping').length,
+    );
   });
 
   test('lets the productViews main function touch only its stream, failure queues, dead-letter payload bucket, log group and the tables', () => {
@@ -314,7 +371,7 @@ describe('RetailStack', () => {
 
   test('gives every function its own log group with one month of retention', () => {
     // then
-    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    template.resourceCountIs('AWS::Logs::LogGroup', logicalIdsOf('AWS::Lambda::Function').length);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     template.allResourcesProperties('AWS::Lambda::Function', {
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('Logs') } },
@@ -323,7 +380,16 @@ describe('RetailStack', () => {
 
   test('keeps failures in encrypted, SSL-only queues for 14 days', () => {
     // then
-    template.resourceCountIs('AWS::SQS::Queue', 5);
+    // a dead-letter queue per source, an on-failure queue per function
+    const sources = new Set(
+      Object.values(template.findResources('AWS::Lambda::Function')).map(
+        (fn) => fn.Properties.Environment.Variables.DRIVERLESS_SOURCE,
+      ),
+    );
+    template.resourceCountIs(
+      'AWS::SQS::Queue',
+      sources.size + logicalIdsOf('AWS::Lambda::Function').length,
+    );
     template.allResourcesProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 1_209_600,

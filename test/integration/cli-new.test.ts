@@ -1,10 +1,12 @@
 /**
- * `driverless new` into a scratch project inside the repo (so `driverless/runtime` and
- * node_modules resolve as in the real project): the generated handler and test type-check, pass
- * biome and pass their own test; --wire adds the source; existing files are kept without --force.
+ * `driverless new` in a scratch CDK project inside the repo (so node_modules resolve), with
+ * `driverless` installed as a link to the repo and no templates or test fixtures of its own: the
+ * CLI finds the templates in its package, and the generated tests pass with only the public API.
+ * --wire finds the pipeline through cdk.json's app; a failed --wire leaves nothing behind.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli } from '../fixtures/cli/run-cli';
@@ -13,34 +15,56 @@ const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'node_modules', '.bin');
 const exec = promisify(execFile);
 
+const STACK = `import * as path from 'node:path';
+import { Stack } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { MicroBatchPipeline } from 'driverless';
+
+export class ClicksStack extends Stack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    new MicroBatchPipeline(this, 'Clicks', {
+      sources: {
+        clicks: {
+          stream: { shardCount: 1, streamName: 'clicks' },
+          entry: path.join(__dirname, '..', 'functions', 'clicks.ts'),
+        },
+      },
+    });
+  }
+}
+`;
+
 let project: string;
+
+/** A CDK project: cdk.json's app is bin/app.ts, which imports the stack from lib/. */
+async function createProject(dir: string, stack = STACK): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  for (const folder of ['bin', 'lib', 'node_modules'])
+    await mkdir(join(dir, folder), { recursive: true });
+  // Installed as a link: the package's templates and `driverless/runtime` resolve as in a user's project.
+  await symlink(ROOT, join(dir, 'node_modules', 'driverless'));
+  await writeFile(join(dir, 'cdk.json'), JSON.stringify({ app: 'npx tsx bin/app.ts' }));
+  await writeFile(
+    join(dir, 'bin', 'app.ts'),
+    "import { App } from 'aws-cdk-lib';\nimport { ClicksStack } from '../lib/clicks-stack';\n\nnew ClicksStack(new App(), 'Clicks');\n",
+  );
+  await writeFile(join(dir, 'lib', 'clicks-stack.ts'), stack);
+}
 
 beforeAll(async () => {
   project = join(ROOT, '.driverless', `cli-new-${process.pid}`);
-  await rm(project, { recursive: true, force: true });
-  await mkdir(join(project, 'functions'), { recursive: true });
-  await mkdir(join(project, 'test', 'unit', 'templates'), { recursive: true });
-  await mkdir(join(project, 'lib'), { recursive: true });
-  await symlink(join(ROOT, 'functions', 'templates'), join(project, 'functions', 'templates'));
-  for (const template of ['json-to-dynamodb', 'multi-job', 'window']) {
-    await copyFile(
-      join(ROOT, 'test', 'unit', 'templates', `${template}.test.ts`),
-      join(project, 'test', 'unit', 'templates', `${template}.test.ts`),
-    );
-  }
-  await symlink(join(ROOT, 'test', 'fixtures'), join(project, 'test', 'fixtures'));
-  await copyFile(join(ROOT, 'example', 'retail-stack.ts'), join(project, 'lib', 'retail-stack.ts'));
+  await createProject(project);
   await writeFile(
     join(project, 'jest.config.js'),
     `const base = require(${JSON.stringify(join(ROOT, 'jest.config.js'))}).projects[0];
 module.exports = {
-  ...base,
+  transform: base.transform,
+  transformIgnorePatterns: base.transformIgnorePatterns,
   rootDir: ${JSON.stringify(project)},
+  testEnvironment: 'node',
   testMatch: ['<rootDir>/test/unit/*.test.ts'],
-  moduleNameMapper: Object.fromEntries(
-    Object.entries(base.moduleNameMapper).map(([k, v]) => [k, v.replace('<rootDir>', ${JSON.stringify(ROOT)})]),
-  ),
-  setupFiles: [${JSON.stringify(join(ROOT, 'test', 'setup-env.ts'))}],
+  moduleNameMapper: { '^@middy/([a-z-]+)$': ${JSON.stringify(join(ROOT, 'node_modules', '@middy', '$1', 'index.js'))} },
 };
 `,
   );
@@ -48,7 +72,7 @@ module.exports = {
     join(project, 'tsconfig.json'),
     JSON.stringify({
       extends: join(ROOT, 'tsconfig.json'),
-      include: ['functions/*.ts', 'test/unit/*.ts'],
+      include: ['functions/*.ts', 'test/unit/*.ts', 'lib/*.ts'],
       exclude: [],
     }),
   );
@@ -70,6 +94,7 @@ it('creates handlers and tests from every template that type-check, lint and pas
 
   // Then
   expect(results).toEqual([0, 0, 0]);
+  expect(existsSync(join(project, 'test', 'fixtures'))).toBe(false);
   await exec(join(BIN, 'tsc'), ['--noEmit', '-p', join(project, 'tsconfig.json')], {
     cwd: project,
   });
@@ -82,12 +107,7 @@ it('creates handlers and tests from every template that type-check, lint and pas
       const checked = execFileSync(
         join(BIN, 'biome'),
         ['check', '--write', `--stdin-file-path=${path}`],
-        {
-          cwd: ROOT,
-          input: source,
-          encoding: 'utf8',
-          stdio: ['pipe', 'pipe', 'ignore'],
-        },
+        { cwd: ROOT, input: source, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] },
       );
       if (checked !== source) unclean.push(path);
     }
@@ -103,7 +123,7 @@ it('creates handlers and tests from every template that type-check, lint and pas
   expect(jest.stderr).toMatch(/Test Suites: 3 passed, 3 total/);
 });
 
-it('inserts the source into lib/retail-stack.ts with --wire', async () => {
+it("adds the source to the CDK app's pipeline with --wire, its entry beside the stack", async () => {
   // When
   const result = await runCli([
     'new',
@@ -116,11 +136,40 @@ it('inserts the source into lib/retail-stack.ts with --wire', async () => {
   ]);
 
   // Then
-  const stack = await readFile(join(project, 'lib', 'retail-stack.ts'), 'utf8');
-  expect({ code: result.code, wired: stack.includes("streamName: 'click-counts'") }).toEqual({
-    code: 0,
-    wired: true,
-  });
+  const stack = await readFile(join(project, 'lib', 'clicks-stack.ts'), 'utf8');
+  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(stack).toContain(`      sources: {
+        clickCounts: {
+          stream: { shardCount: 1, streamName: 'click-counts' },
+          entry: path.join(__dirname, '..', 'functions', 'click-counts.ts'),
+          environment: { TABLE_NAME: '<table-name>' },
+        },
+        clicks: {`);
+});
+
+it('fails if --wire finds no pipeline, with exit 2 and one line, and writes nothing', async () => {
+  // Given: an app whose stack has no MicroBatchPipeline
+  const empty = `${project}-empty`;
+  await createProject(
+    empty,
+    "import { Stack } from 'aws-cdk-lib';\n\nexport class ClicksStack extends Stack {}\n",
+  );
+
+  try {
+    // When
+    const result = await runCli(['new', 'lost', '--template', 'json', '--wire', '--dir', empty]);
+
+    // Then
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 2,
+      stderr:
+        'driverless new: no new MicroBatchPipeline(...) found in the CDK app in cdk.json: pass --stack <file>\n',
+    });
+    expect(existsSync(join(empty, 'functions'))).toBe(false);
+    expect(existsSync(join(empty, 'test'))).toBe(false);
+  } finally {
+    await rm(empty, { recursive: true, force: true });
+  }
 });
 
 it('fails if the files exist and --force is not given, with exit 2 and one line', async () => {
