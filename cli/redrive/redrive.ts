@@ -12,7 +12,7 @@ import { readS3DeadLetters } from './read-s3-dead-letters';
 import { readSqsDeadLetters } from './read-sqs-dead-letters';
 import { RedriveUsageError } from './redrive-error';
 import type { RedriveProgress } from './redrive-progress';
-import { replay } from './replay';
+import { MAX_INVOKE_PAYLOAD_BYTES, replay, singleRecordEventBytes } from './replay';
 import { type FailureMessage, ReplaySet } from './replay-set';
 import { deleteObject } from './s3-objects';
 import { deleteMessages, releaseMessages } from './sqs-messages';
@@ -38,7 +38,10 @@ export interface RedriveOptions {
   };
   /** The qualifier invoked. @default 'live' */
   readonly qualifier?: string;
-  /** Records per replayed event (Lambda's 6 MB limit applies too). Range 1-10000. @default 100 */
+  /**
+   * Most records per replayed event; an event is also kept under Lambda's 6 MB invoke payload
+   * limit, whatever its count. Range 1-10000. @default 100
+   */
   readonly batchSize?: number;
   /**
    * How long messages read stay hidden from other readers while the redrive runs, in seconds.
@@ -183,6 +186,17 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
     throw error;
   }
 
+  // No Kinesis record is that large (1 MiB at most), so such a letter was not written by the
+  // runtime; it stays, reported, and the rest of its shard is replayed as after an expired record.
+  for (const record of [...set.records.values()]) {
+    const bytes = singleRecordEventBytes(record);
+    if (bytes > MAX_INVOKE_PAYLOAD_BYTES) {
+      set.drop(
+        record,
+        `${record.shardId}:${record.sequenceNumber}${record.subSequenceNumber === undefined ? '' : `:${record.subSequenceNumber}`} (its event is ${bytes} bytes, over Lambda's ${MAX_INVOKE_PAYLOAD_BYTES}-byte invoke payload limit)`,
+      );
+    }
+  }
   const replayable = [...set.records.values()];
   let again: DeadLetteredAgain = { deletedLocations: [], keptLocations: [] };
   if (!dryRun) {
