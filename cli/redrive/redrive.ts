@@ -10,7 +10,7 @@ import type { ReadContext } from './read-context';
 import { readS3Pointers, readSqsPointers } from './read-pointers';
 import { readS3DeadLetters } from './read-s3-dead-letters';
 import { readSqsDeadLetters } from './read-sqs-dead-letters';
-import { RedriveUsageError } from './redrive-error';
+import { RedriveStoppedError, RedriveUsageError, ReplayInvokeError } from './redrive-error';
 import type { RedriveProgress } from './redrive-progress';
 import { MAX_INVOKE_PAYLOAD_BYTES, replay, singleRecordEventBytes } from './replay';
 import { type FailureMessage, ReplaySet } from './replay-set';
@@ -199,9 +199,19 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
   }
   const replayable = [...set.records.values()];
   let again: DeadLetteredAgain = { deletedLocations: [], keptLocations: [] };
+  let stopped: ReplayInvokeError | undefined;
   if (!dryRun) {
     const startedAt = Date.now();
-    await replay(lambda, qualifier, replayable, batchSize, options.onProgress);
+    try {
+      await replay(lambda, qualifier, replayable, batchSize, options.onProgress);
+    } catch (error) {
+      if (!(error instanceof ReplayInvokeError)) {
+        await releaseHeld(sqs, set.held).catch(() => undefined);
+        throw error;
+      }
+      // What was replayed before stays done: its letters are checked and deleted as usual.
+      stopped = error;
+    }
     again = await findDeadLetteredAgain({
       sqs,
       s3,
@@ -221,6 +231,17 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
   const deleted = await deleteRecovered(sqs, s3, set, recovered, again, payloadBuckets);
 
   const failing = replayable.filter((r) => r.outcome === 'failing');
+  if (stopped) {
+    const replayed = replayable.filter((r) => r.outcome !== 'pending').length;
+    const left = replayable.length - replayed;
+    throw new RedriveStoppedError(
+      `${stopped.message}: stopped after replaying ${replayed} of ${replayable.length} records ` +
+        `(${replayed - failing.length} recovered, ${failing.length} still failing, ` +
+        `${deleted} ${deleted === 1 ? 'message' : 'messages'} deleted); the ${left} ` +
+        `${left === 1 ? 'record' : 'records'} not replayed and ${left === 1 ? 'its' : 'their'} messages are kept for the next run`,
+      stopped.usage,
+    );
+  }
   return {
     source: options.source,
     ...(options.job === undefined ? {} : { job: options.job }),

@@ -2,6 +2,7 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { compareSequenceNumbers } from '../../emulator/esm/sequenceNumber';
 import { REPLAY_CLIENT_CONTEXT } from '../../functions/runtime/replay-context';
 import { parseJson } from './parse-json';
+import { ReplayInvokeError } from './redrive-error';
 import type { RedriveProgress } from './redrive-progress';
 import type { ReplayRecord } from './replay-set';
 
@@ -85,7 +86,10 @@ function chunksOf(
   return chunks;
 }
 
-/** Invokes each function once per chunk of one shard's records, in sequence order, as the ESM does. */
+/**
+ * Invokes each function once per chunk of one shard's records, in sequence order, as the ESM does.
+ * Rejects with {@link ReplayInvokeError} when an Invoke fails; the outcomes set so far stand.
+ */
 export async function replay(
   lambda: LambdaClient,
   qualifier: string,
@@ -115,14 +119,18 @@ export async function replay(
         continue;
       }
       const first = chunk.records[0] as ReplayRecord;
-      const out = await lambda.send(
-        new InvokeCommand({
-          FunctionName: first.functionName,
-          Qualifier: qualifier,
-          ClientContext: REDRIVE_CLIENT_CONTEXT,
-          Payload: Buffer.from(chunk.payload),
-        }),
-      );
+      const out = await lambda
+        .send(
+          new InvokeCommand({
+            FunctionName: first.functionName,
+            Qualifier: qualifier,
+            ClientContext: REDRIVE_CLIENT_CONTEXT,
+            Payload: Buffer.from(chunk.payload),
+          }),
+        )
+        .catch((error: unknown) => {
+          throw new ReplayInvokeError(`${first.functionName}:${qualifier}`, error);
+        });
       // As the mapping reads a response: an error fails the whole chunk; a reported item fails
       // it and everything after it in the shard.
       // https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html

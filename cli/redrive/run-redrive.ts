@@ -5,7 +5,7 @@ import {
   clientsFromStateFile,
   type RedriveClients,
 } from './redrive-clients';
-import { RedriveUsageError } from './redrive-error';
+import { RedriveStoppedError, RedriveUsageError } from './redrive-error';
 
 /** The `driverless redrive` options, as the command line gives them. */
 export interface RedriveCommandOptions {
@@ -122,6 +122,7 @@ export async function runRedrive(
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
     output.stderr(`driverless redrive: ${message}\n`);
+    if (error instanceof RedriveStoppedError) return error.usage ? 2 : 1;
     return error instanceof RedriveUsageError ? 2 : 1;
   }
 }
