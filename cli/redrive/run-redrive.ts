@@ -44,6 +44,11 @@ export function parseSince(value: string, now = Date.now()): Date {
       `--since must be an ISO-8601 time (2026-01-15T09:00:00Z) or a duration like 15m, 2h, 7d (given ${value})`,
     );
   }
+  if (time > now) {
+    throw new RedriveUsageError(
+      `--since is in the future (given ${value}): name a past time or a duration like 2h`,
+    );
+  }
   return new Date(time);
 }
 
