@@ -15,6 +15,8 @@ export interface ReadContext {
   /** Epoch milliseconds of `--since`; `-Infinity` for all. */
   readonly since: number;
   readonly visibilityTimeoutSeconds: number;
+  /** The selected functions' dead-letter buckets: the only ones a letter's payload is read from. */
+  readonly payloadBuckets: ReadonlySet<string>;
   /** The selected function a letter belongs to, or undefined when it is not selected. */
   readonly functionOf: (letter: DeadLetterMessage) => SourceFunction | undefined;
   readonly onProgress?: ((progress: RedriveProgress) => void) | undefined;

@@ -99,7 +99,7 @@ async function addPointerRecords(
       });
     }
   }
-  for (const fields of found.values()) context.set.add(message, fn.name, fields);
+  for (const fields of found.values()) context.set.add(message, fn.name, fields, 'pointer');
   const missing = info.batchSize - found.size;
   if (missing > 0 || found.size === 0) {
     context.set.notRecoverable(

@@ -52,8 +52,10 @@ export async function readS3DeadLetters(
       message ??= context.set.message({ kind: 's3', bucket, key: object.key }, 0);
       message.count += 1;
       if (letter.data === undefined) {
-        context.set.notRecoverable(
+        context.set.withoutPayloadOf(
           message,
+          fn.name,
+          letter,
           `${letter.id} (the letter in s3://${bucket}/${object.key} has no data)`,
         );
         continue;

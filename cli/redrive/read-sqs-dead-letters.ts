@@ -1,5 +1,6 @@
-import { isDeadLetter, replayFieldsOf } from './dead-letter-message';
+import { type DeadLetterMessage, isDeadLetter, replayFieldsOf } from './dead-letter-message';
 import { parseJson } from './parse-json';
+import { ownedPayload } from './payload-location';
 import { describeError, type ReadContext } from './read-context';
 import { RedriveUsageError } from './redrive-error';
 import { parseS3Url, readObject, unreadableBucket } from './s3-objects';
@@ -7,19 +8,32 @@ import { receiveAll } from './sqs-messages';
 
 /**
  * The payload of a letter that overflowed to S3: the object holds the whole letter
- * (`sqsDeadLetters` in `functions/runtime/dead-letter-sinks.ts`). Undefined when it is gone.
+ * (`sqsDeadLetters` in `functions/runtime/dead-letter-sinks.ts`), or why it cannot be used.
  */
 async function overflowPayload(
   context: ReadContext,
+  letter: DeadLetterMessage,
   location: string,
 ): Promise<{ data: string } | { missing: string }> {
-  const where = parseS3Url(location);
-  if (!where) return { missing: `dataLocation ${location} is not an s3:// URL` };
+  if (!parseS3Url(location)) return { missing: `dataLocation ${location} is not an s3:// URL` };
+  const where = ownedPayload(location, context.payloadBuckets);
+  if (!where) {
+    const buckets = [...context.payloadBuckets].join(', ') || 'none';
+    return {
+      missing: `dataLocation ${location} is outside the source's dead-letter buckets (${buckets}): not read`,
+    };
+  }
   const text = await readObject(context.s3, where.bucket, where.key).catch((error: unknown) => {
     throw new RedriveUsageError(unreadableBucket(`dead-letter payload ${location}`, error));
   });
   if (text === undefined) return { missing: `payload ${location} is gone (NoSuchKey)` };
-  const stored = parseJson<{ data?: unknown }>(text);
+  const stored = parseJson<{ data?: unknown; shardId?: unknown; sequenceNumber?: unknown }>(text);
+  if (
+    (stored?.shardId !== undefined && stored.shardId !== letter.shardId) ||
+    (stored?.sequenceNumber !== undefined && stored.sequenceNumber !== letter.sequenceNumber)
+  ) {
+    return { missing: `payload ${location} holds another record` };
+  }
   return typeof stored?.data === 'string'
     ? { data: stored.data }
     : { missing: `payload ${location} holds no data` };
@@ -44,7 +58,12 @@ export async function readSqsDeadLetters(context: ReadContext, queueUrl: string)
   for (const message of received) {
     context.onProgress?.({ phase: 'reading', done: done++, total: received.length });
     const letter = parseJson<unknown>(message.Body);
-    if (!isDeadLetter(letter) || !message.ReceiptHandle) continue;
+    if (!isDeadLetter(letter) || !message.ReceiptHandle) {
+      // Kept as it is; whatever object it may name stays too.
+      const location = (letter as { dataLocation?: unknown } | undefined)?.dataLocation;
+      if (typeof location === 'string') set.keptLocations.add(location);
+      continue;
+    }
     const fn = context.functionOf(letter);
     if (!fn || Date.parse(letter.deadLetteredAt) < context.since) {
       // Kept, so the object its payload overflowed to stays too.
@@ -61,11 +80,11 @@ export async function readSqsDeadLetters(context: ReadContext, queueUrl: string)
     let data = letter.data;
     if (data === undefined) {
       const payload = overflow
-        ? await overflowPayload(context, overflow)
+        ? await overflowPayload(context, letter, overflow)
         : { missing: 'the letter has neither data nor dataLocation' };
       if ('missing' in payload) {
-        set.notRecoverable(read, `${letter.id} (${payload.missing})`);
-        if (overflow) set.keptLocations.add(overflow);
+        // Unless another letter holds the same record's payload (a duplicate), decided at the end.
+        set.withoutPayloadOf(read, fn.name, letter, `${letter.id} (${payload.missing})`);
         continue;
       }
       data = payload.data;

@@ -4,16 +4,17 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetterMessage } from './dead-letter-message';
 import { discoverSource, namedJobs, type SourceFunction } from './discover-source';
-import { findDeadLetteredAgain } from './find-dead-lettered-again';
+import { type DeadLetteredAgain, findDeadLetteredAgain } from './find-dead-lettered-again';
+import { ownedPayload } from './payload-location';
 import type { ReadContext } from './read-context';
 import { readS3Pointers, readSqsPointers } from './read-pointers';
 import { readS3DeadLetters } from './read-s3-dead-letters';
 import { readSqsDeadLetters } from './read-sqs-dead-letters';
-import { RedriveUsageError } from './redrive-error';
+import { RedriveStoppedError, RedriveUsageError, ReplayInvokeError } from './redrive-error';
 import type { RedriveProgress } from './redrive-progress';
-import { replay } from './replay';
+import { MAX_INVOKE_PAYLOAD_BYTES, replay, singleRecordEventBytes } from './replay';
 import { type FailureMessage, ReplaySet } from './replay-set';
-import { deleteObject, parseS3Url } from './s3-objects';
+import { deleteObject } from './s3-objects';
 import { deleteMessages, releaseMessages } from './sqs-messages';
 
 export type { RedriveProgress } from './redrive-progress';
@@ -37,7 +38,10 @@ export interface RedriveOptions {
   };
   /** The qualifier invoked. @default 'live' */
   readonly qualifier?: string;
-  /** Records per replayed event (Lambda's 6 MB limit applies too). Range 1-10000. @default 100 */
+  /**
+   * Most records per replayed event; an event is also kept under Lambda's 6 MB invoke payload
+   * limit, whatever its count. Range 1-10000. @default 100
+   */
   readonly batchSize?: number;
   /**
    * How long messages read stay hidden from other readers while the redrive runs, in seconds.
@@ -150,6 +154,7 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
     );
   }
 
+  const payloadBuckets = new Set(functions.flatMap((fn) => fn.deadLetterBucket ?? []));
   const set = new ReplaySet();
   const byName = new Map(functions.map((fn) => [fn.name, fn]));
   const mainFunction = mainFunctionOf(functions);
@@ -160,6 +165,7 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
     set,
     since: options.since?.getTime() ?? Number.NEGATIVE_INFINITY,
     visibilityTimeoutSeconds: visibility,
+    payloadBuckets,
     functionOf: (letter: DeadLetterMessage) =>
       letter.functionName ? byName.get(letter.functionName) : mainFunction,
     onProgress: options.onProgress,
@@ -173,23 +179,45 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
     for (const [bucket, owners] of pointerBuckets) await readS3Pointers(context, bucket, owners);
     for (const queueUrl of queueUrls) await readSqsDeadLetters(context, queueUrl);
     for (const [queueUrl, fn] of pointerQueues) await readSqsPointers(context, queueUrl, fn);
+    set.settle();
   } catch (error) {
     // Whatever was received becomes visible again at once: a failed read loses and hides nothing.
     await releaseHeld(sqs, set.held).catch(() => undefined);
     throw error;
   }
 
+  // No Kinesis record is that large (1 MiB at most), so such a letter was not written by the
+  // runtime; it stays, reported, and the rest of its shard is replayed as after an expired record.
+  for (const record of [...set.records.values()]) {
+    const bytes = singleRecordEventBytes(record);
+    if (bytes > MAX_INVOKE_PAYLOAD_BYTES) {
+      set.drop(
+        record,
+        `${record.shardId}:${record.sequenceNumber}${record.subSequenceNumber === undefined ? '' : `:${record.subSequenceNumber}`} (its event is ${bytes} bytes, over Lambda's ${MAX_INVOKE_PAYLOAD_BYTES}-byte invoke payload limit)`,
+      );
+    }
+  }
   const replayable = [...set.records.values()];
+  let again: DeadLetteredAgain = { deletedLocations: [], keptLocations: [] };
+  let stopped: ReplayInvokeError | undefined;
   if (!dryRun) {
     const startedAt = Date.now();
-    await replay(lambda, qualifier, replayable, batchSize, options.onProgress);
-    await findDeadLetteredAgain({
+    try {
+      await replay(lambda, qualifier, replayable, batchSize, options.onProgress);
+    } catch (error) {
+      if (!(error instanceof ReplayInvokeError)) {
+        await releaseHeld(sqs, set.held).catch(() => undefined);
+        throw error;
+      }
+      // What was replayed before stays done: its letters are checked and deleted as usual.
+      stopped = error;
+    }
+    again = await findDeadLetteredAgain({
       sqs,
       s3,
       queueUrls,
       buckets: listedKeys,
       records: set.records,
-      keptLocations: set.keptLocations,
       startedAt,
       visibilityTimeoutSeconds: visibility,
     });
@@ -200,9 +228,20 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
     : set.messages.filter(
         (m) => !m.incomplete && m.records.every((r) => r.outcome === 'recovered'),
       );
-  const deleted = await deleteRecovered(sqs, s3, set, recovered);
+  const deleted = await deleteRecovered(sqs, s3, set, recovered, again, payloadBuckets);
 
   const failing = replayable.filter((r) => r.outcome === 'failing');
+  if (stopped) {
+    const replayed = replayable.filter((r) => r.outcome !== 'pending').length;
+    const left = replayable.length - replayed;
+    throw new RedriveStoppedError(
+      `${stopped.message}: stopped after replaying ${replayed} of ${replayable.length} records ` +
+        `(${replayed - failing.length} recovered, ${failing.length} still failing, ` +
+        `${deleted} ${deleted === 1 ? 'message' : 'messages'} deleted); the ${left} ` +
+        `${left === 1 ? 'record' : 'records'} not replayed and ${left === 1 ? 'its' : 'their'} messages are kept for the next run`,
+      stopped.usage,
+    );
+  }
   return {
     source: options.source,
     ...(options.job === undefined ? {} : { job: options.job }),
@@ -223,15 +262,18 @@ async function releaseHeld(sqs: SQSClient, held: ReadonlyMap<string, readonly st
 }
 
 /**
- * Deletes the recovered messages: SQS messages in batches (then the S3 objects their payloads
- * overflowed to, unless a kept letter names the same object), S3 objects one by one. Releases
- * every other message received. Resolves with the letters and pointers deleted.
+ * Deletes the recovered messages: SQS messages in batches, S3 objects one by one, then the
+ * payload objects of the letters deleted (recovered ones, and the replay's copies of failing
+ * ones) that no kept letter names. Releases every other message received. Resolves with the
+ * letters and pointers deleted.
  */
 async function deleteRecovered(
   sqs: SQSClient,
   s3: S3Client,
   set: ReplaySet,
   recovered: readonly FailureMessage[],
+  again: DeadLetteredAgain,
+  payloadBuckets: ReadonlySet<string>,
 ): Promise<number> {
   const toDelete = new Map<string, string[]>();
   for (const { origin } of recovered) {
@@ -247,27 +289,29 @@ async function deleteRecovered(
   );
   await releaseHeld(sqs, kept);
 
-  const keptLocations = new Set(set.keptLocations);
+  // Every object a letter still in a queue names stays: letters not replayed, letters whose
+  // records failed or whose delete failed, and letters the replay wrote and kept. The runtime
+  // writes one record's payload under one key, so letters of one record often share an object.
+  const keptLocations = new Set([...set.keptLocations, ...again.keptLocations]);
+  const payloads = new Set(again.deletedLocations);
   for (const { origin } of set.messages) {
-    if (origin.kind === 'sqs' && origin.overflow && !gone.has(origin.receiptHandle)) {
-      keptLocations.add(origin.overflow);
-    }
+    if (origin.kind !== 'sqs' || !origin.overflow) continue;
+    if (gone.has(origin.receiptHandle)) payloads.add(origin.overflow);
+    else keptLocations.add(origin.overflow);
   }
   let deleted = 0;
   for (const message of recovered) {
     const { origin } = message;
     if (origin.kind === 's3') {
       if (await deleteObject(s3, origin.bucket, origin.key)) deleted += message.count;
-      continue;
+    } else if (gone.has(origin.receiptHandle)) {
+      deleted += message.count;
     }
-    if (!gone.has(origin.receiptHandle)) continue;
-    deleted += message.count;
-    // The message went first: an object left behind by a failed delete is harmless, a letter
-    // naming a deleted object would not be.
-    const where =
-      origin.overflow && !keptLocations.has(origin.overflow)
-        ? parseS3Url(origin.overflow)
-        : undefined;
+  }
+  // The messages went first: an object left behind by a failed delete is harmless, a letter
+  // naming a deleted object would not be.
+  for (const location of payloads) {
+    const where = keptLocations.has(location) ? undefined : ownedPayload(location, payloadBuckets);
     if (where) await deleteObject(s3, where.bucket, where.key);
   }
   return deleted;

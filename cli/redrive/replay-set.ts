@@ -11,10 +11,16 @@ export interface ReplayRecord {
   readonly data: string;
   readonly approximateArrivalTimestamp: number;
   outcome: 'pending' | 'recovered' | 'failing';
+  /**
+   * Whether a dead letter read holds the record's payload. Only on-failure pointers name it
+   * otherwise, and they hold no payload: once the stream trims the record, a letter the replay
+   * writes for it is its only copy.
+   */
+  inLetter: boolean;
 }
 
 /** What a record is replayed from: where it was found, without its identity or outcome. */
-export type ReplayFields = Omit<ReplayRecord, 'key' | 'functionName' | 'outcome'>;
+export type ReplayFields = Omit<ReplayRecord, 'key' | 'functionName' | 'outcome' | 'inLetter'>;
 
 /** Where a failure message is kept, and so how it is deleted once recovered. */
 export type FailureOrigin =
@@ -54,7 +60,7 @@ export class ReplaySet {
   readonly notRecoverableIds: string[] = [];
   /** Every SQS message received, per queue: whatever is not deleted is released at the end. */
   readonly held = new Map<string, string[]>();
-  /** `dataLocation`s of letters read but not replayed: their objects must stay. */
+  /** `dataLocation`s of letters read but not replayed (another function's, older): their objects stay. */
   readonly keptLocations = new Set<string>();
 
   /** Notes a received SQS message, so it is released if it is not deleted. */
@@ -69,8 +75,20 @@ export class ReplaySet {
     return message;
   }
 
-  /** Adds a record `message` names, once per function however many messages name it. */
-  add(message: FailureMessage, functionName: string, fields: ReplayFields): ReplayRecord {
+  /** Letters whose payload is missing, settled once every message is read: see {@link settle}. */
+  private readonly withoutPayload: { message: FailureMessage; key: string; id: string }[] = [];
+
+  /**
+   * Adds a record `message` names, once per function however many messages name it: a record
+   * dead-lettered twice (a retried batch, two sinks) is replayed once, and every message naming
+   * it is deleted once it is recovered.
+   */
+  add(
+    message: FailureMessage,
+    functionName: string,
+    fields: ReplayFields,
+    from: 'letter' | 'pointer' = 'letter',
+  ): ReplayRecord {
     const key = recordKey(
       functionName,
       fields.shardId,
@@ -79,16 +97,62 @@ export class ReplaySet {
     );
     let record = this.records.get(key);
     if (!record) {
-      record = { ...fields, key, functionName, outcome: 'pending' };
+      record = { ...fields, key, functionName, outcome: 'pending', inLetter: false };
       this.records.set(key, record);
     }
-    message.records.push(record);
+    if (from === 'letter') record.inLetter = true;
+    if (!message.records.includes(record)) message.records.push(record);
     return record;
+  }
+
+  /**
+   * Notes a letter of `functionName` whose payload cannot be read (`id` says why). If another
+   * letter names the same record with its payload, this one is a duplicate of it and shares its
+   * fate; otherwise the record is not recoverable. Decided by {@link settle}.
+   */
+  withoutPayloadOf(
+    message: FailureMessage,
+    functionName: string,
+    letter: {
+      readonly shardId: string;
+      readonly sequenceNumber: string;
+      readonly subSequenceNumber?: number | undefined;
+    },
+    id: string,
+  ): void {
+    const key = recordKey(
+      functionName,
+      letter.shardId,
+      letter.sequenceNumber,
+      letter.subSequenceNumber,
+    );
+    this.withoutPayload.push({ message, key, id });
+  }
+
+  /** Resolves the letters without payload, once every message is read. */
+  settle(): void {
+    for (const { message, key, id } of this.withoutPayload.splice(0)) {
+      const record = this.records.get(key);
+      if (record) {
+        if (!message.records.includes(record)) message.records.push(record);
+      } else {
+        this.notRecoverable(message, id);
+      }
+    }
   }
 
   /** Keeps `message` and reports `id` as not recoverable. */
   notRecoverable(message: FailureMessage, id: string): void {
     message.incomplete = true;
     this.notRecoverableIds.push(id);
+  }
+
+  /** Takes `record` out of the replay: it cannot be replayed (`id` says why); its messages stay. */
+  drop(record: ReplayRecord, id: string): void {
+    this.records.delete(record.key);
+    this.notRecoverableIds.push(id);
+    for (const message of this.messages) {
+      if (message.records.includes(record)) message.incomplete = true;
+    }
   }
 }

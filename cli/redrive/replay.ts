@@ -2,6 +2,7 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { compareSequenceNumbers } from '../../emulator/esm/sequenceNumber';
 import { REPLAY_CLIENT_CONTEXT } from '../../functions/runtime/replay-context';
 import { parseJson } from './parse-json';
+import { ReplayInvokeError } from './redrive-error';
 import type { RedriveProgress } from './redrive-progress';
 import type { ReplayRecord } from './replay-set';
 
@@ -15,7 +16,80 @@ export const REDRIVE_CLIENT_CONTEXT = Buffer.from(JSON.stringify(REPLAY_CLIENT_C
   'base64',
 );
 
-/** Invokes each function once per chunk of one shard's records, in sequence order, as the ESM does. */
+/**
+ * Lambda's cap on a synchronous Invoke's request payload, in bytes of the event JSON (base64 data
+ * included). A shard's records are split into events under it, whatever their count.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** `{"Records":[` and `]}` around the records, which are joined by commas. */
+const EVENT_ENVELOPE_BYTES = Buffer.byteLength(JSON.stringify({ Records: [] }));
+
+/** A replayed record as the mapping delivers it in an event. */
+function eventRecord(record: ReplayRecord) {
+  return {
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: record.partitionKey,
+      sequenceNumber: record.sequenceNumber,
+      data: record.data,
+      approximateArrivalTimestamp: record.approximateArrivalTimestamp,
+    },
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventID: `${record.shardId}:${record.sequenceNumber}`,
+    eventName: 'aws:kinesis:record',
+    awsRegion: record.streamArn.split(':')[3] ?? 'us-east-1',
+    eventSourceARN: record.streamArn,
+  };
+}
+
+/** Bytes of the event that holds only `record`: over the limit, it can never be replayed. */
+export function singleRecordEventBytes(record: ReplayRecord): number {
+  return EVENT_ENVELOPE_BYTES + Buffer.byteLength(JSON.stringify(eventRecord(record)));
+}
+
+/**
+ * Splits one shard's records, in order, into events of at most `batchSize` records and
+ * `maxBytes` bytes. A record whose event alone is larger gets a chunk of its own (the caller
+ * leaves such records out: see {@link singleRecordEventBytes}).
+ */
+function chunksOf(
+  records: readonly ReplayRecord[],
+  batchSize: number,
+  maxBytes: number,
+): { records: ReplayRecord[]; payload: string }[] {
+  const chunks: { records: ReplayRecord[]; payload: string }[] = [];
+  let current: ReplayRecord[] = [];
+  let entries: string[] = [];
+  let bytes = EVENT_ENVELOPE_BYTES;
+  const close = () => {
+    if (current.length === 0) return;
+    chunks.push({ records: current, payload: `{"Records":[${entries.join(',')}]}` });
+    current = [];
+    entries = [];
+    bytes = EVENT_ENVELOPE_BYTES;
+  };
+  for (const record of records) {
+    const entry = JSON.stringify(eventRecord(record));
+    const entryBytes = Buffer.byteLength(entry);
+    // +1: the comma before every record but the first.
+    if (current.length === batchSize || (current.length > 0 && bytes + 1 + entryBytes > maxBytes)) {
+      close();
+    }
+    bytes += entryBytes + (current.length > 0 ? 1 : 0);
+    current.push(record);
+    entries.push(entry);
+  }
+  close();
+  return chunks;
+}
+
+/**
+ * Invokes each function once per chunk of one shard's records, in sequence order, as the ESM does.
+ * Rejects with {@link ReplayInvokeError} when an Invoke fails; the outcomes set so far stand.
+ */
 export async function replay(
   lambda: LambdaClient,
   qualifier: string,
@@ -37,58 +111,46 @@ export async function replay(
         compareSequenceNumbers(a.sequenceNumber, b.sequenceNumber) ||
         (a.subSequenceNumber ?? 0) - (b.subSequenceNumber ?? 0),
     );
-    let failedFrom = -1;
-    for (let start = 0; start < group.length && failedFrom < 0; start += batchSize) {
-      const chunk = group.slice(start, start + batchSize);
-      const first = chunk[0] as ReplayRecord;
-      const event = {
-        Records: chunk.map((record) => ({
-          kinesis: {
-            kinesisSchemaVersion: '1.0',
-            partitionKey: record.partitionKey,
-            sequenceNumber: record.sequenceNumber,
-            data: record.data,
-            approximateArrivalTimestamp: record.approximateArrivalTimestamp,
-          },
-          eventSource: 'aws:kinesis',
-          eventVersion: '1.0',
-          eventID: `${record.shardId}:${record.sequenceNumber}`,
-          eventName: 'aws:kinesis:record',
-          awsRegion: record.streamArn.split(':')[3] ?? 'us-east-1',
-          eventSourceARN: record.streamArn,
-        })),
-      };
-      const out = await lambda.send(
-        new InvokeCommand({
-          FunctionName: first.functionName,
-          Qualifier: qualifier,
-          ClientContext: REDRIVE_CLIENT_CONTEXT,
-          Payload: Buffer.from(JSON.stringify(event)),
-        }),
-      );
-      // As the ESM reads a response (ESM-SEMANTICS §3.4): an error fails the whole chunk; a
-      // reported item fails it and everything after it in the shard.
+    let failed = false;
+    for (const chunk of chunksOf(group, batchSize, MAX_INVOKE_PAYLOAD_BYTES)) {
+      if (failed) {
+        // Not replayed: records after a failure wait behind it, as in the shard.
+        for (const record of chunk.records) record.outcome = 'failing';
+        continue;
+      }
+      const first = chunk.records[0] as ReplayRecord;
+      const out = await lambda
+        .send(
+          new InvokeCommand({
+            FunctionName: first.functionName,
+            Qualifier: qualifier,
+            ClientContext: REDRIVE_CLIENT_CONTEXT,
+            Payload: Buffer.from(chunk.payload),
+          }),
+        )
+        .catch((error: unknown) => {
+          throw new ReplayInvokeError(`${first.functionName}:${qualifier}`, error);
+        });
+      // As the mapping reads a response: an error fails the whole chunk; a reported item fails
+      // it and everything after it in the shard.
+      // https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html
       let failedAt = out.FunctionError ? 0 : -1;
       if (failedAt < 0) {
         const response = parseJson<{ batchItemFailures?: { itemIdentifier?: string }[] }>(
           Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8'),
         );
         const ids = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier ?? '');
-        const indexes = ids.map((id) => chunk.findIndex((r) => r.sequenceNumber === id));
+        const indexes = ids.map((id) => chunk.records.findIndex((r) => r.sequenceNumber === id));
         if (indexes.length > 0) failedAt = Math.min(...indexes.map((i) => Math.max(i, 0)));
       }
-      for (const [index, record] of chunk.entries()) {
+      for (const [index, record] of chunk.records.entries()) {
         // The replay marker makes the runtime bypass per-job cursors, so an accepted record
         // reached every job of the function.
         record.outcome = failedAt >= 0 && index >= failedAt ? 'failing' : 'recovered';
       }
-      if (failedAt >= 0) failedFrom = start + failedAt;
-      done += chunk.length;
+      failed = failedAt >= 0;
+      done += chunk.records.length;
       onProgress?.({ phase: 'replaying', done, total });
-    }
-    if (failedFrom >= 0) {
-      for (const record of group.slice(failedFrom)) record.outcome = 'failing';
-      done = Math.min(total, done + group.length - failedFrom);
     }
   }
   onProgress?.({ phase: 'replaying', done: total, total });

@@ -5,7 +5,7 @@ import {
   clientsFromStateFile,
   type RedriveClients,
 } from './redrive-clients';
-import { RedriveUsageError } from './redrive-error';
+import { RedriveStoppedError, RedriveUsageError } from './redrive-error';
 
 /** The `driverless redrive` options, as the command line gives them. */
 export interface RedriveCommandOptions {
@@ -42,6 +42,11 @@ export function parseSince(value: string, now = Date.now()): Date {
   if (Number.isNaN(time) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
     throw new RedriveUsageError(
       `--since must be an ISO-8601 time (2026-01-15T09:00:00Z) or a duration like 15m, 2h, 7d (given ${value})`,
+    );
+  }
+  if (time > now) {
+    throw new RedriveUsageError(
+      `--since is in the future (given ${value}): name a past time or a duration like 2h`,
     );
   }
   return new Date(time);
@@ -122,6 +127,7 @@ export async function runRedrive(
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
     output.stderr(`driverless redrive: ${message}\n`);
+    if (error instanceof RedriveStoppedError) return error.usage ? 2 : 1;
     return error instanceof RedriveUsageError ? 2 : 1;
   }
 }

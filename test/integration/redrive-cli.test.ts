@@ -17,6 +17,14 @@ describe('parseSince', () => {
     expect(parseSince('2026-11-23T08:30:00Z', NOW).toISOString()).toBe('2026-11-23T08:30:00.000Z');
   });
 
+  it('fails if the time is in the future, which would select nothing', () => {
+    expect(() => parseSince('2027-01-01T00:00:00Z', NOW)).toThrow(
+      new RedriveUsageError(
+        '--since is in the future (given 2027-01-01T00:00:00Z): name a past time or a duration like 2h',
+      ),
+    );
+  });
+
   it('fails if the value is neither', () => {
     expect(() => parseSince('last tuesday', NOW)).toThrow(
       new RedriveUsageError(

@@ -6,9 +6,8 @@
  * function's letters, payloads read back from S3, and leaves the main function's in the queue.
  */
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { type RedriveSummary, redrive } from '../../cli/redrive/redrive';
-import type { DeadLetter } from '../../functions/runtime/dead-letter';
+import { letterRecords, peekQueue } from './support/discarded-batch';
 import type { RecordPosition } from './support/mapping-events';
 import { type DiscoveredFunction, type EmbeddedTarget, startTarget } from './support/target';
 
@@ -20,23 +19,12 @@ let popularity: DiscoveredFunction;
 let poison: RecordPosition[];
 let summary: RedriveSummary;
 
-/** Every letter in the source's dead-letter queue, by function; released again at once. */
+/** The records the letters in the source's dead-letter queue name, counted once each, by function. */
 async function lettersByFunction(queueUrl: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (let empty = 0; empty < 2; ) {
-    const out = await target.clients.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 5,
-      }),
-    );
-    const messages = out.Messages ?? [];
-    empty = messages.length === 0 ? empty + 1 : 0;
-    for (const message of messages) {
-      const letter = JSON.parse(message.Body ?? '{}') as DeadLetter;
-      counts[letter.functionName ?? ''] = (counts[letter.functionName ?? ''] ?? 0) + 1;
-    }
+  for (const record of letterRecords(await peekQueue(target.clients.sqs, queueUrl))) {
+    const functionName = record.split('|')[0] ?? '';
+    counts[functionName] = (counts[functionName] ?? 0) + 1;
   }
   return counts;
 }
@@ -112,5 +100,20 @@ describe('redrive --job', () => {
 
     // Then
     expect(counts).toEqual({ [main.name]: poison.length, [popularity.name]: poison.length });
+  });
+
+  it('keeps the payloads of the oversized letters it keeps: a second run reads them again', async () => {
+    // Given: a run over the whole source, whose replays dead-letter every poison record again
+    // (the new letters name the payload objects of the letters kept)
+    await redrive({ source: 'productViews', clients: target.clients });
+
+    // When
+    const again = await redrive({ source: 'productViews', clients: target.clients });
+
+    // Then
+    expect({
+      records: again.records,
+      notRecoverable: again.notRecoverableIds,
+    }).toEqual({ records: 2 * poison.length, notRecoverable: [] });
   });
 });

@@ -26,11 +26,13 @@ async function keys(bucket: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
+  // The construct's default function timeout: the outage fails requests at once, and a shorter
+  // one only killed invocations slowed by a loaded machine.
   chaos = await startChaosStack(
     {
       checkpoints: false,
       retryAttempts: 1,
-      timeoutSeconds: 5,
+      timeoutSeconds: 60,
       batchSize: 50,
       deadLetterDestination: 'bucket',
       onFailureDestination: 'bucket',

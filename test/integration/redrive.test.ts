@@ -12,7 +12,13 @@ import { RedriveUsageError } from '../../cli/redrive/redrive-error';
 import { runRedrive } from '../../cli/redrive/run-redrive';
 import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
 import { captureRedriveOutput } from '../fixtures/redrive-output';
-import { orderedSequences, putPoisonAndDiscardedBatch } from './support/discarded-batch';
+import {
+  letterRecords,
+  orderedAnomalies,
+  orderedSequences,
+  peekQueue,
+  putPoisonAndDiscardedBatch,
+} from './support/discarded-batch';
 import type { RecordPosition } from './support/mapping-events';
 
 jest.setTimeout(120_000);
@@ -21,8 +27,43 @@ let chaos: ChaosStack;
 let good: RecordPosition[];
 let poison: RecordPosition[];
 let pointerQueueUrl: string;
+/** The dead letters' message ids before the first redrive. */
+let lettersBeforeRedrive: string[];
+/** {@link effectAttempts} before the first redrive. */
+let effectsBeforeRedrive: Map<string, number>;
 
 const clients = () => chaos.clients;
+
+/**
+ * How often the effects job applied each record of the discarded batch: its item counts every
+ * attempt after the first in `repeats`.
+ */
+async function effectAttempts(): Promise<Map<string, number>> {
+  const out = await chaos.clients.documents.send(
+    new ScanCommand({ TableName: chaos.tables.effects, ConsistentRead: true }),
+  );
+  return new Map(
+    (out.Items ?? [])
+      .filter((item) => String(item.pk).startsWith('alpha|effects|redrive-'))
+      .map((item) => [String(item.pk), 1 + Number(item.repeats ?? 0)]),
+  );
+}
+
+/** The message ids of alpha's dead letters, sorted. */
+async function letterMessageIds(): Promise<string[]> {
+  const messages = await peekQueue(chaos.clients.sqs, chaos.sources.alpha.deadLetterQueueUrl);
+  return messages.map((m) => m.MessageId ?? '').sort();
+}
+
+/** The records alpha's dead letters name, each once however many letters name it. */
+async function deadLetteredRecords(): Promise<string[]> {
+  return letterRecords(await peekQueue(chaos.clients.sqs, chaos.sources.alpha.deadLetterQueueUrl));
+}
+
+const recordsOf = (positions: readonly { shardId: string; sequenceNumber: string }[]) =>
+  positions
+    .map((p) => `${chaos.sources.alpha.functionName}|${p.shardId}:${p.sequenceNumber}`)
+    .sort();
 
 async function visibleMessages(queueUrl: string): Promise<number> {
   const out = await chaos.clients.sqs.send(
@@ -40,8 +81,11 @@ async function visibleMessages(queueUrl: string): Promise<number> {
 beforeAll(async () => {
   // Without cursors: this test is about what redrive reads, replays and deletes. A replay bypasses
   // the cursors that later batches moved past the discarded records (test/unit/runtime/cursors.test.ts).
+  // The construct's default function timeout: the outage below fails requests at once, and a
+  // 5 s timeout only killed invocations slowed by a loaded machine (the mapping's, which then
+  // dead-lettered the poison records twice, and the replay's, which then recovered nothing).
   chaos = await startChaosStack(
-    { checkpoints: false, retryAttempts: 1, timeoutSeconds: 5, batchSize: 50 },
+    { checkpoints: false, retryAttempts: 1, timeoutSeconds: 60, batchSize: 50 },
     { retryBackoff: { initialMs: 50, multiplier: 1, maxMs: 50 } },
   );
   const fn = chaos.stack.app.functions.find((f) => f.name === chaos.sources.alpha.functionName);
@@ -62,7 +106,7 @@ describe('redrive', () => {
   it('reports what it would replay in a dry run and changes nothing', async () => {
     // Given
     const pointersBefore = await visibleMessages(pointerQueueUrl);
-    const lettersBefore = await visibleMessages(chaos.sources.alpha.deadLetterQueueUrl);
+    const lettersBefore = await letterMessageIds();
 
     // When
     dryRun = await redrive({ source: 'alpha', dryRun: true, clients: clients() });
@@ -73,7 +117,7 @@ describe('redrive', () => {
       recovered: dryRun.recovered,
       deleted: dryRun.deleted,
       pointers: await visibleMessages(pointerQueueUrl),
-      letters: await visibleMessages(chaos.sources.alpha.deadLetterQueueUrl),
+      letters: await letterMessageIds(),
       applied: (await orderedSequences(chaos)).length,
     }).toEqual({
       records: good.length + poison.length,
@@ -88,6 +132,8 @@ describe('redrive', () => {
   it('replays discarded records into the sink exactly once, in order, and deletes their pointers', async () => {
     // Given
     const pointers = await visibleMessages(pointerQueueUrl);
+    lettersBeforeRedrive = await letterMessageIds();
+    effectsBeforeRedrive = await effectAttempts();
 
     // When
     first = await redrive({ source: 'alpha', clients: clients() });
@@ -109,8 +155,13 @@ describe('redrive', () => {
   it('keeps dead letters whose records still fail, without adding copies', async () => {
     expect({
       stillFailing: first.stillFailing,
-      letters: await visibleMessages(chaos.sources.alpha.deadLetterQueueUrl),
-    }).toEqual({ stillFailing: poison.length, letters: poison.length });
+      letters: await letterMessageIds(),
+      records: await deadLetteredRecords(),
+    }).toEqual({
+      stillFailing: poison.length,
+      letters: lettersBeforeRedrive,
+      records: recordsOf(poison),
+    });
   });
 
   it('is idempotent: a second run finds only the records that still fail', async () => {
@@ -126,12 +177,22 @@ describe('redrive', () => {
     }).toEqual({ records: poison.length, recovered: 0, deleted: 0, applied: good.length });
   });
 
-  it('leaves each effect applied once', async () => {
-    const items = await chaos.clients.documents.send(
-      new ScanCommand({ TableName: chaos.tables.effects, ConsistentRead: true }),
-    );
-    const mine = (items.Items ?? []).filter((item) => String(item.pk).includes('redrive-'));
-    expect(mine.map((item) => Number(item.writes))).toEqual(good.map(() => 1));
+  it('applies each effect once per replay, none twice', async () => {
+    // When
+    const after = await effectAttempts();
+
+    // Then: the three runs replayed each good record once; without cursors the mapping's own
+    // attempts during the outage applied the effects job before, so only the runs' share counts
+    expect({
+      replayed: good.map((_, n) => {
+        const pk = `alpha|effects|redrive-${n}`;
+        return { pk, applied: (after.get(pk) ?? 0) - (effectsBeforeRedrive.get(pk) ?? 0) };
+      }),
+      ordered: await orderedAnomalies(chaos),
+    }).toEqual({
+      replayed: good.map((_, n) => ({ pk: `alpha|effects|redrive-${n}`, applied: 1 })),
+      ordered: { repeats: 0, late: 0 },
+    });
   });
 
   it('exits 1 with a summary when records still fail, with endpoints from an endpoint file', async () => {
