@@ -1,4 +1,4 @@
-import { isSequenceNumber } from '../../emulator/esm/sequenceNumber';
+import { isSequenceNumber } from '../../functions/kinesis';
 
 /** The on-failure record Lambda writes for records the mapping discarded (ESM-SEMANTICS §4). */
 export interface OnFailurePointer {

@@ -1,5 +1,5 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { compareSequenceNumbers } from '../../emulator/esm/sequenceNumber';
+import { compareSequenceNumbers } from '../../functions/kinesis';
 import { REPLAY_CLIENT_CONTEXT } from '../../functions/runtime/replay-context';
 import { parseJson } from './parse-json';
 import type { RedriveProgress } from './redrive-progress';

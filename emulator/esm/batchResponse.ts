@@ -1,5 +1,5 @@
+import { compareSequenceNumbers } from '../../functions/kinesis';
 import type { InvokeResult } from '../model';
-import { compareSequenceNumbers } from './sequenceNumber';
 
 /** How Lambda reads one invocation's result (ESM-SEMANTICS §3.4, §1.2). */
 export type BatchOutcome =

@@ -1,5 +1,6 @@
 // The runtime's public surface. Anything not exported here is internal and free to change.
 
+export { compareSequenceNumbers } from '../kinesis';
 export type { CursorStore, DynamoCursorsOptions } from './cursors';
 export { dynamoCursors, memoryCursors } from './cursors';
 export type { DeadLetter, DeadLetterSink } from './dead-letter';
@@ -32,7 +33,6 @@ export type { BatchResponse, KinesisEvent, KinesisEventRecord } from './kinesis-
 export type { MicroBatchHandler, MicroBatchOptions } from './micro-batch';
 export { batchIdOf, microBatch } from './micro-batch';
 export { REPLAY_CLIENT_CONTEXT } from './replay-context';
-export { compareSequenceNumbers } from './sequence-numbers';
 export type { JobInput, Stage, Stages } from './stages';
 export type { StandardSchemaV1 } from './standard-schema';
 export type { StreamRecord } from './stream-record';

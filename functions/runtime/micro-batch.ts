@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { lowestPosition, type RecordPosition } from '../kinesis';
 import { checkOptions } from './check-options';
 import type { CursorStore } from './cursors';
 import { cursorsFromEnvironment, isReplay } from './cursors';
@@ -12,7 +13,6 @@ import { ENVIRONMENT } from './environment';
 import { type Job, selectJobs } from './jobs';
 import type { BatchResponse, KinesisEvent } from './kinesis-event';
 import { runJobs } from './run-jobs';
-import { lowestPosition, type RecordPosition } from './sequence-numbers';
 import type { Stages } from './stages';
 import { type BatchReport, Telemetry } from './telemetry';
 import { foldWindow, type WindowOptions } from './windows';

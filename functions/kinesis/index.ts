@@ -1,0 +1,13 @@
+// What Lambda's Kinesis integration promises a function, in one place: the event it sends, the
+// response it reads, tumbling-window arithmetic and the on-failure record it writes. The runtime
+// (which answers the mapping), the emulator (which plays the mapping), `driverless run` and
+// redrive (which stand in for it) all import it from here. It imports nothing outside `functions/`
+// because the runtime is bundled into Lambda on its own. See docs/event-source-mapping.md.
+
+export type { RecordPosition } from './sequence-numbers';
+export {
+  comparePositions,
+  compareSequenceNumbers,
+  isSequenceNumber,
+  lowestPosition,
+} from './sequence-numbers';
