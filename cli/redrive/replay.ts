@@ -1,5 +1,5 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { compareSequenceNumbers } from '../../functions/kinesis';
+import { compareSequenceNumbers, kinesisEventRecord } from '../../functions/kinesis';
 import { REPLAY_CLIENT_CONTEXT } from '../../functions/runtime/replay-context';
 import { parseJson } from './parse-json';
 import type { RedriveProgress } from './redrive-progress';
@@ -42,21 +42,17 @@ export async function replay(
       const chunk = group.slice(start, start + batchSize);
       const first = chunk[0] as ReplayRecord;
       const event = {
-        Records: chunk.map((record) => ({
-          kinesis: {
-            kinesisSchemaVersion: '1.0',
-            partitionKey: record.partitionKey,
+        Records: chunk.map((record) =>
+          kinesisEventRecord({
+            shardId: record.shardId,
             sequenceNumber: record.sequenceNumber,
+            partitionKey: record.partitionKey,
             data: record.data,
             approximateArrivalTimestamp: record.approximateArrivalTimestamp,
-          },
-          eventSource: 'aws:kinesis',
-          eventVersion: '1.0',
-          eventID: `${record.shardId}:${record.sequenceNumber}`,
-          eventName: 'aws:kinesis:record',
-          awsRegion: record.streamArn.split(':')[3] ?? 'us-east-1',
-          eventSourceARN: record.streamArn,
-        })),
+            awsRegion: record.streamArn.split(':')[3] ?? 'us-east-1',
+            eventSourceARN: record.streamArn,
+          }),
+        ),
       };
       const out = await lambda.send(
         new InvokeCommand({

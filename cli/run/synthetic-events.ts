@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { KinesisEventRecord } from 'driverless/runtime';
+import { type KinesisEventRecord, kinesisEventRecord } from '../../functions/kinesis';
 
 /** The one shard of a file: records read from a file have no shard of their own. */
 export const FILE_SHARD_ID = 'shardId-000000000000';
@@ -46,22 +46,16 @@ export function eventRecord(props: {
   readonly streamArn: string;
   readonly region: string;
 }): KinesisEventRecord {
-  return {
-    kinesis: {
-      kinesisSchemaVersion: '1.0',
-      partitionKey: props.partitionKey,
-      sequenceNumber: props.sequenceNumber,
-      data: Buffer.from(props.data).toString('base64'),
-      approximateArrivalTimestamp: props.arrivalSeconds,
-    },
-    eventSource: 'aws:kinesis',
-    eventVersion: '1.0',
-    eventID: `${props.shardId}:${props.sequenceNumber}`,
-    eventName: 'aws:kinesis:record',
+  return kinesisEventRecord({
+    shardId: props.shardId,
+    sequenceNumber: props.sequenceNumber,
+    partitionKey: props.partitionKey,
+    data: Buffer.from(props.data).toString('base64'),
+    approximateArrivalTimestamp: props.arrivalSeconds,
     invokeIdentityArn: 'arn:aws:iam::000000000000:role/driverless-run',
     awsRegion: props.region,
     eventSourceARN: props.streamArn,
-  };
+  });
 }
 
 /** The event record of the `index`-th record of a file (0-based). */

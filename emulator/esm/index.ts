@@ -1,3 +1,4 @@
+export type { KinesisEvent, KinesisEventRecord, KinesisWindowEvent } from '../../functions/kinesis';
 export type {
   BatchInvokedEvent,
   BatchResultEvent,
@@ -15,7 +16,6 @@ export type {
 export type { EsmTuning } from './EsmTuning';
 export { defaultEsmTuning } from './EsmTuning';
 export { compileFilterPattern, type FilterPattern, FilterPatternError } from './filterPattern';
-export type { KinesisEventRecord, KinesisStreamEvent, KinesisWindowEvent } from './kinesisEvent';
 export type { EsmStats } from './MappingContext';
 export { type OnFailureRecord, onFailureObjectKey } from './onFailureDestination';
 export {

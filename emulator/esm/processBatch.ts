@@ -1,13 +1,9 @@
+import type { KinesisEvent } from '../../functions/kinesis';
 import type { InvokeResult } from '../model';
 import { type BatchOutcome, classifyBatchResponse } from './batchResponse';
 import type { OnFailureCondition } from './EsmEvent';
 import { retryDelayMs } from './EsmTuning';
-import {
-  batchEvent,
-  type KinesisStreamEvent,
-  type StreamRecord,
-  windowEvent,
-} from './kinesisEvent';
+import { batchEvent, type StreamRecord, windowEvent } from './kinesisEvent';
 import type { MappingContext } from './MappingContext';
 import { onFailureRecord } from './onFailureDestination';
 
@@ -165,7 +161,7 @@ function buildEvent(
   shardId: string,
   records: readonly StreamRecord[],
   window: OpenWindow | undefined,
-): KinesisStreamEvent {
+): KinesisEvent {
   if (!window) return batchEvent(records);
   return windowEvent(records, shardId, ctx.source.streamArn, {
     ...windowBounds(window),

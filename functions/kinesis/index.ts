@@ -4,6 +4,15 @@
 // redrive (which stand in for it) all import it from here. It imports nothing outside `functions/`
 // because the runtime is bundled into Lambda on its own. See docs/event-source-mapping.md.
 
+export type {
+  BatchResponse,
+  KinesisEvent,
+  KinesisEventRecord,
+  KinesisRecordFields,
+  KinesisWindowEvent,
+  KinesisWindowFields,
+} from './kinesis-event';
+export { kinesisEventRecord } from './kinesis-event';
 export type { RecordPosition } from './sequence-numbers';
 export {
   comparePositions,

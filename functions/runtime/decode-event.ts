@@ -3,7 +3,7 @@ import type { DeadLetter } from './dead-letter';
 import { deadLetterId } from './dead-letter';
 import type { Decoder } from './decoders';
 import { InvalidEventError } from './errors';
-import type { KinesisEvent, KinesisEventRecord } from './kinesis-event';
+import type { KinesisEvent, KinesisEventRecord } from '../kinesis';
 import { DecodedRecord } from './stream-record';
 
 /** A Kinesis event turned into good records and dead letters. */

@@ -29,7 +29,7 @@ export {
 } from './errors';
 export { failuresOf } from './failures-of';
 export type { Job, JobContext, JobResult, JobStatus } from './jobs';
-export type { BatchResponse, KinesisEvent, KinesisEventRecord } from './kinesis-event';
+export type { BatchResponse, KinesisEvent, KinesisEventRecord } from '../kinesis';
 export type { MicroBatchHandler, MicroBatchOptions } from './micro-batch';
 export { batchIdOf, microBatch } from './micro-batch';
 export { REPLAY_CLIENT_CONTEXT } from './replay-context';

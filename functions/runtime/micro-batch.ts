@@ -11,7 +11,7 @@ import { type DecodedBatch, decodeEvent } from './decode-event';
 import type { Decoder } from './decoders';
 import { ENVIRONMENT } from './environment';
 import { type Job, selectJobs } from './jobs';
-import type { BatchResponse, KinesisEvent } from './kinesis-event';
+import type { BatchResponse, KinesisEvent } from '../kinesis';
 import { runJobs } from './run-jobs';
 import type { Stages } from './stages';
 import { type BatchReport, Telemetry } from './telemetry';

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { comparePositions, type RecordPosition } from '../kinesis';
 import type { DecodedBatch } from './decode-event';
-import type { KinesisEvent } from './kinesis-event';
+import type { KinesisEvent } from '../kinesis';
 import type { StreamRecord } from './stream-record';
 
 /** Context of a tumbling-window invocation. */
