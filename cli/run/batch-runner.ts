@@ -3,7 +3,7 @@ import {
   type BatchOutcome,
   type BatchResponseOptions,
   classifyBatchResponse,
-} from '../../emulator/esm/batchResponse';
+} from '../../functions/kinesis';
 import { type LoadedHandler, runContext } from './load-handler';
 import { type ShardWindow, windowEventOf } from './shard-window';
 
@@ -178,7 +178,6 @@ export class BatchRunner {
     const context = runContext(this.functionName, this.summary.invocations, {
       replay: this.options.ignoreCursors === true,
     });
-    const started = performance.now();
     let payload: unknown;
     try {
       payload = await this.handler(event, context);
@@ -188,7 +187,7 @@ export class BatchRunner {
       return { kind: 'failure', functionError: 'Unhandled', reason: 'function error' };
     }
     return classifyBatchResponse(
-      { payload, executedVersion: '$LATEST', durationMs: performance.now() - started },
+      { payload },
       event.Records.map((record) => record.kinesis.sequenceNumber),
       read,
     );

@@ -1,6 +1,9 @@
-import type { KinesisEvent } from '../../functions/kinesis';
+import {
+  type BatchOutcome,
+  classifyBatchResponse,
+  type KinesisEvent,
+} from '../../functions/kinesis';
 import type { InvokeResult } from '../model';
-import { type BatchOutcome, classifyBatchResponse } from './batchResponse';
 import type { OnFailureCondition } from './EsmEvent';
 import { retryDelayMs } from './EsmTuning';
 import { batchEvent, type StreamRecord, windowEvent } from './kinesisEvent';

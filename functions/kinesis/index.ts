@@ -5,7 +5,13 @@
 // because the runtime is bundled into Lambda on its own. See docs/event-source-mapping.md.
 
 export type {
+  BatchOutcome,
   BatchResponse,
+  BatchResponseOptions,
+  InvocationResult,
+} from './batch-response';
+export { classifyBatchResponse } from './batch-response';
+export type {
   KinesisEvent,
   KinesisEventRecord,
   KinesisRecordFields,

@@ -84,12 +84,3 @@ export function kinesisEventRecord(fields: KinesisRecordFields): KinesisEventRec
     eventSourceARN: fields.eventSourceARN,
   };
 }
-
-/**
- * The partial batch response (docs/event-source-mapping.md#partial-batch-response), with `state`
- * for tumbling windows (docs/event-source-mapping.md#window-response).
- */
-export interface BatchResponse<State = never> {
-  batchItemFailures: { itemIdentifier: string }[];
-  state?: State;
-}

@@ -1,5 +1,5 @@
-import { classifyBatchResponse } from '../../emulator/esm/batchResponse';
 import type { InvokeResult } from '../../emulator/model';
+import { classifyBatchResponse } from '../../functions/kinesis';
 
 // Numeric order; as strings the last one sorts first.
 const seqs = [`1${'0'.repeat(54)}`, '9'.repeat(56), `1${'0'.repeat(56)}`];
