@@ -1,5 +1,9 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { compareSequenceNumbers, kinesisEventRecord } from '../../functions/kinesis';
+import {
+  classifyBatchResponse,
+  compareSequenceNumbers,
+  kinesisEventRecord,
+} from '../../functions/kinesis';
 import { REPLAY_CLIENT_CONTEXT } from '../../functions/runtime/replay-context';
 import { parseJson } from './parse-json';
 import type { RedriveProgress } from './redrive-progress';
@@ -62,17 +66,19 @@ export async function replay(
           Payload: Buffer.from(JSON.stringify(event)),
         }),
       );
-      // As the ESM reads a response (ESM-SEMANTICS §3.4): an error fails the whole chunk; a
-      // reported item fails it and everything after it in the shard.
-      let failedAt = out.FunctionError ? 0 : -1;
-      if (failedAt < 0) {
-        const response = parseJson<{ batchItemFailures?: { itemIdentifier?: string }[] }>(
-          Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8'),
-        );
-        const ids = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier ?? '');
-        const indexes = ids.map((id) => chunk.findIndex((r) => r.sequenceNumber === id));
-        if (indexes.length > 0) failedAt = Math.min(...indexes.map((i) => Math.max(i, 0)));
-      }
+      // Read as the mapping reads a response (docs/event-source-mapping.md#partial-batch-response):
+      // an error or a malformed list fails the whole chunk; a reported item fails it and everything
+      // after it in the shard.
+      const outcome = classifyBatchResponse(
+        {
+          payload: parseJson(Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8')),
+          functionError: out.FunctionError ? 'Unhandled' : undefined,
+        },
+        chunk.map((record) => record.sequenceNumber),
+        { reportBatchItemFailures: true, tumblingWindow: false },
+      );
+      const failedAt =
+        outcome.kind === 'failure' ? 0 : outcome.kind === 'partial' ? outcome.retryFrom : -1;
       for (const [index, record] of chunk.entries()) {
         // The replay marker makes the runtime bypass per-job cursors, so an accepted record
         // reached every job of the function.
