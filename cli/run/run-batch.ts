@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { KinesisEvent } from 'driverless/runtime';
-import { defaultEsmTuning } from '../../emulator/esm/EsmTuning';
+import { MAX_WINDOW_STATE_BYTES } from '../../functions/kinesis';
 import { EXIT_FAILURE, EXIT_OK, fail } from '../cli-error';
 import { parseIntegerOption, parseTime } from '../parse-time';
 import { BatchRunner, type RunSummary } from './batch-runner';
@@ -116,7 +116,7 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
       const tumblingMs = tumblingSeconds * 1000;
       await runWindows(windowBatches(events, { tumblingMs, batchSize }), runner, {
         tumblingMs,
-        maxStateBytes: defaultEsmTuning.maxWindowStateBytes,
+        maxStateBytes: MAX_WINDOW_STATE_BYTES,
         onBatch: showProgress,
       });
     }

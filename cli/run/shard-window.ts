@@ -1,6 +1,5 @@
 import type { KinesisEvent, KinesisEventRecord } from 'driverless/runtime';
-import { windowFields } from '../../emulator/esm/kinesisEvent';
-import { type OpenWindow, windowBounds } from '../../emulator/esm/processBatch';
+import { type OpenWindow, openWindow, windowBounds, windowFields } from '../../functions/kinesis';
 
 /** A tumbling window open on one shard of a run, with the state the handler last returned. */
 export interface ShardWindow extends OpenWindow {
@@ -15,7 +14,7 @@ export function openShardWindow(
   tumblingMs: number,
 ): ShardWindow {
   const { shardId, streamArn } = shard;
-  return { shardId, streamArn, startMs, endMs: startMs + tumblingMs, state: {} };
+  return { shardId, streamArn, ...openWindow(startMs, tumblingMs) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { KinesisEvent, KinesisEventRecord } from 'driverless/runtime';
-import { windowStartOf } from '../../emulator/esm/processBatch';
+import { windowStartOf } from '../../functions/kinesis';
 import { FILE_SHARD_ID } from './synthetic-events';
 
 /** Records of one shard that fall in one tumbling window, at most a batch of them. */

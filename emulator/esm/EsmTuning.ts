@@ -1,3 +1,5 @@
+import { MAX_WINDOW_STATE_BYTES } from '../../functions/kinesis';
+
 /**
  * Timing knobs of the emulator. AWS does not document most of them; the defaults are chosen to
  * match what AWS documents or was observed doing, and tests scale them down.
@@ -61,7 +63,7 @@ export const defaultEsmTuning: EsmTuning = {
   shardDiscoveryIntervalMs: 10_000,
   retryBackoff: { initialMs: 1000, multiplier: 2, maxMs: 10_000 },
   maxPayloadBytes: 6 * 1024 * 1024,
-  maxWindowStateBytes: 1024 * 1024,
+  maxWindowStateBytes: MAX_WINDOW_STATE_BYTES,
   getRecordsLimit: 10_000,
   s3PayloadFormat: 'string',
   now: Date.now,

@@ -4,18 +4,17 @@ import {
   GetShardIteratorCommand,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
-import { retryDelayMs } from './EsmTuning';
-import { type StreamRecord, toStreamRecord, windowEvent } from './kinesisEvent';
-import type { MappingContext } from './MappingContext';
 import {
-  errorMessage,
-  invokeCounted,
   type OpenWindow,
-  processBatch,
+  openWindow,
   windowBounds,
   windowStartOf,
   windowStateBytes,
-} from './processBatch';
+} from '../../functions/kinesis';
+import { retryDelayMs } from './EsmTuning';
+import { type StreamRecord, toStreamRecord, windowEvent } from './kinesisEvent';
+import type { MappingContext } from './MappingContext';
+import { errorMessage, invokeCounted, processBatch } from './processBatch';
 import { Signal } from './Signal';
 
 export type StartingIterator =
@@ -262,7 +261,7 @@ export class ShardReader {
     let windowStart: number | undefined;
     if (this.tumblingMs > 0) {
       windowStart = this.windowStartOf(lane.queue[0] as StreamRecord);
-      lane.window ??= { startMs: windowStart, endMs: windowStart + this.tumblingMs, state: {} };
+      lane.window ??= openWindow(windowStart, this.tumblingMs);
     }
     // Envelope: `{"Records":[]}` plus, with windows, the window keys and the state.
     let bytes = 16 + (lane.window ? 512 + windowStateBytes(lane.window) : 0);

@@ -3,6 +3,8 @@ import {
   type KinesisEventRecord,
   type KinesisWindowEvent,
   kinesisEventRecord,
+  type WindowInvocation,
+  windowFields,
 } from '../../functions/kinesis';
 
 /** A record read from a shard, with its prebuilt event record. Internal to the emulator. */
@@ -64,14 +66,6 @@ export function batchEvent(records: readonly StreamRecord[]): KinesisEvent {
   return { Records: records.map((r) => r.eventRecord) };
 }
 
-export interface WindowInvocation {
-  start: string;
-  end: string;
-  state: Record<string, unknown>;
-  isFinalInvokeForWindow: boolean;
-  isWindowTerminatedEarly: boolean;
-}
-
 export function windowEvent(
   records: readonly StreamRecord[],
   shardId: string,
@@ -81,24 +75,5 @@ export function windowEvent(
   return {
     Records: records.map((r) => r.eventRecord),
     ...windowFields(shardId, streamArn, window),
-  };
-}
-
-/**
- * The keys a tumbling window adds to an event, in the order AWS sends them after `Records`
- * (§1.2). Also used by `driverless run`, which builds its own records.
- */
-export function windowFields(
-  shardId: string,
-  streamArn: string,
-  window: WindowInvocation,
-): Omit<KinesisWindowEvent, 'Records'> {
-  return {
-    window: { start: window.start, end: window.end },
-    state: window.state,
-    shardId,
-    eventSourceARN: streamArn,
-    isFinalInvokeForWindow: window.isFinalInvokeForWindow,
-    isWindowTerminatedEarly: window.isWindowTerminatedEarly,
   };
 }

@@ -2,6 +2,8 @@ import {
   type BatchOutcome,
   classifyBatchResponse,
   type KinesisEvent,
+  type OpenWindow,
+  windowBounds,
 } from '../../functions/kinesis';
 import type { InvokeResult } from '../model';
 import type { OnFailureCondition } from './EsmEvent';
@@ -9,13 +11,6 @@ import { retryDelayMs } from './EsmTuning';
 import { batchEvent, type StreamRecord, windowEvent } from './kinesisEvent';
 import type { MappingContext } from './MappingContext';
 import { onFailureRecord } from './onFailureDestination';
-
-/** A tumbling window open on a shard (§1.2). `state` is what the function last returned. */
-export interface OpenWindow {
-  startMs: number;
-  endMs: number;
-  state: Record<string, unknown>;
-}
 
 interface Attempts {
   /** Invocations these records were part of (`approximateInvokeCount`). */
@@ -172,22 +167,6 @@ function buildEvent(
     isFinalInvokeForWindow: false,
     isWindowTerminatedEarly: false,
   });
-}
-
-/** §1.2: windows are aligned to multiples of TumblingWindowInSeconds by arrival time. */
-export function windowStartOf(arrivalMs: number, tumblingMs: number): number {
-  return Math.floor(arrivalMs / tumblingMs) * tumblingMs;
-}
-
-/** Bytes of a window's state as JSON, for the 1 MB limit per shard (§1.2). */
-export function windowStateBytes(window: OpenWindow): number {
-  return Buffer.byteLength(JSON.stringify(window.state));
-}
-
-/** ISO-8601 UTC without milliseconds, as in AWS's example `2020-12-09T07:04:00Z` (§1.2). */
-export function windowBounds(window: OpenWindow): { start: string; end: string } {
-  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return { start: iso(window.startMs), end: iso(window.endMs) };
 }
 
 export async function invokeCounted(

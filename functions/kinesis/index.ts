@@ -26,3 +26,13 @@ export {
   isSequenceNumber,
   lowestPosition,
 } from './sequence-numbers';
+export type { OpenWindow, WindowInvocation } from './tumbling-window';
+export {
+  isFreshState,
+  MAX_WINDOW_STATE_BYTES,
+  openWindow,
+  windowBounds,
+  windowFields,
+  windowStartOf,
+  windowStateBytes,
+} from './tumbling-window';

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
-import { comparePositions, type RecordPosition } from '../kinesis';
-import type { DecodedBatch } from './decode-event';
 import type { KinesisEvent } from '../kinesis';
+import { comparePositions, isFreshState, type RecordPosition } from '../kinesis';
+import type { DecodedBatch } from './decode-event';
 import type { StreamRecord } from './stream-record';
 
 /** Context of a tumbling-window invocation. */
@@ -33,15 +33,6 @@ export interface WindowOptions<T, State> {
   ) => State;
   /** Runs once with the final state when the window closes; a throw makes Lambda retry it. */
   readonly onClose?: (state: State, context: WindowContext) => Promise<void> | void;
-}
-
-/** Lambda sends `{}` as the state of a new window. */
-export function isFreshState(state: unknown): boolean {
-  return (
-    state === undefined ||
-    state === null ||
-    (typeof state === 'object' && Object.keys(state as object).length === 0)
-  );
 }
 
 /**
