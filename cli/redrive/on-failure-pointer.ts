@@ -1,4 +1,4 @@
-import { isSequenceNumber } from '../../functions/kinesis';
+import { isSequenceNumber } from '../../functions/kinesis/index';
 
 /** The on-failure record Lambda writes for records the mapping discarded (ESM-SEMANTICS §4). */
 export interface OnFailurePointer {

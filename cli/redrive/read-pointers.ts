@@ -1,5 +1,5 @@
 import { S3_ON_FAILURE_PREFIX } from '../../emulator/esm/onFailureDestination';
-import { compareSequenceNumbers, isSequenceNumber } from '../../functions/kinesis';
+import { compareSequenceNumbers, isSequenceNumber } from '../../functions/kinesis/index';
 import type { SourceFunction } from './discover-source';
 import { isPointer, type OnFailurePointer } from './on-failure-pointer';
 import { parseJson } from './parse-json';

@@ -3,7 +3,7 @@ import {
   classifyBatchResponse,
   compareSequenceNumbers,
   kinesisEventRecord,
-} from '../../functions/kinesis';
+} from '../../functions/kinesis/index';
 import { REPLAY_CLIENT_CONTEXT } from '../../functions/runtime/replay-context';
 import { parseJson } from './parse-json';
 import type { RedriveProgress } from './redrive-progress';

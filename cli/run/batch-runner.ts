@@ -3,7 +3,7 @@ import {
   type BatchOutcome,
   type BatchResponseOptions,
   classifyBatchResponse,
-} from '../../functions/kinesis';
+} from '../../functions/kinesis/index';
 import { type LoadedHandler, runContext } from './load-handler';
 import { type ShardWindow, windowEventOf } from './shard-window';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { KinesisEvent } from 'driverless/runtime';
-import { MAX_WINDOW_STATE_BYTES } from '../../functions/kinesis';
+import { MAX_WINDOW_STATE_BYTES } from '../../functions/kinesis/index';
 import { EXIT_FAILURE, EXIT_OK, fail } from '../cli-error';
 import { parseIntegerOption, parseTime } from '../parse-time';
 import { BatchRunner, type RunSummary } from './batch-runner';

@@ -1,4 +1,4 @@
-import { windowStateBytes } from '../../functions/kinesis';
+import { windowStateBytes } from '../../functions/kinesis/index';
 import type { BatchRunner } from './batch-runner';
 import { openShardWindow, type ShardWindow } from './shard-window';
 import type { WindowBatch } from './window-batches';

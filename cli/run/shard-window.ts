@@ -1,5 +1,10 @@
 import type { KinesisEvent, KinesisEventRecord } from 'driverless/runtime';
-import { type OpenWindow, openWindow, windowBounds, windowFields } from '../../functions/kinesis';
+import {
+  type OpenWindow,
+  openWindow,
+  windowBounds,
+  windowFields,
+} from '../../functions/kinesis/index';
 
 /** A tumbling window open on one shard of a run, with the state the handler last returned. */
 export interface ShardWindow extends OpenWindow {

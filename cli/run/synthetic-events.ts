@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { type KinesisEventRecord, kinesisEventRecord } from '../../functions/kinesis';
+import { type KinesisEventRecord, kinesisEventRecord } from '../../functions/kinesis/index';
 
 /** The one shard of a file: records read from a file have no shard of their own. */
 export const FILE_SHARD_ID = 'shardId-000000000000';

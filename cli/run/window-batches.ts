@@ -1,5 +1,5 @@
 import type { KinesisEvent, KinesisEventRecord } from 'driverless/runtime';
-import { windowStartOf } from '../../functions/kinesis';
+import { windowStartOf } from '../../functions/kinesis/index';
 import { FILE_SHARD_ID } from './synthetic-events';
 
 /** Records of one shard that fall in one tumbling window, at most a batch of them. */

@@ -1,4 +1,4 @@
-import { MAX_WINDOW_STATE_BYTES } from '../../functions/kinesis';
+import { MAX_WINDOW_STATE_BYTES } from '../../functions/kinesis/index';
 
 /**
  * Timing knobs of the emulator. AWS does not document most of them; the defaults are chosen to

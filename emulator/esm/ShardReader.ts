@@ -10,7 +10,7 @@ import {
   windowBounds,
   windowStartOf,
   windowStateBytes,
-} from '../../functions/kinesis';
+} from '../../functions/kinesis/index';
 import { retryDelayMs } from './EsmTuning';
 import { type StreamRecord, toStreamRecord, windowEvent } from './kinesisEvent';
 import type { MappingContext } from './MappingContext';

@@ -1,4 +1,8 @@
-export type { KinesisEvent, KinesisEventRecord, KinesisWindowEvent } from '../../functions/kinesis';
+export type {
+  KinesisEvent,
+  KinesisEventRecord,
+  KinesisWindowEvent,
+} from '../../functions/kinesis/index';
 export type {
   BatchInvokedEvent,
   BatchResultEvent,

@@ -5,7 +5,7 @@ import {
   kinesisEventRecord,
   type WindowInvocation,
   windowFields,
-} from '../../functions/kinesis';
+} from '../../functions/kinesis/index';
 
 /** A record read from a shard, with its prebuilt event record. Internal to the emulator. */
 export interface StreamRecord {

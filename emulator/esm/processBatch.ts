@@ -4,7 +4,7 @@ import {
   type KinesisEvent,
   type OpenWindow,
   windowBounds,
-} from '../../functions/kinesis';
+} from '../../functions/kinesis/index';
 import type { InvokeResult } from '../model';
 import type { OnFailureCondition } from './EsmEvent';
 import { retryDelayMs } from './EsmTuning';

@@ -1,5 +1,5 @@
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
-import { comparePositions, type RecordPosition } from '../kinesis';
+import { comparePositions, type RecordPosition } from '../kinesis/index';
 import { ENVIRONMENT } from './environment';
 import { ConfigurationError } from './errors';
 import { REPLAY_CLIENT_CONTEXT } from './replay-context';

@@ -1,9 +1,9 @@
 import { isUtf8 } from 'node:buffer';
+import type { KinesisEvent, KinesisEventRecord } from '../kinesis/index';
 import type { DeadLetter } from './dead-letter';
 import { deadLetterId } from './dead-letter';
 import type { Decoder } from './decoders';
 import { InvalidEventError } from './errors';
-import type { KinesisEvent, KinesisEventRecord } from '../kinesis';
 import { DecodedRecord } from './stream-record';
 
 /** A Kinesis event turned into good records and dead letters. */

@@ -1,6 +1,7 @@
 // The runtime's public surface. Anything not exported here is internal and free to change.
 
-export { compareSequenceNumbers } from '../kinesis';
+export type { BatchResponse, KinesisEvent, KinesisEventRecord } from '../kinesis/index';
+export { compareSequenceNumbers } from '../kinesis/index';
 export type { CursorStore, DynamoCursorsOptions } from './cursors';
 export { dynamoCursors, memoryCursors } from './cursors';
 export type { DeadLetter, DeadLetterSink } from './dead-letter';
@@ -29,7 +30,6 @@ export {
 } from './errors';
 export { failuresOf } from './failures-of';
 export type { Job, JobContext, JobResult, JobStatus } from './jobs';
-export type { BatchResponse, KinesisEvent, KinesisEventRecord } from '../kinesis';
 export type { MicroBatchHandler, MicroBatchOptions } from './micro-batch';
 export { batchIdOf, microBatch } from './micro-batch';
 export { REPLAY_CLIENT_CONTEXT } from './replay-context';

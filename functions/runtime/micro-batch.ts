@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { lowestPosition, type RecordPosition } from '../kinesis';
+import {
+  type BatchResponse,
+  type KinesisEvent,
+  lowestPosition,
+  type RecordPosition,
+} from '../kinesis/index';
 import { checkOptions } from './check-options';
 import type { CursorStore } from './cursors';
 import { cursorsFromEnvironment, isReplay } from './cursors';
@@ -11,7 +16,6 @@ import { type DecodedBatch, decodeEvent } from './decode-event';
 import type { Decoder } from './decoders';
 import { ENVIRONMENT } from './environment';
 import { type Job, selectJobs } from './jobs';
-import type { BatchResponse, KinesisEvent } from '../kinesis';
 import { runJobs } from './run-jobs';
 import type { Stages } from './stages';
 import { type BatchReport, Telemetry } from './telemetry';

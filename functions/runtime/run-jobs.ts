@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { comparePositions, lowestPosition, type RecordPosition } from '../kinesis';
+import { comparePositions, lowestPosition, type RecordPosition } from '../kinesis/index';
 import { type CursorStore, firstIndexAfter } from './cursors';
 import { type Job, type JobContext, type JobOutcome, runJob, skipped } from './jobs';
 import { type JobInput, type Stages, stageView } from './stages';

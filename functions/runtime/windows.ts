@@ -1,6 +1,10 @@
 import type { Context } from 'aws-lambda';
-import type { KinesisEvent } from '../kinesis';
-import { comparePositions, isFreshState, type RecordPosition } from '../kinesis';
+import {
+  comparePositions,
+  isFreshState,
+  type KinesisEvent,
+  type RecordPosition,
+} from '../kinesis/index';
 import type { DecodedBatch } from './decode-event';
 import type { StreamRecord } from './stream-record';
 

@@ -4,7 +4,7 @@
  */
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { KinesisWindowEvent } from '../../functions/kinesis';
+import type { KinesisWindowEvent } from '../../functions/kinesis/index';
 import { eventually, fakeFunction, type Reply, waitFor } from '../fixtures/esm/fakeInvoke';
 import { type FauxqsTestServer, startFauxqs } from '../fixtures/esm/fauxqsServer';
 import { startMapping, stopAllMappings } from '../fixtures/esm/harness';

@@ -1,5 +1,5 @@
 import type { InvokeResult } from '../../emulator/model';
-import { classifyBatchResponse } from '../../functions/kinesis';
+import { classifyBatchResponse } from '../../functions/kinesis/index';
 
 // Numeric order; as strings the last one sorts first.
 const seqs = [`1${'0'.repeat(54)}`, '9'.repeat(56), `1${'0'.repeat(56)}`];
