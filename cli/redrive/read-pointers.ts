@@ -1,7 +1,11 @@
-import { S3_ON_FAILURE_PREFIX } from '../../emulator/esm/onFailureDestination';
-import { compareSequenceNumbers, isSequenceNumber } from '../../functions/kinesis/index';
+import {
+  compareSequenceNumbers,
+  isOnFailurePointer,
+  isSequenceNumber,
+  type OnFailurePointer,
+  S3_ON_FAILURE_PREFIX,
+} from '../../functions/kinesis/index';
 import type { SourceFunction } from './discover-source';
-import { isPointer, type OnFailurePointer } from './on-failure-pointer';
 import { parseJson } from './parse-json';
 import { describeError, type ReadContext } from './read-context';
 import { readStreamRange } from './read-stream-range';
@@ -128,7 +132,7 @@ export async function readSqsPointers(
     context.onProgress?.({ phase: 'reading', done: done++, total: received.length });
     const pointer = parseJson<unknown>(message.Body);
     if (
-      !isPointer(pointer) ||
+      !isOnFailurePointer(pointer) ||
       !message.ReceiptHandle ||
       Date.parse(pointer.timestamp) < context.since
     ) {
@@ -165,7 +169,7 @@ export async function readS3Pointers(
     if (writtenBefore(object, context.since)) continue;
     const text = await readObject(context.s3, bucket, object.key).catch(unreadable);
     const pointer = parseJson<unknown>(text);
-    if (!isPointer(pointer) || Date.parse(pointer.timestamp) < context.since) continue;
+    if (!isOnFailurePointer(pointer) || Date.parse(pointer.timestamp) < context.since) continue;
     // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
     const name = pointer.requestContext?.functionArn?.split(':')[6];
     const fn =

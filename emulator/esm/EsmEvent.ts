@@ -1,6 +1,6 @@
 /** Observability events a running mapping emits (`deps.onEvent`). Every event names its shard. */
 
-export type OnFailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+import type { OnFailureCondition } from '../../functions/kinesis/index';
 
 export interface ShardStartedEvent {
   type: 'shardStarted';

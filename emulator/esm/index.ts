@@ -3,13 +3,17 @@ export type {
   KinesisEventRecord,
   KinesisWindowEvent,
 } from '../../functions/kinesis/index';
+export {
+  type OnFailureCondition,
+  type OnFailureRecord,
+  onFailureObjectKey,
+} from '../../functions/kinesis/index';
 export type {
   BatchInvokedEvent,
   BatchResultEvent,
   EsmEvent,
   EsmEventListener,
   MappingErrorEvent,
-  OnFailureCondition,
   RecordsCheckpointedEvent,
   RecordsDiscardedEvent,
   RecordsFilteredOutEvent,
@@ -21,7 +25,6 @@ export type { EsmTuning } from './EsmTuning';
 export { defaultEsmTuning } from './EsmTuning';
 export { compileFilterPattern, type FilterPattern, FilterPatternError } from './filterPattern';
 export type { EsmStats } from './MappingContext';
-export { type OnFailureRecord, onFailureObjectKey } from './onFailureDestination';
 export {
   type EventSourceMappingDeps,
   type RunningMapping,

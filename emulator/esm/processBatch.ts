@@ -2,15 +2,15 @@ import {
   type BatchOutcome,
   classifyBatchResponse,
   type KinesisEvent,
+  type OnFailureCondition,
   type OpenWindow,
+  onFailureRecord,
   windowBounds,
 } from '../../functions/kinesis/index';
 import type { InvokeResult } from '../model';
-import type { OnFailureCondition } from './EsmEvent';
 import { retryDelayMs } from './EsmTuning';
 import { batchEvent, type StreamRecord, windowEvent } from './kinesisEvent';
 import type { MappingContext } from './MappingContext';
-import { onFailureRecord } from './onFailureDestination';
 
 interface Attempts {
   /** Invocations these records were part of (`approximateInvokeCount`). */

@@ -19,6 +19,18 @@ export type {
   KinesisWindowFields,
 } from './kinesis-event';
 export { kinesisEventRecord } from './kinesis-event';
+export type {
+  OnFailureCondition,
+  OnFailureInput,
+  OnFailurePointer,
+  OnFailureRecord,
+} from './on-failure-record';
+export {
+  isOnFailurePointer,
+  onFailureObjectKey,
+  onFailureRecord,
+  S3_ON_FAILURE_PREFIX,
+} from './on-failure-record';
 export type { RecordPosition } from './sequence-numbers';
 export {
   comparePositions,

@@ -1,6 +1,6 @@
-import { onFailureObjectKey } from '../../emulator/esm/onFailureDestination';
 import { parseFunctionName } from '../../emulator/esm/startEventSourceMapping';
 import { validateMappingConfig } from '../../emulator/esm/validateMappingConfig';
+import { onFailureObjectKey } from '../../functions/kinesis/index';
 import { mappingConfig } from '../fixtures/esm/mappingConfig';
 
 const streamArn = 'arn:aws:kinesis:us-east-1:000000000000:stream/s';
