@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { readAssembly } from './assembly';
 import {
   kinesisClient,
@@ -10,13 +8,19 @@ import {
   s3Client,
   sqsClient,
 } from './clients';
-import { type EsmEvent, type EsmTuning, type RunningMapping, startEventSourceMapping } from './esm';
-import { FunctionHost, type FunctionLogLine } from './functions';
+import {
+  type EsmEvent,
+  type EsmTuning,
+  type RunningMapping,
+  startEventSourceMapping,
+} from './esm/index';
+import { FunctionHost, type FunctionLogLine } from './functions/index';
 import { type LambdaApi, startLambdaApi } from './lambda-api';
 import type { EventSourceMappingConfig, LocalApp } from './model';
 import { provision } from './provision';
 import { type EmbeddedServers, startServers } from './servers/embedded-servers';
 import type { KinesisEngine } from './servers/kinesis-server';
+import { writeStateFile } from './state-file';
 
 /** Options of {@link startEmbeddedStack}. */
 export interface EmbeddedStackOptions {
@@ -32,7 +36,7 @@ export interface EmbeddedStackOptions {
   readonly onMappingEvent?: (mapping: EventSourceMappingConfig, event: EsmEvent) => void;
   /** Every function log line (the runtime's batch lines and EMF metrics arrive here). */
   readonly onLog?: (functionName: string, line: FunctionLogLine) => void;
-  /** Where to write endpoints and resource names for other tools. @default - not written */
+  /** Where to write endpoints and resource names for other tools (`STATE_FILE` by convention). @default - not written */
   readonly stateFile?: string;
   /** Resources the embedded stack does not run, reported once per type. @default - ignored */
   readonly onNote?: (note: string) => void;
@@ -125,36 +129,4 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     await stopAll();
     throw error;
   }
-}
-
-/** `.driverless/local.json`: what a test, the AWS CLI or a script needs to attach to the stack. */
-async function writeStateFile(path: string, app: LocalApp, endpoints: Required<ServiceEndpoints>) {
-  const state = {
-    region: LOCAL_REGION,
-    accountId: LOCAL_ACCOUNT_ID,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    endpoints,
-    streams: Object.fromEntries(
-      app.streams.map((s) => [s.logicalId, { name: s.name, arn: s.arn, shards: s.shardCount }]),
-    ),
-    tables: Object.fromEntries(app.tables.map((t) => [t.logicalId, { name: t.name, arn: t.arn }])),
-    queues: Object.fromEntries(
-      app.queues.map((q) => [q.logicalId, { name: q.name, url: q.url, arn: q.arn }]),
-    ),
-    buckets: Object.fromEntries(app.buckets.map((b) => [b.logicalId, { name: b.name }])),
-    functions: Object.fromEntries(
-      app.functions.map((f) => [
-        f.logicalId,
-        { name: f.name, aliases: f.aliases, environment: f.environment },
-      ]),
-    ),
-    mappings: app.mappings.map((m) => ({
-      uuid: m.uuid,
-      function: m.functionName,
-      qualifier: m.functionQualifier,
-      eventSourceArn: m.eventSourceArn,
-    })),
-  };
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(state, null, 2)}\n`);
 }
