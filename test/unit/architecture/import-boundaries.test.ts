@@ -53,7 +53,7 @@ const RULES: readonly Rule[] = [
 ];
 
 /** The module specifiers a source text imports, re-exports or requires. */
-export function importedSpecifiers(source: string): string[] {
+function importedSpecifiers(source: string): string[] {
   const pattern =
     /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
   return [...source.matchAll(pattern)].map((match) => match[1] ?? match[2] ?? match[3] ?? '');
@@ -67,7 +67,7 @@ function resolveTarget(file: string, specifier: string): string | undefined {
 }
 
 /** Every rule a file's imports break, as `file → specifier: why`. */
-export function boundaryViolations(file: string, specifiers: readonly string[]): string[] {
+function boundaryViolations(file: string, specifiers: readonly string[]): string[] {
   const found: string[] = [];
   for (const specifier of specifiers) {
     const target = resolveTarget(file, specifier);
