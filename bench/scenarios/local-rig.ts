@@ -74,7 +74,10 @@ export function benchFunction(
   };
 }
 
-/** A mapping with AWS defaults (ESM-SEMANTICS §2) from TRIM_HORIZON of a fresh stream. */
+/**
+ * A mapping with AWS defaults (docs/event-source-mapping.md#mapping-parameters) from TRIM_HORIZON
+ * of a fresh stream.
+ */
 export function benchMapping(
   streamArn: string,
   functionName: string,

@@ -26,7 +26,8 @@ interface PayloadRecord {
 
 /**
  * The records of the pointer's range in its S3 `payload` (the invocation event). AWS documents
- * the payload as an escaped JSON string; LocalStack writes an object (§4, UNCONFIRMED): both are
+ * the payload as an escaped JSON string; LocalStack writes an object (unconfirmed,
+ * docs/event-source-mapping.md#on-failure-delivery): both are
  * read. Records of the event outside the range were not discarded and are left out.
  */
 function payloadRecords(

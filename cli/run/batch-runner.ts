@@ -116,8 +116,8 @@ export class BatchRunner {
    * Runs one batch to success or to its last attempt; returns how many records failed. In a
    * tumbling `window`, every attempt carries the window's current state and the state each
    * response returns becomes the window's (a partial response's too: the retry continues from it,
-   * ESM-SEMANTICS §1.2). A saved event that has window keys of its own is replayed as that one
-   * invocation: its response must carry state, and a retry carries the state it returned.
+   * docs/event-source-mapping.md#tumbling-windows). A saved event that has window keys of its own
+   * is replayed as that one invocation: its response must carry state, and a retry carries the state it returned.
    */
   async run(event: KinesisEvent, window?: ShardWindow): Promise<number> {
     this.summary.batches += 1;
@@ -146,7 +146,8 @@ export class BatchRunner {
   /**
    * The window's final invocation: no records, the final state, `isFinalInvokeForWindow` (the
    * runtime runs `onClose` on it), as the embedded mapping sends it. Lambda retries it until it
-   * succeeds (§1.2); a run gives up after {@link MAX_ATTEMPTS} and counts the window failed.
+   * succeeds (docs/event-source-mapping.md#tumbling-windows); a run gives up after {@link
+   * MAX_ATTEMPTS} and counts the window failed.
    */
   async closeWindow(
     window: ShardWindow,
@@ -169,9 +170,11 @@ export class BatchRunner {
   }
 
   /**
-   * One invocation, its response read as the mapping reads it (ESM-SEMANTICS §3.4): Lambda
+   * One invocation, its response read as the mapping reads it
+   * (docs/event-source-mapping.md#partial-batch-response): Lambda
    * retries from the lowest sequence number named, a thrown error or an unknown identifier fails
-   * the whole batch, and a window invocation without `state` fails (§1.2).
+   * the whole batch, and a window invocation without `state` fails
+   * (docs/event-source-mapping.md#tumbling-windows).
    */
   async #invoke(event: KinesisEvent, read: BatchResponseOptions): Promise<BatchOutcome> {
     this.summary.invocations += 1;

@@ -121,7 +121,10 @@ async function listShards(
   return { shards, arn: `arn:aws:kinesis:${region}:000000000000:stream/${streamName}` };
 }
 
-/** Shards in an order where every parent comes before its children (ESM-SEMANTICS resharding). */
+/**
+ * Shards in an order where every parent comes before its children
+ * (docs/event-source-mapping.md#resharding).
+ */
 export function parentsFirst<
   S extends Pick<Shard, 'ShardId' | 'ParentShardId' | 'AdjacentParentShardId'>,
 >(shards: readonly S[]): S[] {

@@ -52,7 +52,8 @@ function countDeadLetters(path: string, offset: number): number {
  */
 export async function runBatch(entry: string, options: RunOptions): Promise<number> {
   const batchSize = parseIntegerOption(options.batchSize, '--batch-size', 1, 10_000);
-  // TumblingWindowInSeconds takes 0-900 (ESM-SEMANTICS §1.2); 0 means no window: omit the option.
+  // TumblingWindowInSeconds takes 0-900 (docs/event-source-mapping.md#tumbling-windows); 0 means no
+  // window: omit the option.
   const tumblingSeconds =
     options.tumblingWindow === undefined
       ? undefined

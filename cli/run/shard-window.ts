@@ -12,7 +12,10 @@ export interface ShardWindow extends OpenWindow {
   readonly streamArn: string;
 }
 
-/** The window of `tumblingMs` starting at `startMs` on a shard, with the empty state of §1.2. */
+/**
+ * The window of `tumblingMs` starting at `startMs` on a shard, with the empty state Lambda starts
+ * a window with (docs/event-source-mapping.md#tumbling-windows).
+ */
 export function openShardWindow(
   shard: { readonly shardId: string; readonly streamArn: string },
   startMs: number,
@@ -23,7 +26,8 @@ export function openShardWindow(
 }
 
 /**
- * The event of one invocation of a window, with the keys the mapping adds (ESM-SEMANTICS §1.2)
+ * The event of one invocation of a window, with the keys the mapping adds
+ * (docs/event-source-mapping.md#tumbling-windows)
  * built by the mapping's own helpers: a batch carries its records and the current state; the final
  * invocation carries no records and the final state, as the embedded mapping sends it.
  */

@@ -23,7 +23,10 @@ export class OnFailureDelivery {
     return this.destination.kind;
   }
 
-  /** SQS gets metadata only as a JSON string; S3 gets metadata plus `payload` (§4). */
+  /**
+   * SQS gets metadata only as a JSON string; S3 gets metadata plus `payload`
+   * (docs/event-source-mapping.md#on-failure-delivery).
+   */
   async deliver(record: OnFailureRecord, invocationEvent: unknown): Promise<void> {
     const { kind, arn } = this.destination;
     if (kind === 'sqs') {

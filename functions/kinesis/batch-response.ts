@@ -38,13 +38,13 @@ export interface BatchResponseOptions {
  * Classifies a result against the batch's sequence numbers (in batch order).
  *
  * - `functionError` set: whole batch failed (retried whole, or bisected).
- * - Without ReportBatchItemFailures the payload is ignored: success (§3.4).
- * - Success forms (§3.4, all [OBS O]): `null`/missing response, `""`, `{}`, a bare array,
+ * - Without ReportBatchItemFailures the payload is ignored: success.
+ * - Success forms (all observed on AWS): `null`/missing response, `""`, `{}`, a bare array,
  *   `batchItemFailures` missing, `null` or `[]`. A non-object, non-empty return (string, number) has
- *   no `batchItemFailures` either and also reads as success (UNCONFIRMED, §3.4).
+ *   no `batchItemFailures` either and also reads as success (unconfirmed).
  * - Failure forms: an item without a string `itemIdentifier` (`""`, `null`, number, bad key name), and
  *   an identifier that is not a sequence number of this batch. AWS was recorded failing the whole
- *   batch for the unknown numeric identifier `123`; the unknown *string* case is UNCONFIRMED and the
+ *   batch for the unknown numeric identifier `123`; the unknown *string* case is unconfirmed and the
  *   emulator fails the whole batch there too, rather than silently checkpointing records the function
  *   said it did not process. `batchItemFailures` that is not an array also fails the batch.
  * - Otherwise: partial, retrying from the lowest listed sequence number (compared as big integers).

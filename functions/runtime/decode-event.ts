@@ -116,7 +116,7 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
   const raws = event.Records;
   for (let i = 0; i < raws.length; i++) checkRecordShape(raws[i], i);
 
-  // One event holds records of one shard of one stream (ESM-SEMANTICS §1.1).
+  // One event holds records of one shard of one stream (docs/event-source-mapping.md#event-record).
   const shardId = raws.length > 0 || typeof event.shardId === 'string' ? shardOf(event) : '';
   const streamArn = raws[0]?.eventSourceARN ?? event.eventSourceARN ?? '';
   const fromBytes = typeof decoder === 'function' ? decoder : decoder.fromBytes;

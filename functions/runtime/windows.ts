@@ -10,7 +10,7 @@ import type { StreamRecord } from './stream-record';
 
 /** Context of a tumbling-window invocation. */
 export interface WindowContext {
-  /** The window, from the event (ESM-SEMANTICS §1.2). */
+  /** The window, from the event (docs/event-source-mapping.md#tumbling-windows). */
   readonly window: { readonly start: Date; readonly end: Date };
   readonly shardId: string;
   readonly streamArn: string;

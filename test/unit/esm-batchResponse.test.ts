@@ -14,7 +14,7 @@ function result(payload: unknown, functionError?: 'Unhandled'): InvokeResult {
   };
 }
 
-describe('batch response classification (ESM-SEMANTICS §3.4)', () => {
+describe('batch response classification', () => {
   test('compares sequence numbers as big integers, not as strings', () => {
     // given: the third sequence number is the largest but sorts first as a string
     const payload = {
