@@ -47,7 +47,7 @@ export function clientsFromStateFile(path: string): RedriveClients {
     lambda: new LambdaClient({ ...common, endpoint: lambda }),
     sqs: new SQSClient({ ...common, endpoint: sqs, useQueueUrlAsEndpoint: false }),
     kinesis: new KinesisClient({ ...common, endpoint: kinesis }),
-    // Path-style: `<bucket>.127.0.0.1` is not a host name (as localstack/embedded/clients.ts).
+    // Path-style: `<bucket>.127.0.0.1` is not a host name (as emulator/clients.ts; docs/emulator.md#fauxqs).
     s3: new S3Client({ ...common, endpoint: s3, forcePathStyle: true }),
   };
 }
