@@ -5,7 +5,7 @@
  * only through its public module. See docs/architecture.md.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, posix, relative, sep } from 'node:path';
+import { join, posix, sep } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const SOURCE_FOLDERS = ['bin', 'lib', 'functions', 'cli', 'emulator', 'example', 'bench'];
