@@ -75,7 +75,10 @@ interface StackArtifact {
   assetsByObjectKey: Map<string, string>;
 }
 
-/** Defaults AWS applies to a Kinesis event source mapping (ESM-SEMANTICS §2). */
+/**
+ * Defaults AWS applies to a Kinesis event source mapping
+ * (docs/event-source-mapping.md#mapping-parameters).
+ */
 export const ESM_DEFAULTS = {
   batchSize: 100,
   maximumBatchingWindowSeconds: 0,
@@ -509,7 +512,7 @@ function readMapping(
     'TumblingWindowInSeconds',
     ESM_DEFAULTS.tumblingWindowSeconds,
   );
-  // Ranges from ESM-SEMANTICS §2.
+  // Ranges from docs/event-source-mapping.md#mapping-parameters.
   check('BatchSize', batchSize, 1, 10_000);
   check('MaximumBatchingWindowInSeconds', maximumBatchingWindowSeconds, 0, 300);
   check('ParallelizationFactor', parallelizationFactor, 1, 10);
@@ -541,7 +544,7 @@ function readMapping(
     (props.FilterCriteria as { Filters?: { Pattern?: string }[] } | undefined)?.Filters ?? []
   ).map((filter) => String(filter.Pattern ?? ''));
   filters.forEach((pattern, i) => {
-    // A non-JSON pattern is rejected at create time (ESM-SEMANTICS §6).
+    // A non-JSON pattern is rejected at create time (docs/event-source-mapping.md#filtering).
     try {
       JSON.parse(pattern);
     } catch {
@@ -587,7 +590,10 @@ function readMapping(
   };
 }
 
-/** On-failure destinations for Kinesis: an SQS queue, SNS topic or S3 bucket (ESM-SEMANTICS §2). */
+/**
+ * On-failure destinations for Kinesis: an SQS queue, SNS topic or S3 bucket
+ * (docs/event-source-mapping.md#mapping-parameters).
+ */
 function onFailureOf(logicalId: string, arn: string): OnFailureDestination {
   const service = arn.split(':')[2];
   if (service === 'sqs' || service === 'sns' || service === 's3') return { kind: service, arn };

@@ -25,7 +25,7 @@ export interface ServiceEndpoints {
 
 /**
  * Options every local client shares. HTTP/1.1 on purpose: kinesalite speaks only HTTP/1.1 and
- * kinesis-local's HTTP/2 sessions die under concurrency (EMULATORS.md, Kinesis gotcha 2).
+ * kinesis-local's HTTP/2 sessions die under concurrency (docs/emulator.md#http1).
  */
 function localConfig(endpoint: string) {
   return {
@@ -53,7 +53,7 @@ export function documentClient(endpoint: string): DynamoDBDocumentClient {
 
 /**
  * `useQueueUrlAsEndpoint: false` keeps requests on `endpoint` whatever host a queue URL names
- * (fauxqs's default `sqs.<region>.localhost` does not resolve; EMULATORS.md, SQS gotcha 3).
+ * (fauxqs's default `sqs.<region>.localhost` does not resolve; docs/emulator.md#fauxqs).
  */
 export function sqsClient(endpoint: string): SQSClient {
   return new SQSClient({ ...localConfig(endpoint), useQueueUrlAsEndpoint: false });

@@ -8,14 +8,19 @@ import {
   s3Client,
   sqsClient,
 } from './clients';
-import { type EsmEvent, type EsmTuning, type RunningMapping, startEventSourceMapping } from './esm';
-import { FunctionHost, type FunctionLogLine } from './functions';
+import {
+  type EsmEvent,
+  type EsmTuning,
+  type RunningMapping,
+  startEventSourceMapping,
+} from './esm/index';
+import { FunctionHost, type FunctionLogLine } from './functions/index';
 import { type LambdaApi, startLambdaApi } from './lambda-api';
 import type { EventSourceMappingConfig, LocalApp } from './model';
 import { provision } from './provision';
 import { type EmbeddedServers, startServers } from './servers/embedded-servers';
 import type { KinesisEngine } from './servers/kinesis-server';
-import { claimStateFile, type StateFileClaim } from './state-file';
+import { claimStateFile, writeStateFile } from './state-file';
 
 /** Options of {@link startEmbeddedStack}. */
 export interface EmbeddedStackOptions {
@@ -141,39 +146,4 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
 export function executionRoleArn(app: LocalApp, mapping: EventSourceMappingConfig): string {
   const fn = app.functions.find((candidate) => candidate.name === mapping.functionName);
   return fn?.roleArn ?? `arn:aws:iam::${app.accountId}:role/${mapping.functionName}-role`;
-}
-
-/** `.driverless/local.json`: what a test, the AWS CLI or a script needs to attach to the stack. */
-async function writeStateFile(
-  file: StateFileClaim,
-  app: LocalApp,
-  endpoints: Required<ServiceEndpoints>,
-) {
-  const state = {
-    region: LOCAL_REGION,
-    accountId: LOCAL_ACCOUNT_ID,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    endpoints,
-    streams: Object.fromEntries(
-      app.streams.map((s) => [s.logicalId, { name: s.name, arn: s.arn, shards: s.shardCount }]),
-    ),
-    tables: Object.fromEntries(app.tables.map((t) => [t.logicalId, { name: t.name, arn: t.arn }])),
-    queues: Object.fromEntries(
-      app.queues.map((q) => [q.logicalId, { name: q.name, url: q.url, arn: q.arn }]),
-    ),
-    buckets: Object.fromEntries(app.buckets.map((b) => [b.logicalId, { name: b.name }])),
-    functions: Object.fromEntries(
-      app.functions.map((f) => [
-        f.logicalId,
-        { name: f.name, aliases: f.aliases, environment: f.environment },
-      ]),
-    ),
-    mappings: app.mappings.map((m) => ({
-      uuid: m.uuid,
-      function: m.functionName,
-      qualifier: m.functionQualifier,
-      eventSourceArn: m.eventSourceArn,
-    })),
-  };
-  await file.write(state);
 }

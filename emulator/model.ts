@@ -71,7 +71,10 @@ export interface OnFailureDestination {
   arn: string;
 }
 
-/** One AWS::Lambda::EventSourceMapping, with AWS defaults applied (ESM-SEMANTICS §2). */
+/**
+ * One AWS::Lambda::EventSourceMapping, with AWS defaults applied
+ * (docs/event-source-mapping.md#mapping-parameters).
+ */
 export interface EventSourceMappingConfig {
   logicalId: string;
   uuid: string;

@@ -1,11 +1,14 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatMs, LatencySample, RateCounter, table } from '../cli/dev/live-view';
-import { kinesisClient } from '../emulator/clients';
-import { startEmbeddedStack } from '../emulator/embedded-stack';
-import type { EsmEvent } from '../emulator/esm';
-import type { EventSourceMappingConfig } from '../emulator/model';
-import { synthesize } from '../emulator/synth';
+import {
+  type EsmEvent,
+  type EventSourceMappingConfig,
+  kinesisClient,
+  STATE_FILE,
+  startEmbeddedStack,
+  synthesize,
+} from '../emulator/index';
 import { type ProducedRecord, startRetailProducer } from './producer';
 
 const USAGE = `Runs the example retail pipeline on the embedded local stack (no Docker, no AWS account).
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
   const stack = await startEmbeddedStack({
     assemblyDir,
     kinesisEngine: options.engine,
-    stateFile: resolve(projectDir, '.driverless/local.json'),
+    stateFile: resolve(projectDir, STATE_FILE),
     onNote: (note) => progress(`  note: ${note}`),
     onMappingEvent: (mapping: EventSourceMappingConfig, event: EsmEvent) => {
       const row = rows.get(mapping.uuid);
@@ -180,7 +183,7 @@ async function main(): Promise<void> {
     },
   });
   progress(
-    `› running: Lambda API ${stack.endpoints.lambda}, state in .driverless/local.json. Ctrl-C stops.\n`,
+    `› running: Lambda API ${stack.endpoints.lambda}, state in ${STATE_FILE}. Ctrl-C stops.\n`,
   );
 
   const render = (): string => {

@@ -10,8 +10,7 @@ import {
   memoryDeadLetters,
   microBatch,
 } from 'driverless/runtime';
-import { dynamoClient } from '../../emulator/clients';
-import { startDynamo } from '../../emulator/servers/dynamo-server';
+import { dynamoClient, startDynamo } from '../../emulator/index';
 import { kinesisEvent, lambdaContext } from '../../test/fixtures/kinesis-events';
 import { machine } from '../machine';
 import type { Scenario, ScenarioOutput } from '../scenario';

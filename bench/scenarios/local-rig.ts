@@ -11,17 +11,21 @@ import {
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { build } from 'esbuild';
-import { ESM_DEFAULTS } from '../../emulator/assembly';
-import { kinesisClient, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../emulator/clients';
 import {
+  ESM_DEFAULTS,
   type EsmEvent,
   type EsmTuning,
+  type EventSourceMappingConfig,
+  FunctionHost,
+  type KinesisServer,
+  kinesisClient,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  type LocalFunction,
   type RunningMapping,
   startEventSourceMapping,
-} from '../../emulator/esm';
-import { FunctionHost } from '../../emulator/functions';
-import type { EventSourceMappingConfig, LocalFunction } from '../../emulator/model';
-import { type KinesisServer, startKinesis } from '../../emulator/servers/kinesis-server';
+  startKinesis,
+} from '../../emulator/index';
 import { BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../../lib/function-bundle';
 import { removeScratch, scratchDir, sleep } from './report';
 
@@ -70,7 +74,10 @@ export function benchFunction(
   };
 }
 
-/** A mapping with AWS defaults (ESM-SEMANTICS §2) from TRIM_HORIZON of a fresh stream. */
+/**
+ * A mapping with AWS defaults (docs/event-source-mapping.md#mapping-parameters) from TRIM_HORIZON
+ * of a fresh stream.
+ */
 export function benchMapping(
   streamArn: string,
   functionName: string,

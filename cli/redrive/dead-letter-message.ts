@@ -1,4 +1,4 @@
-import { isSequenceNumber } from '../../emulator/esm/sequenceNumber';
+import { isSequenceNumber } from '../../functions/kinesis/index';
 import type { ReplayFields } from './replay-set';
 
 /** A dead letter as the runtime writes it (`functions/runtime/dead-letter.ts`). */

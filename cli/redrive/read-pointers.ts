@@ -1,7 +1,11 @@
-import { S3_ON_FAILURE_PREFIX } from '../../emulator/esm/onFailureDestination';
-import { compareSequenceNumbers, isSequenceNumber } from '../../emulator/esm/sequenceNumber';
+import {
+  compareSequenceNumbers,
+  isOnFailurePointer,
+  isSequenceNumber,
+  type OnFailurePointer,
+  S3_ON_FAILURE_PREFIX,
+} from '../../functions/kinesis/index';
 import type { SourceFunction } from './discover-source';
-import { isPointer, type OnFailurePointer } from './on-failure-pointer';
 import { parseJson } from './parse-json';
 import { describeError, type ReadContext } from './read-context';
 import { readStreamRange } from './read-stream-range';
@@ -22,7 +26,8 @@ interface PayloadRecord {
 
 /**
  * The records of the pointer's range in its S3 `payload` (the invocation event). AWS documents
- * the payload as an escaped JSON string; LocalStack writes an object (§4, UNCONFIRMED): both are
+ * the payload as an escaped JSON string; LocalStack writes an object (unconfirmed,
+ * docs/event-source-mapping.md#on-failure-delivery): both are
  * read. Records of the event outside the range were not discarded and are left out.
  */
 function payloadRecords(
@@ -128,7 +133,7 @@ export async function readSqsPointers(
     context.onProgress?.({ phase: 'reading', done: done++, total: received.length });
     const pointer = parseJson<unknown>(message.Body);
     if (
-      !isPointer(pointer) ||
+      !isOnFailurePointer(pointer) ||
       !message.ReceiptHandle ||
       Date.parse(pointer.timestamp) < context.since
     ) {
@@ -165,7 +170,7 @@ export async function readS3Pointers(
     if (writtenBefore(object, context.since)) continue;
     const text = await readObject(context.s3, bucket, object.key).catch(unreadable);
     const pointer = parseJson<unknown>(text);
-    if (!isPointer(pointer) || Date.parse(pointer.timestamp) < context.since) continue;
+    if (!isOnFailurePointer(pointer) || Date.parse(pointer.timestamp) < context.since) continue;
     // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
     const name = pointer.requestContext?.functionArn?.split(':')[6];
     const fn =

@@ -4,6 +4,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { StackStateAsRead } from '../../emulator/index';
 import { RedriveUsageError } from './redrive-error';
 
 /** The clients a redrive uses. */
@@ -15,25 +16,14 @@ export interface RedriveClients {
   readonly s3: S3Client;
 }
 
-interface StateFile {
-  readonly region?: string;
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  readonly endpoints?: {
-    readonly lambda?: string;
-    readonly sqs?: string;
-    readonly kinesis?: string;
-    readonly s3?: string;
-  };
-}
-
 /**
  * Clients for the endpoints a running embedded stack wrote to `.driverless/local.json`
  * (`npm start`). Fails with what to do when the file is missing or names no Lambda endpoint.
  */
 export function clientsFromStateFile(path: string): RedriveClients {
-  let state: StateFile;
+  let state: StackStateAsRead;
   try {
-    state = JSON.parse(readFileSync(path, 'utf8')) as StateFile;
+    state = JSON.parse(readFileSync(path, 'utf8')) as StackStateAsRead;
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not JSON';
     throw new RedriveUsageError(
@@ -57,7 +47,7 @@ export function clientsFromStateFile(path: string): RedriveClients {
     lambda: new LambdaClient({ ...common, endpoint: lambda }),
     sqs: new SQSClient({ ...common, endpoint: sqs, useQueueUrlAsEndpoint: false }),
     kinesis: new KinesisClient({ ...common, endpoint: kinesis }),
-    // Path-style: `<bucket>.127.0.0.1` is not a host name (as localstack/embedded/clients.ts).
+    // Path-style: `<bucket>.127.0.0.1` is not a host name (as emulator/clients.ts; docs/emulator.md#fauxqs).
     s3: new S3Client({ ...common, endpoint: s3, forcePathStyle: true }),
   };
 }

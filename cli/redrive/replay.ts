@@ -1,5 +1,9 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { compareSequenceNumbers } from '../../emulator/esm/sequenceNumber';
+import {
+  classifyBatchResponse,
+  compareSequenceNumbers,
+  kinesisEventRecord,
+} from '../../functions/kinesis/index';
 import { REPLAY_CLIENT_CONTEXT } from '../../functions/runtime/replay-context';
 import { parseJson } from './parse-json';
 import { ReplayInvokeError } from './redrive-error';
@@ -28,21 +32,15 @@ const EVENT_ENVELOPE_BYTES = Buffer.byteLength(JSON.stringify({ Records: [] }));
 
 /** A replayed record as the mapping delivers it in an event. */
 function eventRecord(record: ReplayRecord) {
-  return {
-    kinesis: {
-      kinesisSchemaVersion: '1.0',
-      partitionKey: record.partitionKey,
-      sequenceNumber: record.sequenceNumber,
-      data: record.data,
-      approximateArrivalTimestamp: record.approximateArrivalTimestamp,
-    },
-    eventSource: 'aws:kinesis',
-    eventVersion: '1.0',
-    eventID: `${record.shardId}:${record.sequenceNumber}`,
-    eventName: 'aws:kinesis:record',
+  return kinesisEventRecord({
+    shardId: record.shardId,
+    sequenceNumber: record.sequenceNumber,
+    partitionKey: record.partitionKey,
+    data: record.data,
+    approximateArrivalTimestamp: record.approximateArrivalTimestamp,
     awsRegion: record.streamArn.split(':')[3] ?? 'us-east-1',
     eventSourceARN: record.streamArn,
-  };
+  });
 }
 
 /** Bytes of the event that holds only `record`: over the limit, it can never be replayed. */
@@ -131,18 +129,19 @@ export async function replay(
         .catch((error: unknown) => {
           throw new ReplayInvokeError(`${first.functionName}:${qualifier}`, error);
         });
-      // As the mapping reads a response: an error fails the whole chunk; a reported item fails
-      // it and everything after it in the shard.
-      // https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html
-      let failedAt = out.FunctionError ? 0 : -1;
-      if (failedAt < 0) {
-        const response = parseJson<{ batchItemFailures?: { itemIdentifier?: string }[] }>(
-          Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8'),
-        );
-        const ids = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier ?? '');
-        const indexes = ids.map((id) => chunk.records.findIndex((r) => r.sequenceNumber === id));
-        if (indexes.length > 0) failedAt = Math.min(...indexes.map((i) => Math.max(i, 0)));
-      }
+      // Read as the mapping reads a response (docs/event-source-mapping.md#partial-batch-response):
+      // an error or a malformed list fails the whole chunk; a reported item fails it and everything
+      // after it in the shard.
+      const outcome = classifyBatchResponse(
+        {
+          payload: parseJson(Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8')),
+          functionError: out.FunctionError ? 'Unhandled' : undefined,
+        },
+        chunk.records.map((record) => record.sequenceNumber),
+        { reportBatchItemFailures: true, tumblingWindow: false },
+      );
+      const failedAt =
+        outcome.kind === 'failure' ? 0 : outcome.kind === 'partial' ? outcome.retryFrom : -1;
       for (const [index, record] of chunk.records.entries()) {
         // The replay marker makes the runtime bypass per-job cursors, so an accepted record
         // reached every job of the function.

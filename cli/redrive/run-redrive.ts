@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { STATE_FILE } from '../../emulator/index';
 import { type RedriveProgress, type RedriveSummary, redrive } from './redrive';
 import {
   clientsFromEnvironment,
@@ -25,8 +26,6 @@ export interface RedriveOutput {
   /** Whether stderr is a terminal (the progress bar redraws one line). */
   readonly interactive: boolean;
 }
-
-const DEFAULT_STATE_FILE = '.driverless/local.json';
 
 /**
  * `--since`: an ISO-8601 time, or a duration back from now (`90s`, `15m`, `2h`, `7d`).
@@ -103,8 +102,7 @@ export async function runRedrive(
   try {
     if (!options.source) throw new RedriveUsageError('--source is required: name a source');
     const since = options.since === undefined ? undefined : parseSince(options.since);
-    const stateFile =
-      options.endpointFile ?? (existsSync(DEFAULT_STATE_FILE) ? DEFAULT_STATE_FILE : undefined);
+    const stateFile = options.endpointFile ?? (existsSync(STATE_FILE) ? STATE_FILE : undefined);
     const resolved =
       clients ?? (stateFile ? clientsFromStateFile(stateFile) : clientsFromEnvironment());
     const summary = await redrive({

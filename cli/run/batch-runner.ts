@@ -3,7 +3,7 @@ import {
   type BatchOutcome,
   type BatchResponseOptions,
   classifyBatchResponse,
-} from '../../emulator/esm/batchResponse';
+} from '../../functions/kinesis/index';
 import { type LoadedHandler, runContext } from './load-handler';
 import { type ShardWindow, windowEventOf } from './shard-window';
 
@@ -116,8 +116,8 @@ export class BatchRunner {
    * Runs one batch to success or to its last attempt; returns how many records failed. In a
    * tumbling `window`, every attempt carries the window's current state and the state each
    * response returns becomes the window's (a partial response's too: the retry continues from it,
-   * ESM-SEMANTICS §1.2). A saved event that has window keys of its own is replayed as that one
-   * invocation: its response must carry state, and a retry carries the state it returned.
+   * docs/event-source-mapping.md#tumbling-windows). A saved event that has window keys of its own
+   * is replayed as that one invocation: its response must carry state, and a retry carries the state it returned.
    */
   async run(event: KinesisEvent, window?: ShardWindow): Promise<number> {
     this.summary.batches += 1;
@@ -146,7 +146,8 @@ export class BatchRunner {
   /**
    * The window's final invocation: no records, the final state, `isFinalInvokeForWindow` (the
    * runtime runs `onClose` on it), as the embedded mapping sends it. Lambda retries it until it
-   * succeeds (§1.2); a run gives up after {@link MAX_ATTEMPTS} and counts the window failed.
+   * succeeds (docs/event-source-mapping.md#tumbling-windows); a run gives up after {@link
+   * MAX_ATTEMPTS} and counts the window failed.
    */
   async closeWindow(
     window: ShardWindow,
@@ -169,16 +170,17 @@ export class BatchRunner {
   }
 
   /**
-   * One invocation, its response read as the mapping reads it (ESM-SEMANTICS §3.4): Lambda
+   * One invocation, its response read as the mapping reads it
+   * (docs/event-source-mapping.md#partial-batch-response): Lambda
    * retries from the lowest sequence number named, a thrown error or an unknown identifier fails
-   * the whole batch, and a window invocation without `state` fails (§1.2).
+   * the whole batch, and a window invocation without `state` fails
+   * (docs/event-source-mapping.md#tumbling-windows).
    */
   async #invoke(event: KinesisEvent, read: BatchResponseOptions): Promise<BatchOutcome> {
     this.summary.invocations += 1;
     const context = runContext(this.functionName, this.summary.invocations, {
       replay: this.options.ignoreCursors === true,
     });
-    const started = performance.now();
     let payload: unknown;
     try {
       payload = await this.handler(event, context);
@@ -188,7 +190,7 @@ export class BatchRunner {
       return { kind: 'failure', functionError: 'Unhandled', reason: 'function error' };
     }
     return classifyBatchResponse(
-      { payload, executedVersion: '$LATEST', durationMs: performance.now() - started },
+      { payload },
       event.Records.map((record) => record.kinesis.sequenceNumber),
       read,
     );

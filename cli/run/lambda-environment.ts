@@ -1,4 +1,4 @@
-import { LOCAL_CREDENTIALS } from '../../emulator/clients';
+import { LOCAL_CREDENTIALS } from '../../emulator/index';
 
 const LOOPBACK = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/;
 

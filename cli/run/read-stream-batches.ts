@@ -8,10 +8,9 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisEvent } from 'driverless/runtime';
+import { STATE_FILE, type StackStateAsRead } from '../../emulator/index';
 import { fail } from '../cli-error';
 import { eventRecord } from './synthetic-events';
-
-const STATE_FILE = '.driverless/local.json';
 
 /** Where a backfill reads from, and how that was decided (for error messages). */
 export interface KinesisTarget {
@@ -51,11 +50,7 @@ export function kinesisTarget(endpoint: string | undefined): KinesisTarget {
     };
   }
   if (existsSync(STATE_FILE)) {
-    let state: {
-      region?: string;
-      credentials?: { accessKeyId: string; secretAccessKey: string };
-      endpoints?: { kinesis?: string };
-    };
+    let state: StackStateAsRead;
     try {
       state = JSON.parse(readFileSync(STATE_FILE, 'utf8'));
     } catch {
@@ -126,7 +121,10 @@ async function listShards(
   return { shards, arn: `arn:aws:kinesis:${region}:000000000000:stream/${streamName}` };
 }
 
-/** Shards in an order where every parent comes before its children (ESM-SEMANTICS resharding). */
+/**
+ * Shards in an order where every parent comes before its children
+ * (docs/event-source-mapping.md#resharding).
+ */
 export function parentsFirst<
   S extends Pick<Shard, 'ShardId' | 'ParentShardId' | 'AdjacentParentShardId'>,
 >(shards: readonly S[]): S[] {

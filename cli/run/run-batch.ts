@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { KinesisEvent } from 'driverless/runtime';
-import { defaultEsmTuning } from '../../emulator/esm/EsmTuning';
+import { MAX_WINDOW_STATE_BYTES } from '../../functions/kinesis/index';
 import { EXIT_FAILURE, EXIT_OK, fail } from '../cli-error';
 import { parseIntegerOption, parseTime } from '../parse-time';
 import { BatchRunner, type RunSummary } from './batch-runner';
@@ -52,7 +52,8 @@ function countDeadLetters(path: string, offset: number): number {
  */
 export async function runBatch(entry: string, options: RunOptions): Promise<number> {
   const batchSize = parseIntegerOption(options.batchSize, '--batch-size', 1, 10_000);
-  // TumblingWindowInSeconds takes 0-900 (ESM-SEMANTICS §1.2); 0 means no window: omit the option.
+  // TumblingWindowInSeconds takes 0-900 (docs/event-source-mapping.md#tumbling-windows); 0 means no
+  // window: omit the option.
   const tumblingSeconds =
     options.tumblingWindow === undefined
       ? undefined
@@ -116,7 +117,7 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
       const tumblingMs = tumblingSeconds * 1000;
       await runWindows(windowBatches(events, { tumblingMs, batchSize }), runner, {
         tumblingMs,
-        maxStateBytes: defaultEsmTuning.maxWindowStateBytes,
+        maxStateBytes: MAX_WINDOW_STATE_BYTES,
         onBatch: showProgress,
       });
     }

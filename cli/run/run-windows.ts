@@ -1,4 +1,4 @@
-import { windowStateBytes } from '../../emulator/esm/processBatch';
+import { windowStateBytes } from '../../functions/kinesis/index';
 import type { BatchRunner } from './batch-runner';
 import { openShardWindow, type ShardWindow } from './shard-window';
 import type { WindowBatch } from './window-batches';
@@ -7,15 +7,18 @@ import type { WindowBatch } from './window-batches';
 export interface RunWindowsOptions {
   /** `TumblingWindowInSeconds` in milliseconds. */
   readonly tumblingMs: number;
-  /** State above this many bytes ends a window early: 1 MB on AWS (ESM-SEMANTICS §1.2). */
+  /**
+   * State above this many bytes ends a window early: 1 MB on AWS
+   * (docs/event-source-mapping.md#tumbling-windows).
+   */
   readonly maxStateBytes: number;
   /** Called after each batch, for progress. */
   readonly onBatch?: () => void;
 }
 
 /**
- * Runs window batches as the embedded mapping's ShardReader does (ESM-SEMANTICS §1.2), each
- * shard with its own window:
+ * Runs window batches as the embedded mapping's ShardReader does
+ * (docs/event-source-mapping.md#tumbling-windows), each shard with its own window:
  * - the first batch of a window opens it with empty state, and each batch's invocations carry the
  *   state the previous one returned (a retry too, with the state its partial response returned);
  * - a window gets its final invocation when the shard's next window starts, when its state passes

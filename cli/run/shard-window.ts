@@ -1,6 +1,10 @@
 import type { KinesisEvent, KinesisEventRecord } from 'driverless/runtime';
-import { windowFields } from '../../emulator/esm/kinesisEvent';
-import { type OpenWindow, windowBounds } from '../../emulator/esm/processBatch';
+import {
+  type OpenWindow,
+  openWindow,
+  windowBounds,
+  windowFields,
+} from '../../functions/kinesis/index';
 
 /** A tumbling window open on one shard of a run, with the state the handler last returned. */
 export interface ShardWindow extends OpenWindow {
@@ -8,18 +12,22 @@ export interface ShardWindow extends OpenWindow {
   readonly streamArn: string;
 }
 
-/** The window of `tumblingMs` starting at `startMs` on a shard, with the empty state of §1.2. */
+/**
+ * The window of `tumblingMs` starting at `startMs` on a shard, with the empty state Lambda starts
+ * a window with (docs/event-source-mapping.md#tumbling-windows).
+ */
 export function openShardWindow(
   shard: { readonly shardId: string; readonly streamArn: string },
   startMs: number,
   tumblingMs: number,
 ): ShardWindow {
   const { shardId, streamArn } = shard;
-  return { shardId, streamArn, startMs, endMs: startMs + tumblingMs, state: {} };
+  return { shardId, streamArn, ...openWindow(startMs, tumblingMs) };
 }
 
 /**
- * The event of one invocation of a window, with the keys the mapping adds (ESM-SEMANTICS §1.2)
+ * The event of one invocation of a window, with the keys the mapping adds
+ * (docs/event-source-mapping.md#tumbling-windows)
  * built by the mapping's own helpers: a batch carries its records and the current state; the final
  * invocation carries no records and the final state, as the embedded mapping sends it.
  */

@@ -1,10 +1,11 @@
 import { basename } from 'node:path';
-import type { KinesisEventRecord } from 'driverless/runtime';
+import { type KinesisEventRecord, kinesisEventRecord } from '../../functions/kinesis/index';
 
 /** The one shard of a file: records read from a file have no shard of their own. */
 export const FILE_SHARD_ID = 'shardId-000000000000';
 
-// Kinesis sequence numbers are 56 decimal digits that grow along a shard (ESM-SEMANTICS §1.1).
+// Kinesis sequence numbers are 56 decimal digits that grow along a shard
+// (docs/event-source-mapping.md#event-record).
 const SEQUENCE_BASE = 49_590_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000n;
 
 /** The n-th synthetic sequence number of a file's shard (56 digits, increasing with n). */
@@ -36,7 +37,7 @@ function bytesOf(data: unknown): Buffer {
   return Buffer.from(typeof data === 'string' ? data : JSON.stringify(data), 'utf8');
 }
 
-/** A Kinesis event record as Lambda delivers it (ESM-SEMANTICS §1.1). */
+/** A Kinesis event record as Lambda delivers it (docs/event-source-mapping.md#event-record). */
 export function eventRecord(props: {
   readonly data: Uint8Array;
   readonly partitionKey: string;
@@ -46,22 +47,16 @@ export function eventRecord(props: {
   readonly streamArn: string;
   readonly region: string;
 }): KinesisEventRecord {
-  return {
-    kinesis: {
-      kinesisSchemaVersion: '1.0',
-      partitionKey: props.partitionKey,
-      sequenceNumber: props.sequenceNumber,
-      data: Buffer.from(props.data).toString('base64'),
-      approximateArrivalTimestamp: props.arrivalSeconds,
-    },
-    eventSource: 'aws:kinesis',
-    eventVersion: '1.0',
-    eventID: `${props.shardId}:${props.sequenceNumber}`,
-    eventName: 'aws:kinesis:record',
+  return kinesisEventRecord({
+    shardId: props.shardId,
+    sequenceNumber: props.sequenceNumber,
+    partitionKey: props.partitionKey,
+    data: Buffer.from(props.data).toString('base64'),
+    approximateArrivalTimestamp: props.arrivalSeconds,
     invokeIdentityArn: 'arn:aws:iam::000000000000:role/driverless-run',
     awsRegion: props.region,
     eventSourceARN: props.streamArn,
-  };
+  });
 }
 
 /** The event record of the `index`-th record of a file (0-based). */

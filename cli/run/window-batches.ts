@@ -1,5 +1,5 @@
 import type { KinesisEvent, KinesisEventRecord } from 'driverless/runtime';
-import { windowStartOf } from '../../emulator/esm/processBatch';
+import { windowStartOf } from '../../functions/kinesis/index';
 import { FILE_SHARD_ID } from './synthetic-events';
 
 /** Records of one shard that fall in one tumbling window, at most a batch of them. */
@@ -26,8 +26,8 @@ function shardOf(record: KinesisEventRecord): string {
 
 /**
  * Regroups the records of a run into the batches a mapping with `TumblingWindowInSeconds` would
- * send (ESM-SEMANTICS §1.2), as the embedded mapping's ShardReader takes them: per shard, in
- * order, up to `batchSize` records, and never across a window boundary. Windows are aligned on
+ * send (docs/event-source-mapping.md#tumbling-windows), as the embedded mapping's ShardReader takes
+ * them: per shard, in order, up to `batchSize` records, and never across a window boundary. Windows are aligned on
  * each record's arrival time (`approximateArrivalTimestamp`). The input's own event boundaries
  * (file batches, GetRecords pages, saved events) do not matter: the mapping decides batches.
  */

@@ -1,6 +1,6 @@
 /** Observability events a running mapping emits (`deps.onEvent`). Every event names its shard. */
 
-export type OnFailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+import type { OnFailureCondition } from '../../functions/kinesis/index';
 
 export interface ShardStartedEvent {
   type: 'shardStarted';
@@ -22,7 +22,10 @@ export interface BatchInvokedEvent {
   records: number;
   firstSequenceNumber: string;
   lastSequenceNumber: string;
-  /** Arrival of the batch's last record to the moment the event is sent (§5 `IteratorAge`). */
+  /**
+   * Arrival of the batch's last record to the moment the event is sent (`IteratorAge`,
+   * docs/event-source-mapping.md#polling-and-limits).
+   */
   iteratorAgeMs: number;
   /** Invocations these records have seen, this one included (`approximateInvokeCount`). */
   invokeCount: number;
@@ -37,7 +40,10 @@ export interface BatchResultEvent {
   records: number;
   executedVersion: string;
   functionError?: 'Unhandled';
-  /** Why the batch counts as failed when the function itself did not throw (§3.4, §1.2). */
+  /**
+   * Why the batch counts as failed when the function itself did not throw
+   * (docs/event-source-mapping.md#partial-batch-response, #window-response).
+   */
   reason?: string;
 }
 
@@ -86,7 +92,10 @@ export interface RecordsDiscardedEvent {
 
 export interface MappingErrorEvent {
   type: 'error';
-  /** Where it failed: Kinesis reads (§3.1, retried, not counted), invoke transport, destination writes. */
+  /**
+   * Where it failed: Kinesis reads (docs/event-source-mapping.md#retries, retried, not counted),
+   * invoke transport, destination writes.
+   */
   stage: 'listShards' | 'getShardIterator' | 'getRecords' | 'invoke' | 'destination';
   shardId?: string;
   message: string;

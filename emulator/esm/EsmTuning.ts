@@ -1,3 +1,5 @@
+import { MAX_WINDOW_STATE_BYTES } from '../../functions/kinesis/index';
+
 /**
  * Timing knobs of the emulator. AWS does not document most of them; the defaults are chosen to
  * match what AWS documents or was observed doing, and tests scale them down.
@@ -5,13 +7,15 @@
 export interface EsmTuning {
   /**
    * Pause between GetRecords calls once a shard is caught up. AWS polls each shard once per second
-   * when idle and keeps reading while records are waiting (ESM-SEMANTICS §5).
+   * when idle and keeps reading while records are waiting
+   * (docs/event-source-mapping.md#polling-and-limits).
    * @default 1000
    */
   readonly idlePollIntervalMs: number;
   /**
    * The same pause for enhanced fan-out (consumer ARN) mappings. EFO pushes records with ~70 ms
-   * average propagation (§2); the emulator polls with its own iterators this often instead.
+   * average propagation (docs/event-source-mapping.md#enhanced-fan-out); the emulator polls with
+   * its own iterators this often instead.
    * @default 100
    */
   readonly consumerPollIntervalMs: number;
@@ -22,7 +26,8 @@ export interface EsmTuning {
   readonly shardDiscoveryIntervalMs: number;
   /**
    * Delay before retry n (1-based) = min(maxMs, initialMs * multiplier^(n-1)). AWS's schedule is
-   * UNCONFIRMED (§3.1); 1 s doubling capped at 10 s gives ~8 invocations in 60 s, as recorded.
+   * unconfirmed (docs/event-source-mapping.md#retries); 1 s doubling capped at 10 s gives ~8
+   * invocations in 60 s, as recorded.
    * @default { initialMs: 1000, multiplier: 2, maxMs: 10000 }
    */
   readonly retryBackoff: {
@@ -31,23 +36,27 @@ export interface EsmTuning {
     readonly maxMs: number;
   };
   /**
-   * Synchronous invocation payload limit (§2): a batch is cut before its event would exceed it.
+   * Synchronous invocation payload limit (docs/event-source-mapping.md#batching): a batch is cut
+   * before its event would exceed it.
    * @default 6291456 (6 MB)
    */
   readonly maxPayloadBytes: number;
   /**
-   * Tumbling-window state limit per shard (§1.2); above it the window ends early.
+   * Tumbling-window state limit per shard (docs/event-source-mapping.md#tumbling-windows); above it
+   * the window ends early.
    * @default 1048576 (1 MB)
    */
   readonly maxWindowStateBytes: number;
   /**
-   * Records per GetRecords call (AWS maximum 10,000, §5).
+   * Records per GetRecords call (AWS maximum 10,000,
+   * docs/event-source-mapping.md#polling-and-limits).
    * @default 10000
    */
   readonly getRecordsLimit: number;
   /**
    * Whether an S3 on-failure record carries `payload` as an escaped JSON string (AWS docs) or as an
-   * object (what LocalStack writes); UNCONFIRMED (§4).
+   * object (what LocalStack writes); unconfirmed
+   * (docs/event-source-mapping.md#on-failure-delivery).
    * @default 'string'
    */
   readonly s3PayloadFormat: 'string' | 'object';
@@ -61,7 +70,7 @@ export const defaultEsmTuning: EsmTuning = {
   shardDiscoveryIntervalMs: 10_000,
   retryBackoff: { initialMs: 1000, multiplier: 2, maxMs: 10_000 },
   maxPayloadBytes: 6 * 1024 * 1024,
-  maxWindowStateBytes: 1024 * 1024,
+  maxWindowStateBytes: MAX_WINDOW_STATE_BYTES,
   getRecordsLimit: 10_000,
   s3PayloadFormat: 'string',
   now: Date.now,

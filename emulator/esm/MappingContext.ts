@@ -6,7 +6,10 @@ import type { RecordSource } from './kinesisEvent';
 import type { OnFailureDelivery } from './onFailureDestination';
 import type { RecordFilter } from './recordFilter';
 
-/** Counters of a running mapping, named after the ESM `EventCount` metrics where one exists (§5). */
+/**
+ * Counters of a running mapping, named after the ESM `EventCount` metrics where one exists
+ * (docs/event-source-mapping.md#polling-and-limits).
+ */
 export interface EsmStats {
   /** Records read from the stream (`PolledEventCount`). */
   polledRecords: number;
@@ -24,7 +27,10 @@ export interface EsmStats {
   destinationDeliveredRecords: number;
   invocations: number;
   inFlightInvocations: number;
-  /** Highest number of concurrent invocations seen; at most shards × ParallelizationFactor (§5). */
+  /**
+   * Highest number of concurrent invocations seen; at most shards × ParallelizationFactor
+   * (docs/event-source-mapping.md#polling-and-limits).
+   */
   peakInFlightInvocations: number;
   /** Each known shard's state. */
   shards: Record<string, 'waiting-for-parents' | 'reading' | 'finished'>;
@@ -56,7 +62,10 @@ export interface MappingContext {
   readonly streamName: string;
   readonly functionName: string;
   readonly qualifier: string | undefined;
-  /** With qualifier, as the on-failure record shows it (§4 [OBS P]). */
+  /**
+   * With qualifier, as the on-failure record shows it
+   * (docs/event-source-mapping.md#on-failure-record).
+   */
   readonly functionArn: string;
   readonly filter: RecordFilter | undefined;
   readonly destination: OnFailureDelivery | undefined;

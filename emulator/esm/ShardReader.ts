@@ -4,18 +4,17 @@ import {
   GetShardIteratorCommand,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
-import { retryDelayMs } from './EsmTuning';
-import { type StreamRecord, toStreamRecord, windowEvent } from './kinesisEvent';
-import type { MappingContext } from './MappingContext';
 import {
-  errorMessage,
-  invokeCounted,
   type OpenWindow,
-  processBatch,
+  openWindow,
   windowBounds,
   windowStartOf,
   windowStateBytes,
-} from './processBatch';
+} from '../../functions/kinesis/index';
+import { retryDelayMs } from './EsmTuning';
+import { type StreamRecord, toStreamRecord, windowEvent } from './kinesisEvent';
+import type { MappingContext } from './MappingContext';
+import { errorMessage, invokeCounted, processBatch } from './processBatch';
 import { Signal } from './Signal';
 
 export type StartingIterator =
@@ -30,15 +29,18 @@ interface Lane {
 }
 
 /**
- * Reads one shard and drives its lanes (ESM-SEMANTICS §2, §3.1, §5):
+ * Reads one shard and drives its lanes (docs/event-source-mapping.md#batching, #retries,
+ * #polling-and-limits):
  * - a fetch loop calls GetRecords (≤ getRecordsLimit records) back to back while records are
  *   waiting, and once per idle interval when caught up; Kinesis errors are retried with backoff
- *   (§3.1, not counted against MaximumRetryAttempts), re-opening the iterator after the last read;
- * - filtered-out records are consumed at read time (§6);
+ *   (docs/event-source-mapping.md#retries, not counted against MaximumRetryAttempts),
+ *   re-opening the iterator after the last read;
+ * - filtered-out records are consumed at read time (docs/event-source-mapping.md#filtering);
  * - each lane invokes one batch at a time, so with ParallelizationFactor N there are at most N
  *   batches in flight per shard, each partition key always in the same lane (ordered per key);
  * - the shard finishes when GetRecords returns no NextShardIterator (closed after resharding) and
- *   every lane has drained; tumbling windows still open then get their final invocation (§1.2).
+ *   every lane has drained; tumbling windows still open then get their final invocation
+ *   (docs/event-source-mapping.md#tumbling-windows).
  */
 export class ShardReader {
   readonly ready: Promise<void>;
@@ -61,8 +63,9 @@ export class ShardReader {
       this.markReady = resolve;
     });
     this.tumblingMs = ctx.config.tumblingWindowSeconds * 1000;
-    // Windows keep one state per shard, so a windowed mapping uses a single lane (UNCONFIRMED
-    // whether AWS requires ParallelizationFactor 1 with windows, §1.2).
+    // Windows keep one state per shard, so a windowed mapping uses a single lane (unconfirmed
+    // whether AWS requires ParallelizationFactor 1 with windows,
+    // docs/event-source-mapping.md#tumbling-windows).
     const laneCount = this.tumblingMs > 0 ? 1 : ctx.config.parallelizationFactor;
     this.lanes = Array.from({ length: laneCount }, () => ({ queue: [], window: undefined }));
   }
@@ -157,7 +160,8 @@ export class ShardReader {
       const raw = out.Records ?? [];
       if (raw.length > 0) this.accept(raw);
       // Caught up: nothing returned, or a short read with no lag reported. A full read, or any
-      // reported lag, means more is waiting and the next call goes out at once (§5).
+      // reported lag, means more is waiting and the next call goes out at once
+      // (docs/event-source-mapping.md#polling-and-limits).
       const caughtUp =
         raw.length === 0 || (raw.length < tuning.getRecordsLimit && !(out.MillisBehindLatest ?? 0));
       if (caughtUp) this.caughtUpAt = tuning.now();
@@ -193,7 +197,10 @@ export class ShardReader {
     }
   }
 
-  /** Partition keys are hashed to lanes so each key keeps its order (§2 ParallelizationFactor). */
+  /**
+   * Partition keys are hashed to lanes so each key keeps its order
+   * (docs/event-source-mapping.md#parallelization).
+   */
   private laneOf(record: StreamRecord): Lane {
     if (this.lanes.length === 1) return this.lanes[0] as Lane;
     let hash = 0x811c9dc5;
@@ -219,7 +226,8 @@ export class ShardReader {
     const { config, tuning } = ctx;
     const batchingWindowMs = config.maximumBatchingWindowSeconds * 1000;
     const idleMs = config.consumerArn ? tuning.consumerPollIntervalMs : tuning.idlePollIntervalMs;
-    // §2: with a batching window, the next window starts when the previous invocation completes.
+    // With a batching window, the next window starts when the previous invocation completes
+    // (docs/event-source-mapping.md#batching).
     let windowOpenedAt = performance.now();
     while (!ctx.isStopped()) {
       if (this.tumblingMs > 0 && (await this.closeWindowIfDue(lane))) continue;
@@ -239,30 +247,33 @@ export class ShardReader {
       this.recordsTaken.notify();
       await processBatch(ctx, this.shardId, batch, lane.window);
       if (lane.window && windowStateBytes(lane.window) > tuning.maxWindowStateBytes) {
-        // §1.2: state over 1 MB ends the window early; later records start with fresh state.
+        // State over 1 MB ends the window early; later records start with fresh state
+        // (docs/event-source-mapping.md#tumbling-windows).
         await this.finalInvoke(lane.window, true);
         lane.window = undefined;
       }
       windowOpenedAt = performance.now();
     }
     if (this.tumblingMs > 0 && lane.window && this.ended && !ctx.isStopped()) {
-      // §1.2: windows do not survive resharding; a finished shard closes its window.
+      // Windows do not survive resharding: a finished shard closes its window
+      // (docs/event-source-mapping.md#tumbling-windows).
       await this.finalInvoke(lane.window, false);
       lane.window = undefined;
     }
   }
 
   /**
-   * Batch = up to BatchSize records within the 6 MB payload cap (§2); a single record over the cap
-   * is sent alone (how AWS handles it is UNCONFIRMED, §5). With tumbling windows a batch never
-   * crosses a window boundary, and opens the window of its first record.
+   * Batch = up to BatchSize records within the 6 MB payload cap
+   * (docs/event-source-mapping.md#batching); a single record over the cap is sent alone (how AWS
+   * handles it is unconfirmed, docs/event-source-mapping.md#emulator-choices). With tumbling
+   * windows a batch never crosses a window boundary, and opens the window of its first record.
    */
   private takeBatch(lane: Lane): StreamRecord[] {
     const { config, tuning } = this.ctx;
     let windowStart: number | undefined;
     if (this.tumblingMs > 0) {
       windowStart = this.windowStartOf(lane.queue[0] as StreamRecord);
-      lane.window ??= { startMs: windowStart, endMs: windowStart + this.tumblingMs, state: {} };
+      lane.window ??= openWindow(windowStart, this.tumblingMs);
     }
     // Envelope: `{"Records":[]}` plus, with windows, the window keys and the state.
     let bytes = 16 + (lane.window ? 512 + windowStateBytes(lane.window) : 0);
@@ -300,8 +311,9 @@ export class ShardReader {
 
   /**
    * The window's closing call: `isFinalInvokeForWindow: true`, no records, the final state (the
-   * emulator's choice; AWS documents only that the final call carries the final state, §1.2). It
-   * is retried until it succeeds: AWS suspends the shard until then (§1.2).
+   * emulator's choice; AWS documents only that the final call carries the final state). It is
+   * retried until it succeeds: AWS suspends the shard until then
+   * (docs/event-source-mapping.md#tumbling-windows).
    */
   private async finalInvoke(window: OpenWindow, terminatedEarly: boolean): Promise<void> {
     const { ctx } = this;

@@ -1,5 +1,6 @@
 /**
- * EventBridge-style content filtering, as Lambda event filtering uses it (ESM-SEMANTICS §6).
+ * EventBridge-style content filtering, as Lambda event filtering uses it
+ * (docs/event-source-mapping.md#filtering).
  * Supported: exact values (string, number, boolean, null), `prefix`, `suffix`, `equals-ignore-case`,
  * `numeric` ranges, `exists`, `anything-but` (values, `prefix`, `suffix`, `equals-ignore-case`),
  * `wildcard` and `$or`. A pattern matches when every key matches; an array of conditions matches when

@@ -1,10 +1,19 @@
 export type {
+  KinesisEvent,
+  KinesisEventRecord,
+  KinesisWindowEvent,
+} from '../../functions/kinesis/index';
+export {
+  type OnFailureCondition,
+  type OnFailureRecord,
+  onFailureObjectKey,
+} from '../../functions/kinesis/index';
+export type {
   BatchInvokedEvent,
   BatchResultEvent,
   EsmEvent,
   EsmEventListener,
   MappingErrorEvent,
-  OnFailureCondition,
   RecordsCheckpointedEvent,
   RecordsDiscardedEvent,
   RecordsFilteredOutEvent,
@@ -15,9 +24,7 @@ export type {
 export type { EsmTuning } from './EsmTuning';
 export { defaultEsmTuning } from './EsmTuning';
 export { compileFilterPattern, type FilterPattern, FilterPatternError } from './filterPattern';
-export type { KinesisEventRecord, KinesisStreamEvent, KinesisWindowEvent } from './kinesisEvent';
 export type { EsmStats } from './MappingContext';
-export { type OnFailureRecord, onFailureObjectKey } from './onFailureDestination';
 export {
   type EventSourceMappingDeps,
   type RunningMapping,

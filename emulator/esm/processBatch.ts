@@ -1,47 +1,41 @@
-import type { InvokeResult } from '../model';
-import { type BatchOutcome, classifyBatchResponse } from './batchResponse';
-import type { OnFailureCondition } from './EsmEvent';
-import { retryDelayMs } from './EsmTuning';
 import {
-  batchEvent,
-  type KinesisStreamEvent,
-  type StreamRecord,
-  windowEvent,
-} from './kinesisEvent';
+  type BatchOutcome,
+  classifyBatchResponse,
+  type KinesisEvent,
+  type OnFailureCondition,
+  type OpenWindow,
+  onFailureRecord,
+  windowBounds,
+} from '../../functions/kinesis/index';
+import type { InvokeResult } from '../model';
+import { retryDelayMs } from './EsmTuning';
+import { batchEvent, type StreamRecord, windowEvent } from './kinesisEvent';
 import type { MappingContext } from './MappingContext';
-import { onFailureRecord } from './onFailureDestination';
-
-/** A tumbling window open on a shard (§1.2). `state` is what the function last returned. */
-export interface OpenWindow {
-  startMs: number;
-  endMs: number;
-  state: Record<string, unknown>;
-}
 
 interface Attempts {
   /** Invocations these records were part of (`approximateInvokeCount`). */
   invokeCount: number;
-  /** Retries used against MaximumRetryAttempts (§3.2). */
+  /** Retries used against MaximumRetryAttempts (docs/event-source-mapping.md#retry-counting). */
   retriesUsed: number;
 }
 
 /**
  * Processes one batch to its end: success, discard, or stop. The shard (or partition-key lane)
- * stays blocked meanwhile, as on AWS (§3.1).
+ * stays blocked meanwhile, as on AWS (docs/event-source-mapping.md#retries).
  *
- * Retry accounting, per ESM-SEMANTICS §3.2/§3.3:
+ * Retry accounting (docs/event-source-mapping.md#retry-counting, #bisect, #emulator-choices):
  * - A function error or an invalid partial response fails the whole batch; a retry uses one of
  *   MaximumRetryAttempts. A partial response checkpoints the records before the lowest reported
- *   sequence number and retries the rest, also using one retry (§3.2 [OBS O]).
+ *   sequence number and retries the rest, also using one retry (observed on AWS).
  * - With BisectBatchOnFunctionError, a failed batch of 2+ records is split in two halves (first half
  *   `ceil(n/2)` records) that are processed in sequence order, first half to completion first. The
- *   split uses no retry; each half starts with the parent's counts (UNCONFIRMED, §3.3). Bisection goes
+ *   split uses no retry; each half starts with the parent's counts (unconfirmed). Bisection goes
  *   down to single records, which are then retried under the normal quota. A partial response with
- *   bisect on splits at the returned sequence number (§3.3 [DOC B]), which is the same tail retry.
+ *   bisect on splits at the returned sequence number (documented), which is the same tail retry.
  * - Invoke transport errors (the function host refused or was unreachable) are errors before
- *   invocation: retried with backoff, never counted (§3.1).
+ *   invocation: retried with backoff, never counted (docs/event-source-mapping.md#retries).
  * - Record age is checked per record before every attempt; expired records go to the destination
- *   alone as `RecordAgeExceeded` (§3.5).
+ *   alone as `RecordAgeExceeded` (docs/event-source-mapping.md#record-age).
  */
 export async function processBatch(
   ctx: MappingContext,
@@ -72,7 +66,8 @@ async function processRange(
     if (expired > 0) {
       const old = records.slice(0, expired);
       records = records.slice(expired);
-      // §3.5: an expired record that was never invoked still reports approximateInvokeCount 1.
+      // An expired record that was never invoked still reports approximateInvokeCount 1
+      // (docs/event-source-mapping.md#record-age).
       await discard(ctx, shardId, old, 'RecordAgeExceeded', Math.max(1, attempts.invokeCount), {
         event: buildEvent(ctx, shardId, old, window),
       });
@@ -165,7 +160,7 @@ function buildEvent(
   shardId: string,
   records: readonly StreamRecord[],
   window: OpenWindow | undefined,
-): KinesisStreamEvent {
+): KinesisEvent {
   if (!window) return batchEvent(records);
   return windowEvent(records, shardId, ctx.source.streamArn, {
     ...windowBounds(window),
@@ -173,22 +168,6 @@ function buildEvent(
     isFinalInvokeForWindow: false,
     isWindowTerminatedEarly: false,
   });
-}
-
-/** §1.2: windows are aligned to multiples of TumblingWindowInSeconds by arrival time. */
-export function windowStartOf(arrivalMs: number, tumblingMs: number): number {
-  return Math.floor(arrivalMs / tumblingMs) * tumblingMs;
-}
-
-/** Bytes of a window's state as JSON, for the 1 MB limit per shard (§1.2). */
-export function windowStateBytes(window: OpenWindow): number {
-  return Buffer.byteLength(JSON.stringify(window.state));
-}
-
-/** ISO-8601 UTC without milliseconds, as in AWS's example `2020-12-09T07:04:00Z` (§1.2). */
-export function windowBounds(window: OpenWindow): { start: string; end: string } {
-  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return { start: iso(window.startMs), end: iso(window.endMs) };
 }
 
 export async function invokeCounted(
@@ -250,8 +229,8 @@ function checkpoint(ctx: MappingContext, shardId: string, records: readonly Stre
 
 /**
  * Gives up on records: one on-failure record for them, then processing continues with the next
- * records (§3.1). The S3 `payload` is the last invocation event that carried them (for expired
- * records never invoked, the event they would have been sent in).
+ * records (docs/event-source-mapping.md#retries). The S3 `payload` is the last invocation event
+ * that carried them (for expired records never invoked, the event they would have been sent in).
  */
 async function discard(
   ctx: MappingContext,

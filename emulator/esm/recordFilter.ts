@@ -1,14 +1,14 @@
 import { compileFilterPattern } from './filterPattern';
 import type { StreamRecord } from './kinesisEvent';
 
-/** Decides per record whether it reaches the function (ESM-SEMANTICS §6). */
+/** Decides per record whether it reaches the function (docs/event-source-mapping.md#filtering). */
 export type RecordFilter = (record: StreamRecord) => boolean;
 
 /**
  * Compiles the mapping's `FilterCriteria` patterns (ORed). Returns undefined when there are none.
  * Each pattern is matched against the record's `kinesis` metadata with `data` replaced by the
  * base64-decoded, JSON-parsed payload. A record whose data is not JSON never matches a pattern
- * that has a `data` key: it is dropped, not retried (§6 table).
+ * that has a `data` key: it is dropped, not retried (docs/event-source-mapping.md#filtering).
  */
 export function compileRecordFilter(patterns: readonly string[]): RecordFilter | undefined {
   if (patterns.length === 0) return undefined;

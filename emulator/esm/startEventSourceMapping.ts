@@ -22,7 +22,10 @@ export interface EventSourceMappingDeps {
   readonly s3?: S3Client;
   readonly region: string;
   readonly accountId: string;
-  /** The function's execution-role ARN: every record's `invokeIdentityArn` (§1.1). */
+  /**
+   * The function's execution-role ARN: every record's `invokeIdentityArn`
+   * (docs/event-source-mapping.md#event-record).
+   */
   readonly roleArn: string;
   /** Overrides of the emulator's timing knobs (tests scale them down). */
   readonly tuning?: Partial<EsmTuning>;
@@ -45,7 +48,8 @@ export interface RunningMapping {
 
 /**
  * Starts polling a Kinesis stream for one event source mapping and invoking its function, with
- * the semantics of AWS Lambda's Kinesis ESM (localstack/embedded/esm/README.md, ESM-SEMANTICS.md).
+ * the semantics of AWS Lambda's Kinesis ESM (docs/event-source-mapping.md; internals in
+ * docs/emulator.md).
  * Throws at once, naming the field, when the configuration is invalid.
  */
 export function startEventSourceMapping(
@@ -131,8 +135,8 @@ export function startEventSourceMapping(
   }
 
   /**
-   * Lists the shards and starts those whose parents are fully processed (§2 resharding: a child is
-   * read only after its parents). Shards found after the first scan are children of a reshard and
+   * Lists the shards and starts those whose parents are fully processed: a child is read only
+   * after its parents (docs/event-source-mapping.md#resharding). Shards found after the first scan are children of a reshard and
    * start at TRIM_HORIZON; the first scan uses the mapping's starting position.
    */
   async function scan(first: boolean): Promise<Promise<void>[]> {
@@ -184,7 +188,7 @@ export function startEventSourceMapping(
     markReady();
   }
 
-  // §2: a disabled mapping does not poll at all.
+  // A disabled mapping does not poll at all (docs/event-source-mapping.md#mapping-parameters).
   const discovery = config.enabled ? discoveryLoop() : Promise.resolve(markReady());
 
   return {

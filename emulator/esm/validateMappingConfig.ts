@@ -2,7 +2,8 @@ import type { EventSourceMappingConfig } from '../model';
 import { compileFilterPattern } from './filterPattern';
 
 /**
- * Checks the ranges AWS enforces at CreateEventSourceMapping (ESM-SEMANTICS §2) and throws one error
+ * Checks the ranges AWS enforces at CreateEventSourceMapping
+ * (docs/event-source-mapping.md#mapping-parameters) and throws one error
  * listing every problem, each naming the field, the given value and the range.
  */
 export function validateMappingConfig(config: EventSourceMappingConfig): void {

@@ -17,7 +17,7 @@ export interface StartDynamoOptions {
 
 /**
  * Starts dynalite on 127.0.0.1 in its own process, with table creation, update and deletion
- * taking effect at once. It lacks transactions, TTL and PartiQL (EMULATORS.md "DynamoDB").
+ * taking effect at once. It lacks transactions, TTL and PartiQL (docs/emulator.md#dynalite).
  */
 export async function startDynamo(options: StartDynamoOptions = {}): Promise<DynamoServer> {
   const server = await spawnServer({

@@ -1,6 +1,6 @@
 import { type ServerProcess, spawnServer } from './spawn-server';
 
-/** The Kinesis emulators the embedded stack can run (EMULATORS.md). */
+/** The Kinesis emulators the embedded stack can run (docs/emulator.md#kinesis-engines). */
 export type KinesisEngine = 'kinesalite' | 'kinesis-local';
 
 /** What a Kinesis engine implements beyond the basic stream, put and get APIs. */
@@ -32,7 +32,7 @@ export interface KinesisServer {
 export interface StartKinesisOptions {
   /**
    * kinesalite is 10–20× faster; kinesis-local implements consumers, resharding, encryption
-   * and on-demand streams (EMULATORS.md "Kinesis: API coverage as probed").
+   * and on-demand streams (docs/emulator.md#kinesis-engines).
    * @default 'kinesalite'
    */
   engine?: KinesisEngine;
@@ -42,7 +42,7 @@ export interface StartKinesisOptions {
   onOutput?: (chunk: string) => void;
 }
 
-/** Feature table, as measured in EMULATORS.md. */
+/** Feature table, as probed (docs/emulator.md#kinesis-engines). */
 export const KINESIS_FEATURES: Readonly<Record<KinesisEngine, KinesisFeatures>> = {
   kinesalite: { consumers: false, resharding: false, encryption: false, onDemand: false },
   'kinesis-local': { consumers: true, resharding: true, encryption: true, onDemand: true },

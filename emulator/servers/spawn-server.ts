@@ -31,7 +31,10 @@ export interface SpawnServerOptions extends Omit<ServerProcessOptions, 'socketDi
 const CHILD_ENTRY = join(__dirname, 'server-main.mts');
 /** How long a graceful stop may take before the child is killed. */
 const STOP_GRACE_MS = 5000;
-/** kinesis-local flushes its snapshot on SIGTERM but never exits on it (EMULATORS.md). */
+/**
+ * kinesis-local flushes its snapshot on SIGTERM but never exits on it
+ * (docs/emulator.md#kinesis-local-sigterm).
+ */
 const KINESIS_LOCAL_FLUSH_MS = 1500;
 const OUTPUT_TAIL_CHARS = 4000;
 
@@ -133,7 +136,8 @@ async function stopChild(
 ): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   if (options.kind === 'kinesis-local') {
-    // It ignores SIGTERM (EMULATORS.md); only a snapshot to flush is worth waiting for.
+    // It ignores SIGTERM (docs/emulator.md#kinesis-local-sigterm); only a snapshot to flush is
+    // worth waiting for.
     if (options.dataDir !== undefined) {
       child.kill('SIGTERM');
       await Promise.race([exited, delay(KINESIS_LOCAL_FLUSH_MS)]);

@@ -1,8 +1,8 @@
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
+import { comparePositions, type RecordPosition } from '../kinesis/index';
 import { ENVIRONMENT } from './environment';
 import { ConfigurationError } from './errors';
 import { REPLAY_CLIENT_CONTEXT } from './replay-context';
-import { comparePositions, type RecordPosition } from './sequence-numbers';
 
 /**
  * Where per-job cursors live: for each (function, shard, job), the position of the last record

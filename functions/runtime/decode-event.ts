@@ -1,9 +1,9 @@
 import { isUtf8 } from 'node:buffer';
+import type { KinesisEvent, KinesisEventRecord } from '../kinesis/index';
 import type { DeadLetter } from './dead-letter';
 import { deadLetterId } from './dead-letter';
 import type { Decoder } from './decoders';
 import { InvalidEventError } from './errors';
-import type { KinesisEvent, KinesisEventRecord } from './kinesis-event';
 import { DecodedRecord } from './stream-record';
 
 /** A Kinesis event turned into good records and dead letters. */
@@ -122,7 +122,7 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
   const raws = event.Records;
   for (let i = 0; i < raws.length; i++) checkRecordShape(raws[i], i);
 
-  // One event holds records of one shard of one stream (ESM-SEMANTICS §1.1).
+  // One event holds records of one shard of one stream (docs/event-source-mapping.md#event-record).
   const shardId = raws.length > 0 || typeof event.shardId === 'string' ? shardOf(event) : '';
   const streamArn = raws[0]?.eventSourceARN ?? event.eventSourceARN ?? '';
   const fromBytes = typeof decoder === 'function' ? decoder : decoder.fromBytes;

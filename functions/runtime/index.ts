@@ -1,5 +1,7 @@
 // The runtime's public surface. Anything not exported here is internal and free to change.
 
+export type { BatchResponse, KinesisEvent, KinesisEventRecord } from '../kinesis/index';
+export { compareSequenceNumbers } from '../kinesis/index';
 export type { CursorStore, DynamoCursorsOptions } from './cursors';
 export { dynamoCursors, memoryCursors } from './cursors';
 export type { DeadLetter, DeadLetterSink } from './dead-letter';
@@ -28,11 +30,9 @@ export {
 } from './errors';
 export { failuresOf } from './failures-of';
 export type { Job, JobContext, JobResult, JobStatus } from './jobs';
-export type { BatchResponse, KinesisEvent, KinesisEventRecord } from './kinesis-event';
 export type { MicroBatchHandler, MicroBatchOptions } from './micro-batch';
 export { batchIdOf, microBatch } from './micro-batch';
 export { REPLAY_CLIENT_CONTEXT } from './replay-context';
-export { compareSequenceNumbers } from './sequence-numbers';
 export type { JobInput, Stage, Stages } from './stages';
 export type { StandardSchemaV1 } from './standard-schema';
 export type { StreamRecord } from './stream-record';

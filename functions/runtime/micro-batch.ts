@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import {
+  type BatchResponse,
+  compareSequenceNumbers,
+  type KinesisEvent,
+  lowestPosition,
+  type RecordPosition,
+} from '../kinesis/index';
 import { checkOptions } from './check-options';
 import type { CursorStore } from './cursors';
 import { cursorsFromEnvironment, isReplay } from './cursors';
@@ -11,9 +18,7 @@ import type { Decoder } from './decoders';
 import { deliverDeadLetters } from './deliver-dead-letters';
 import { ENVIRONMENT } from './environment';
 import { type Job, selectJobs } from './jobs';
-import type { BatchResponse, KinesisEvent } from './kinesis-event';
 import { runJobs } from './run-jobs';
-import { compareSequenceNumbers, lowestPosition, type RecordPosition } from './sequence-numbers';
 import type { Stages } from './stages';
 import { type BatchReport, Telemetry } from './telemetry';
 import { foldWindow, type WindowOptions } from './windows';

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { comparePositions, lowestPosition, type RecordPosition } from '../kinesis/index';
 import { type CursorStore, firstIndexAfter } from './cursors';
 import { failedOutside, type Job, type JobContext, type JobOutcome, runJob, skipped } from './jobs';
-import { comparePositions, lowestPosition, type RecordPosition } from './sequence-numbers';
 import { type JobInput, type Stages, stageView } from './stages';
 import type { StreamRecord } from './stream-record';
 

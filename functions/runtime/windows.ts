@@ -1,12 +1,17 @@
 import type { Context } from 'aws-lambda';
+import {
+  comparePositions,
+  compareSequenceNumbers,
+  isFreshState,
+  type KinesisEvent,
+  type RecordPosition,
+} from '../kinesis/index';
 import type { DecodedBatch } from './decode-event';
-import type { KinesisEvent } from './kinesis-event';
-import { compareSequenceNumbers, type RecordPosition } from './sequence-numbers';
 import type { StreamRecord } from './stream-record';
 
 /** Context of a tumbling-window invocation. */
 export interface WindowContext {
-  /** The window, from the event (ESM-SEMANTICS §1.2). */
+  /** The window, from the event (docs/event-source-mapping.md#tumbling-windows). */
   readonly window: { readonly start: Date; readonly end: Date };
   readonly shardId: string;
   readonly streamArn: string;
@@ -40,15 +45,6 @@ export interface WindowOptions<T, State> {
   ) => State;
   /** Runs once with the final state when the window closes; a throw makes Lambda retry it. */
   readonly onClose?: (state: State, context: WindowContext) => Promise<void> | void;
-}
-
-/** Lambda sends `{}` as the state of a new window. */
-export function isFreshState(state: unknown): boolean {
-  return (
-    state === undefined ||
-    state === null ||
-    (typeof state === 'object' && Object.keys(state as object).length === 0)
-  );
 }
 
 /**

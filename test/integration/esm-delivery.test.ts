@@ -1,6 +1,7 @@
 /**
  * Conformance: event shape, batching, starting positions, polling and concurrency of the Kinesis
- * event source mapping emulator (ESM-SEMANTICS §1.1, §2, §3.1, §5), against a real kinesalite.
+ * event source mapping emulator (docs/event-source-mapping.md#event-record, #batching,
+ * #retries, #polling-and-limits), against a real kinesalite.
  */
 import { GetRecordsCommand } from '@aws-sdk/client-kinesis';
 import { fakeFunction, waitFor } from '../fixtures/esm/fakeInvoke';
@@ -28,7 +29,7 @@ afterAll(async () => {
   await server.close();
 });
 
-describe('event shape (§1.1)', () => {
+describe('event shape', () => {
   test('records carry every field, in AWS key order, with epoch-second arrival timestamps', async () => {
     // given
     const stream = await createStream(server.kinesis);
@@ -100,7 +101,7 @@ describe('event shape (§1.1)', () => {
   });
 });
 
-describe('batching (§2)', () => {
+describe('batching', () => {
   test('batches hold at most BatchSize records, in sequence order', async () => {
     // given
     const stream = await createStream(server.kinesis);
@@ -161,7 +162,7 @@ describe('batching (§2)', () => {
   });
 });
 
-describe('starting positions (§2)', () => {
+describe('starting positions', () => {
   test('TRIM_HORIZON delivers records put before the mapping started', async () => {
     // given
     const stream = await createStream(server.kinesis);
@@ -217,7 +218,7 @@ describe('starting positions (§2)', () => {
   });
 });
 
-describe('polling (§5)', () => {
+describe('polling', () => {
   test('a caught-up shard is polled about once per second', async () => {
     // given
     const stream = await createStream(server.kinesis);
@@ -313,7 +314,7 @@ describe('stopping', () => {
   });
 });
 
-describe('concurrency (§3.1, §5)', () => {
+describe('concurrency', () => {
   test('one batch in flight per shard; shards run concurrently', async () => {
     // given
     const stream = await createStream(server.kinesis, 2);
@@ -379,7 +380,7 @@ describe('concurrency (§3.1, §5)', () => {
   });
 });
 
-describe('enhanced fan-out consumer mappings (§2 EFO)', () => {
+describe('enhanced fan-out consumer mappings', () => {
   test('a consumer mapping reads with its own iterators, faster than standard polling', async () => {
     // given
     const stream = await createStream(server.kinesis);

@@ -1,5 +1,6 @@
 /**
- * Conformance: filter criteria on Kinesis records (ESM-SEMANTICS §6), against real kinesalite.
+ * Conformance: filter criteria on Kinesis records (docs/event-source-mapping.md#filtering), against
+ * real kinesalite.
  */
 import { fakeFunction, waitFor } from '../fixtures/esm/fakeInvoke';
 import { startMapping, stopAllMappings } from '../fixtures/esm/harness';
@@ -23,7 +24,7 @@ afterAll(async () => {
   await server.close();
 });
 
-describe('filter criteria (§6)', () => {
+describe('filter criteria', () => {
   test('only matching records reach the function, unchanged; non-JSON data is dropped', async () => {
     // given
     const stream = await createStream(server.kinesis);

@@ -1,5 +1,6 @@
 /**
- * Conformance: read and payload limits (ESM-SEMANTICS §2, §5): GetRecords ≤ 10,000 records per
+ * Conformance: read and payload limits (docs/event-source-mapping.md#batching,
+ * #polling-and-limits): GetRecords ≤ 10,000 records per
  * call, invocation payloads ≤ 6 MB. Volume-heavy, so in its own file with its own kinesalite.
  */
 import { fakeFunction, waitFor } from '../fixtures/esm/fakeInvoke';
@@ -26,7 +27,7 @@ afterAll(async () => {
   await server.close();
 });
 
-describe('limits (§2, §5)', () => {
+describe('limits', () => {
   test('reads with GetRecords calls of at most 10,000 records', async () => {
     // given
     const stream = await createStream(server.kinesis);

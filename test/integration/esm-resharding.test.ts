@@ -1,5 +1,6 @@
 /**
- * Conformance: resharding (ESM-SEMANTICS §1.2, §2): a child shard is read only after its parent is
+ * Conformance: resharding (docs/event-source-mapping.md#resharding, #tumbling-windows): a child
+ * shard is read only after its parent is
  * fully processed, new shards are discovered while running, and windows do not survive a reshard.
  * kinesalite's SplitShard closes the parent (NextShardIterator null) like AWS.
  */
@@ -47,7 +48,7 @@ async function split(streamName: string): Promise<void> {
   }
 }
 
-describe('resharding (§2)', () => {
+describe('resharding', () => {
   test('children are read only after the parent is fully processed', async () => {
     // given: a slow function still working through the parent when the split happens
     const stream = await createStream(server.kinesis);

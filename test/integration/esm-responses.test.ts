@@ -1,10 +1,11 @@
 /**
  * Conformance: partial batch responses, retries, bisect, record age and on-failure destinations
- * (ESM-SEMANTICS §3, §4), against real kinesalite and fauxqs (SQS + S3).
+ * (docs/event-source-mapping.md#error-handling,
+ * #on-failure-record), against real kinesalite and fauxqs (SQS + S3).
  */
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { KinesisWindowEvent } from '../../emulator/esm/kinesisEvent';
+import type { KinesisWindowEvent } from '../../functions/kinesis/index';
 import { eventually, fakeFunction, type Reply, waitFor } from '../fixtures/esm/fakeInvoke';
 import { type FauxqsTestServer, startFauxqs } from '../fixtures/esm/fauxqsServer';
 import { startMapping, stopAllMappings } from '../fixtures/esm/harness';
@@ -87,7 +88,7 @@ function scripted(...replies: Reply[]) {
   return fakeFunction((_event, call) => replies[call] ?? { payload: null });
 }
 
-describe('partial batch responses (§3.4)', () => {
+describe('partial batch responses', () => {
   const successForms: [string, unknown][] = [
     ['an empty list', { batchItemFailures: [] }],
     ['a null list', { batchItemFailures: null }],
@@ -183,7 +184,7 @@ describe('partial batch responses (§3.4)', () => {
   });
 });
 
-describe('retries (§3.1, §3.2)', () => {
+describe('retries', () => {
   test('a function error retries the whole batch', async () => {
     // given
     const stream = await streamWith(3);
@@ -337,7 +338,7 @@ describe('retries (§3.1, §3.2)', () => {
   });
 });
 
-describe('bisect on function error (§3.3)', () => {
+describe('bisect on function error', () => {
   test('a failing batch is halved, first half first, down to the poison record; splits use no retries', async () => {
     // given: record 3 of 4 always fails; no retries allowed; ReportBatchItemFailures on as well
     const stream = await streamWith(4);
@@ -394,7 +395,7 @@ describe('bisect on function error (§3.3)', () => {
   });
 });
 
-describe('maximum record age (§3.5)', () => {
+describe('maximum record age', () => {
   test('expired records go to the destination alone; the function gets the fresh ones', async () => {
     // given: one record, then five more 200 ms later; the clock is set so only the first is too old
     const stream = await createStream(server.kinesis);
@@ -444,7 +445,7 @@ describe('maximum record age (§3.5)', () => {
   });
 });
 
-describe('S3 on-failure destination (§4)', () => {
+describe('S3 on-failure destination', () => {
   test('writes metadata plus the invocation event as payload under the AWS key layout', async () => {
     // given
     const stream = await streamWith(2);

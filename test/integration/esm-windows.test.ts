@@ -1,5 +1,6 @@
 /**
- * Conformance: tumbling windows (ESM-SEMANTICS §1.2), against real kinesalite. Windows of 1 s keep
+ * Conformance: tumbling windows (docs/event-source-mapping.md#tumbling-windows), against real
+ * kinesalite. Windows of 1 s keep
  * the tests short; records are put early in a second so they share a window.
  */
 import { fakeFunction, waitFor } from '../fixtures/esm/fakeInvoke';
@@ -44,7 +45,7 @@ function isoSecond(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-describe('tumbling windows (§1.2)', () => {
+describe('tumbling windows', () => {
   test('a window batch carries window, state, shardId and flags; the closing call has the final state', async () => {
     // given
     const stream = await createStream(server.kinesis);

@@ -1,5 +1,5 @@
-import { classifyBatchResponse } from '../../emulator/esm/batchResponse';
 import type { InvokeResult } from '../../emulator/model';
+import { classifyBatchResponse } from '../../functions/kinesis/index';
 
 // Numeric order; as strings the last one sorts first.
 const seqs = [`1${'0'.repeat(54)}`, '9'.repeat(56), `1${'0'.repeat(56)}`];
@@ -14,7 +14,7 @@ function result(payload: unknown, functionError?: 'Unhandled'): InvokeResult {
   };
 }
 
-describe('batch response classification (ESM-SEMANTICS §3.4)', () => {
+describe('batch response classification', () => {
   test('compares sequence numbers as big integers, not as strings', () => {
     // given: the third sequence number is the largest but sorts first as a string
     const payload = {

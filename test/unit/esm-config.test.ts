@@ -1,11 +1,11 @@
-import { onFailureObjectKey } from '../../emulator/esm/onFailureDestination';
 import { parseFunctionName } from '../../emulator/esm/startEventSourceMapping';
 import { validateMappingConfig } from '../../emulator/esm/validateMappingConfig';
+import { onFailureObjectKey } from '../../functions/kinesis/index';
 import { mappingConfig } from '../fixtures/esm/mappingConfig';
 
 const streamArn = 'arn:aws:kinesis:us-east-1:000000000000:stream/s';
 
-describe('mapping configuration (ESM-SEMANTICS §2)', () => {
+describe('mapping configuration', () => {
   test('fails if values are out of range, naming each field, value and range', () => {
     // given
     const config = mappingConfig(streamArn, {
@@ -28,7 +28,7 @@ describe('mapping configuration (ESM-SEMANTICS §2)', () => {
     );
   });
 
-  test('fails if a filter pattern is not JSON (create is rejected, §6)', () => {
+  test('fails if a filter pattern is not JSON (create is rejected)', () => {
     // given
     const config = mappingConfig(streamArn, { filters: ['data=1'] });
     // when / then
@@ -53,7 +53,7 @@ describe('mapping configuration (ESM-SEMANTICS §2)', () => {
   });
 });
 
-describe('on-failure S3 key (§4)', () => {
+describe('on-failure S3 key', () => {
   test('is aws/lambda/<uuid>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid> in UTC', () => {
     // when
     const key = onFailureObjectKey(

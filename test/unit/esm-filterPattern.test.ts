@@ -5,7 +5,7 @@ function matches(pattern: unknown, input: unknown): boolean {
   return compileFilterPattern(JSON.stringify(pattern))(input);
 }
 
-describe('filter patterns (ESM-SEMANTICS §6)', () => {
+describe('filter patterns', () => {
   test.each([
     ['exact string', { data: { type: ['view'] } }, { data: { type: 'view' } }, true],
     ['exact string, other value', { data: { type: ['view'] } }, { data: { type: 'buy' } }, false],

@@ -1,5 +1,6 @@
 /**
- * Tumbling windows under `driverless run` (ESM-SEMANTICS §1.2): how records are cut into window
+ * Tumbling windows under `driverless run` (docs/event-source-mapping.md#tumbling-windows): how
+ * records are cut into window
  * batches, and which events the handler receives, with a scripted handler in place of a bundle.
  */
 import type { BatchResponse, KinesisEvent } from 'driverless/runtime';

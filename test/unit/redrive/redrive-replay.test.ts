@@ -91,6 +91,24 @@ describe('redrive replay', () => {
     }).toEqual({ invoked: [['1', '2']], stillFailing: 3, kept: ['1', '2', '3'] });
   });
 
+  it('keeps the whole chunk when the response lists failures in a malformed way, as the mapping does', async () => {
+    // Given: batchItemFailures that is not a list
+    const account = accountWith(
+      [deadLetter('s', '1'), deadLetter('s', '2'), deadLetter('s', '3')],
+      { body: { batchItemFailures: { itemIdentifier: '2' } } },
+    );
+
+    // When
+    const summary = await redrive({ source: 'src', batchSize: 2, clients: account.clients() });
+
+    // Then
+    expect({
+      invoked: invokedSequences(account),
+      stillFailing: summary.stillFailing,
+      kept: keptSequences(account),
+    }).toEqual({ invoked: [['1', '2']], stillFailing: 3, kept: ['1', '2', '3'] });
+  });
+
   it('invokes and deletes nothing in a dry run', async () => {
     // Given
     const account = accountWith([deadLetter('s', '1')]);

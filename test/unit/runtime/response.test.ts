@@ -102,7 +102,8 @@ describe('the partial batch response', () => {
   });
 
   it('always names a sequence number from the batch, never an empty identifier', async () => {
-    // Given: AWS treats "", null or an unknown identifier as a full-batch failure (ESM-SEMANTICS §3.4)
+    // Given: AWS treats "", null or an unknown identifier as a full-batch failure
+    // (docs/event-source-mapping.md#partial-batch-response)
     const event = kinesisEvent(items(4), { start: 100 });
     const handler = handlerWith({ a: async ({ records }) => ({ failed: [records[2]!] }) });
 

@@ -1,7 +1,26 @@
-import type { InvokeResult } from '../model';
-import { compareSequenceNumbers } from './sequenceNumber';
+import { compareSequenceNumbers } from './sequence-numbers';
 
-/** How Lambda reads one invocation's result (ESM-SEMANTICS §3.4, §1.2). */
+/**
+ * The partial batch response (docs/event-source-mapping.md#partial-batch-response), with `state`
+ * for tumbling windows (docs/event-source-mapping.md#window-response).
+ */
+export interface BatchResponse<State = never> {
+  batchItemFailures: { itemIdentifier: string }[];
+  state?: State;
+}
+
+/** One invocation's result, as the mapping sees it. */
+export interface InvocationResult {
+  /** The handler's return value (or the error object when `functionError` is set). */
+  readonly payload: unknown;
+  /** `Unhandled` when the handler threw, timed out or its process died. */
+  readonly functionError?: 'Unhandled' | undefined;
+}
+
+/**
+ * How Lambda reads one invocation's result (docs/event-source-mapping.md#partial-batch-response,
+ * docs/event-source-mapping.md#window-response).
+ */
 export type BatchOutcome =
   | { kind: 'success'; state?: Record<string, unknown> }
   /** Records from `retryFrom` (index in the batch) onward are retried; earlier ones are checkpointed. */
@@ -11,7 +30,7 @@ export type BatchOutcome =
 export interface BatchResponseOptions {
   /** `FunctionResponseTypes` contains `ReportBatchItemFailures`. */
   reportBatchItemFailures: boolean;
-  /** Tumbling windows are on: the response must carry `state` (§1.2). */
+  /** Tumbling windows are on: the response must carry `state`. */
   tumblingWindow: boolean;
 }
 
@@ -19,19 +38,19 @@ export interface BatchResponseOptions {
  * Classifies a result against the batch's sequence numbers (in batch order).
  *
  * - `functionError` set: whole batch failed (retried whole, or bisected).
- * - Without ReportBatchItemFailures the payload is ignored: success (§3.4).
- * - Success forms (§3.4, all [OBS O]): `null`/missing response, `""`, `{}`, a bare array,
+ * - Without ReportBatchItemFailures the payload is ignored: success.
+ * - Success forms (all observed on AWS): `null`/missing response, `""`, `{}`, a bare array,
  *   `batchItemFailures` missing, `null` or `[]`. A non-object, non-empty return (string, number) has
- *   no `batchItemFailures` either and also reads as success (UNCONFIRMED, §3.4).
+ *   no `batchItemFailures` either and also reads as success (unconfirmed).
  * - Failure forms: an item without a string `itemIdentifier` (`""`, `null`, number, bad key name), and
  *   an identifier that is not a sequence number of this batch. AWS was recorded failing the whole
- *   batch for the unknown numeric identifier `123`; the unknown *string* case is UNCONFIRMED and the
+ *   batch for the unknown numeric identifier `123`; the unknown *string* case is unconfirmed and the
  *   emulator fails the whole batch there too, rather than silently checkpointing records the function
  *   said it did not process. `batchItemFailures` that is not an array also fails the batch.
  * - Otherwise: partial, retrying from the lowest listed sequence number (compared as big integers).
  */
 export function classifyBatchResponse(
-  result: InvokeResult,
+  result: InvocationResult,
   sequenceNumbers: readonly string[],
   options: BatchResponseOptions,
 ): BatchOutcome {
@@ -41,7 +60,7 @@ export function classifyBatchResponse(
   const payload = result.payload;
   let state: Record<string, unknown> | undefined;
   if (options.tumblingWindow) {
-    // §1.2: a window invocation must return an object with `state`; missing means failed.
+    // A window invocation must return an object with `state`; Lambda fails the call without one.
     const candidate = isObject(payload) ? payload.state : undefined;
     if (!isObject(candidate)) {
       return { kind: 'failure', functionError: null, reason: 'response has no state object' };

@@ -6,12 +6,18 @@ export interface RecordPosition {
 
 /**
  * Orders two Kinesis sequence numbers. They are decimal strings of ~56 digits, far beyond 2^53,
- * so they are compared as big integers (ESM-SEMANTICS §1.1), never as JS numbers.
+ * so they are compared as big integers (docs/event-source-mapping.md#sequence-numbers), never as
+ * JS numbers.
  */
 export function compareSequenceNumbers(a: string, b: string): number {
   const left = BigInt(a);
   const right = BigInt(b);
   return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** True when the string is a plain decimal sequence number, as Kinesis writes them. */
+export function isSequenceNumber(value: string): boolean {
+  return /^\d+$/.test(value);
 }
 
 /** Orders two record positions: by sequence number, then by KPL sub-sequence number. */

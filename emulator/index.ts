@@ -1,0 +1,54 @@
+// The emulator's public module: what tools (the CLI, `npm start`, benchmarks) use to run a CDK app
+// on one machine. Anything not exported here is internal and free to change; tests may reach
+// internals to test them one by one. Import it as `emulator/index`: the CLI's loader does not
+// resolve directory imports.
+//
+// - Run a synthesized app: startEmbeddedStack (the whole stack from a cloud assembly), synthesize.
+// - Reach it: SDK clients for its endpoints, LOCAL_* identity, and STATE_FILE, where a running
+//   stack tells other tools its endpoints.
+// - Assemble a rig of its parts (benchmarks): API servers, FunctionHost, startEventSourceMapping.
+// - Observe it: EsmEvent, what a running mapping reports; EsmTuning, its timing.
+
+export { ESM_DEFAULTS } from './assembly';
+export type { ServiceEndpoints } from './clients';
+export {
+  documentClient,
+  dynamoClient,
+  kinesisClient,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  lambdaClient,
+  localAwsEnvironment,
+  s3Client,
+  sqsClient,
+} from './clients';
+export type { EmbeddedStack, EmbeddedStackOptions } from './embedded-stack';
+export { startEmbeddedStack } from './embedded-stack';
+export type {
+  EsmEvent,
+  EsmEventListener,
+  EsmStats,
+  EsmTuning,
+  EventSourceMappingDeps,
+  RunningMapping,
+} from './esm/index';
+export { defaultEsmTuning, startEventSourceMapping } from './esm/index';
+export type { FunctionHostOptions, FunctionLogLine } from './functions/index';
+export { FunctionHost } from './functions/index';
+export type {
+  EventSourceMappingConfig,
+  Invoke,
+  InvokeResult,
+  LocalApp,
+  LocalFunction,
+} from './model';
+export type { DynamoServer } from './servers/dynamo-server';
+export { startDynamo } from './servers/dynamo-server';
+export type { EmbeddedServers, StartServersOptions } from './servers/embedded-servers';
+export { startServers } from './servers/embedded-servers';
+export type { KinesisEngine, KinesisServer } from './servers/kinesis-server';
+export { startKinesis } from './servers/kinesis-server';
+export type { StackState, StackStateAsRead } from './state-file';
+export { STATE_FILE } from './state-file';
+export { synthesize } from './synth';
