@@ -131,7 +131,7 @@ describe('RetailStack', () => {
     });
   });
 
-  test('shifts each alias with a canary deployment that rolls back on failure and on alarm', () => {
+  test('shifts each alias with a canary deployment that rolls back on failure and on errors of the new version only', () => {
     // then
     template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 3);
     template.allResourcesProperties('AWS::CodeDeploy::DeploymentGroup', {
@@ -142,12 +142,38 @@ describe('RetailStack', () => {
       },
       AlarmConfiguration: {
         Enabled: true,
-        Alarms: [
-          { Name: { Ref: Match.stringLikeRegexp('ErrorsAlarm') } },
-          { Name: { Ref: Match.stringLikeRegexp('IteratorAgeAlarm') } },
-        ],
+        Alarms: [{ Name: { Ref: Match.stringLikeRegexp('NewVersionErrorsAlarm') } }],
       },
     });
+  });
+
+  test('gates deployments on the errors of the version the alias is shifted to', () => {
+    // given
+    const main = functionWithEnvironment({ DRIVERLESS_SOURCE: 'orders' });
+    const version = logicalIdOf('AWS::Lambda::Version', { FunctionName: { Ref: main } });
+    // then
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Statistic: 'Sum',
+      Threshold: 1,
+      Dimensions: [
+        { Name: 'ExecutedVersion', Value: { 'Fn::GetAtt': [version, 'Version'] } },
+        { Name: 'FunctionName', Value: { Ref: main } },
+        { Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: main }, ':live']] } },
+      ],
+    });
+  });
+
+  test('refers to no alias from any alarm, which would close a cycle through its update policy', () => {
+    // given
+    const aliases = new Set(Object.keys(template.findResources('AWS::Lambda::Alias')));
+    // when
+    const referenced = Object.values(template.findResources('AWS::CloudWatch::Alarm')).flatMap(
+      (alarm) => [...referencedLogicalIds(alarm)],
+    );
+    // then
+    expect(referenced.filter((id) => aliases.has(id))).toStrictEqual([]);
   });
 
   test('alarms on iterator age of each live alias', () => {
