@@ -1,4 +1,4 @@
-import { Annotations } from 'aws-cdk-lib';
+import { Annotations, Stack } from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -32,6 +32,7 @@ import {
   type DashboardSource,
   PipelineDashboard,
 } from './pipeline-monitoring';
+import { addReferenceCycleCheck } from './reference-cycles';
 import { StreamFunction } from './stream-function';
 import { PipelinePropsError, validatePipelineProps } from './validate-pipeline-props';
 
@@ -96,6 +97,9 @@ export class MicroBatchPipeline extends Construct {
     const resolved = withDefaults(props, id);
     this.checkBudgetAndProps(resolved);
     this.pipelineName = resolved.pipelineName;
+    // CloudFormation refuses a template whose resources refer to each other in a cycle, and only
+    // at deploy time: fail the synth instead, naming the resources on the cycle.
+    addReferenceCycleCheck(Stack.of(this));
 
     if (resolved.checkpoints) {
       this.checkpointTable = new dynamodb.Table(this, 'Checkpoints', {
