@@ -1,4 +1,5 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { referencedLogicalIds, retailStack } from './pipeline-fixtures';
 
 // One synthesis shared by every test: bundling makes each synth cost seconds.
@@ -399,6 +400,44 @@ describe('RetailStack', () => {
         expect(metrics).toContainEqual(['Driverless', name, 'Source', source, 'service', 'Retail']);
       }
     }
+  });
+});
+
+describe('RetailStack stages', () => {
+  test('names the stack and the streams after the stage, so two stages share an account', () => {
+    // given: `cdk deploy -c stage=test`, then `-c stage=prod`
+    const stacks = ['test', 'prod'].map((stage) => retailStack(new App(), { stage }));
+    // when
+    const names = stacks.map((stack) => [
+      stack.stackName,
+      ...Object.values(Template.fromStack(stack).findResources('AWS::Kinesis::Stream')).map(
+        (r) => r.Properties.Name,
+      ),
+    ]);
+    // then
+    expect(names).toStrictEqual([
+      ['DriverlessRetail-test', 'product-views-test', 'orders-test'],
+      ['DriverlessRetail-prod', 'product-views-prod', 'orders-prod'],
+    ]);
+  });
+
+  test('deletes its named streams with the stack, so it deploys again after cdk destroy', () => {
+    // then
+    template.allResources('AWS::Kinesis::Stream', { DeletionPolicy: 'Delete' });
+  });
+
+  test('synthesizes without warnings', () => {
+    // when
+    const warnings = Annotations.fromStack(retailStack()).findWarning('*', Match.anyValue());
+    // then
+    expect(warnings.map((w) => `${w.id}: ${w.entry.data}`)).toStrictEqual([]);
+  });
+
+  test('fails if the stage cannot be part of a stack or stream name', () => {
+    // then
+    expect(() => retailStack(new App(), { stage: 'prod_eu' })).toThrow(
+      "RetailStack 'DriverlessRetail': stage must be 1 to 32 letters, digits and '-', starting with a letter (given 'prod_eu')",
+    );
   });
 });
 
