@@ -265,10 +265,7 @@ export class PipelineDashboard extends Construct {
             f.alias.metricThrottles({ period: PERIOD, label: `${f.label} throttles` }),
           ]),
         ),
-        graph('Records', [
-          sourceMetric(pipelineName, source.name, METRIC_NAMES.batchRecords, cloudwatch.Stats.SUM),
-          sourceMetric(pipelineName, source.name, METRIC_NAMES.deadLetters, cloudwatch.Stats.SUM),
-        ]),
+        recordsGraph(pipelineName, source),
       ];
       if (source.metricsEventCount) {
         row.push(
@@ -319,6 +316,34 @@ export class PipelineDashboard extends Construct {
       if (jobWidgets.length > 0) this.dashboard.addWidgets(...jobWidgets);
     }
   }
+}
+
+/**
+ * The runtime's per-source figures. Every function of a source reads every record and publishes
+ * `BatchRecords` and `DeadLetters` with the same dimensions (`service`, `Source`), so with isolated
+ * jobs CloudWatch adds the functions together: the title and labels say so rather than pass the
+ * sum off as the source's records. Per-job figures (`Job` dimension) are counted once.
+ */
+function recordsGraph(pipelineName: string, source: DashboardSource): cloudwatch.GraphWidget {
+  const functions = source.functions.map((f) => f.label);
+  const several = functions.length > 1;
+  const metric = (name: string, label: string) =>
+    sourceMetric(pipelineName, source.name, name, cloudwatch.Stats.SUM).with({ label });
+  return graph(
+    several
+      ? `Records handled and dead letters, summed over ${functions.length} functions (${functions.join(', ')})`
+      : 'Records handled and dead letters',
+    [
+      metric(
+        METRIC_NAMES.batchRecords,
+        several ? 'records handled, each counted once per function' : 'records handled',
+      ),
+      metric(
+        METRIC_NAMES.deadLetters,
+        several ? 'dead letters, one per function per undecodable record' : 'dead letters',
+      ),
+    ],
+  );
 }
 
 function graph(title: string, left: cloudwatch.IMetric[]): cloudwatch.GraphWidget {

@@ -391,6 +391,18 @@ describe('RetailStack', () => {
     }
   });
 
+  test('says on the dashboard when a source figure sums several functions', () => {
+    // when
+    const titles = dashboardWidgets()
+      .map((w) => w.title)
+      .filter((t) => t.startsWith('Records handled'));
+    // then
+    expect(titles).toStrictEqual([
+      'Records handled and dead letters, summed over 2 functions (main, popularity)',
+      'Records handled and dead letters',
+    ]);
+  });
+
   test('draws per-source widgets from the runtime metrics on the dashboard', () => {
     // when
     const metrics = dashboardMetrics();
@@ -441,17 +453,23 @@ describe('RetailStack stages', () => {
   });
 });
 
-/** Every metric of the dashboard as `[namespace, name, ...dimensions]`, tokens shown as `<token>`. */
-function dashboardMetrics(): string[][] {
+/** The dashboard's widgets, tokens shown as `<token>`. */
+function dashboardWidgets(): Array<{ title: string; metrics: unknown[][] }> {
   const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
   expect(dashboards).toHaveLength(1);
   const parts: unknown[] = dashboards[0]!.Properties.DashboardBody['Fn::Join'][1];
   const body = JSON.parse(
     parts.map((part) => (typeof part === 'string' ? part : '<token>')).join(''),
   );
-  return body.widgets.flatMap((widget: { properties: { metrics?: unknown[][] } }) =>
-    (widget.properties.metrics ?? []).map((metric) =>
-      metric.filter((item) => typeof item === 'string'),
-    ),
+  return body.widgets.map((widget: { properties: { title?: string; metrics?: unknown[][] } }) => ({
+    title: widget.properties.title ?? '',
+    metrics: widget.properties.metrics ?? [],
+  }));
+}
+
+/** Every metric of the dashboard as `[namespace, name, ...dimensions]`, tokens shown as `<token>`. */
+function dashboardMetrics(): string[][] {
+  return dashboardWidgets().flatMap((widget) =>
+    widget.metrics.map((metric) => metric.filter((item) => typeof item === 'string')),
   );
 }
