@@ -1,11 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are Fn::Sub templates, whose ${…} CloudFormation substitutes
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
+import { MicroBatchPipeline } from '../../lib/micro-batch-pipeline';
 import {
   addReferenceCycleCheck,
   describeCycle,
   findReferenceCycles,
   type TemplateResources,
 } from '../../lib/reference-cycles';
+import { pipelineProps } from './pipeline-fixtures';
 
 /** A resource of a dummy type whose properties are `properties`. */
 function resource(properties: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
@@ -162,5 +164,17 @@ describe('addReferenceCycleCheck', () => {
     addReferenceCycleCheck(stack);
     // when / then
     expect(() => app.synth()).not.toThrow();
+  });
+
+  test('is added by MicroBatchPipeline to its stack', () => {
+    // given: a pipeline, and two resources of the user's that refer to each other
+    const app = new App();
+    const stack = new Stack(app, 'UserStack');
+    new MicroBatchPipeline(stack, 'Test', pipelineProps());
+    const a = new CfnResource(stack, 'A', { type: 'Test::Dummy::Thing' });
+    const b = new CfnResource(stack, 'B', { type: 'Test::Dummy::Thing', properties: { P: a.ref } });
+    a.addPropertyOverride('P', b.ref);
+    // when / then
+    expect(() => app.synth()).toThrow(/its resources refer to each other in a cycle: A → B → A/);
   });
 });
