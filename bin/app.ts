@@ -3,5 +3,6 @@ import { RetailStack } from '../example/retail-stack';
 
 const app = new App();
 new RetailStack(app, 'DriverlessRetail', {
+  stage: app.node.tryGetContext('stage'),
   description: 'Driverless example: a retail micro-batch pipeline over Kinesis',
 });

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
@@ -25,7 +25,18 @@ export interface RetailStackProps extends StackProps {
    * @default codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES
    */
   readonly deploymentConfig?: codedeploy.ILambdaDeploymentConfig;
+  /**
+   * Stage of this copy of the app (`cdk deploy -c stage=test`): the stack is named
+   * `<id>-<stage>` and the streams `product-views-<stage>` and `orders-<stage>`, so several stages
+   * can live in one account and region.
+   *
+   * Range: 1 to 32 letters, digits and `-`, starting with a letter.
+   * @default - no stage: stack `<id>`, streams `product-views` and `orders`
+   */
+  readonly stage?: string;
 }
+
+const STAGE = /^[A-Za-z][A-Za-z0-9-]{0,31}$/;
 
 const FUNCTIONS = path.join(__dirname, '..', 'functions', 'example');
 
@@ -40,7 +51,21 @@ export class RetailStack extends Stack {
   readonly popularity: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: RetailStackProps = {}) {
-    super(scope, id, props);
+    const { stage } = props;
+    if (stage !== undefined && !STAGE.test(stage)) {
+      throw new Error(
+        `RetailStack '${id}': stage must be 1 to 32 letters, digits and '-', starting with a letter (given '${stage}')`,
+      );
+    }
+    super(scope, id, {
+      ...props,
+      stackName: props.stackName ?? (stage === undefined ? undefined : `${id}-${stage}`),
+    });
+    const staged = (name: string): string => (stage === undefined ? name : `${name}-${stage}`);
+    // The example's records are sample data, so its streams leave with the stack: it can be
+    // destroyed and deployed again under the same names. An app whose streams hold records it
+    // cannot lose keeps the default (RETAIN) and leaves streamName out.
+    const removalPolicy = RemovalPolicy.DESTROY;
     // One item per (user, product): views and purchases are idempotent single-item updates.
     this.recommendations = resultTable(
       this,
@@ -65,7 +90,7 @@ export class RetailStack extends Stack {
       },
       sources: {
         productViews: {
-          stream: { shardCount: 2, streamName: 'product-views' },
+          stream: { shardCount: 2, streamName: staged('product-views'), removalPolicy },
           entry: props.productViewsEntry ?? path.join(FUNCTIONS, 'product-views.ts'),
           batchSize: 500,
           maxBatchingWindow: Duration.seconds(1),
@@ -75,7 +100,7 @@ export class RetailStack extends Stack {
           jobs: ['recommendations', 'popularity'],
         },
         orders: {
-          stream: { shardCount: 1, streamName: 'orders' },
+          stream: { shardCount: 1, streamName: staged('orders'), removalPolicy },
           entry: props.ordersEntry ?? path.join(FUNCTIONS, 'orders.ts'),
           parallelizationFactor: 1,
           jobs: ['recommendations'],

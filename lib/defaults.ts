@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -29,6 +29,8 @@ export const DEFAULTS = {
   },
   stream: {
     retentionPeriod: Duration.hours(24),
+    // Unprocessed records outlive an accidental `cdk destroy`.
+    removalPolicy: RemovalPolicy.RETAIN as RemovalPolicy,
   },
   pipeline: {
     deploymentConfig: codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,

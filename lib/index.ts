@@ -5,5 +5,7 @@ export type {
   FailureDestinationKind,
   MicroBatchPipelineProps,
 } from './micro-batch-pipeline-props';
+export type { ReferenceCycle, ResourceReference, TemplateResources } from './reference-cycles';
+export { addReferenceCycleCheck, describeCycle, findReferenceCycles } from './reference-cycles';
 export type { NewStreamProps, SourceProps } from './source-props';
 export { PipelinePropsError } from './validate-pipeline-props';

@@ -52,8 +52,9 @@ export interface MicroBatchPipelineProps {
    */
   readonly concurrencyBudgetMode?: ConcurrencyBudgetMode;
   /**
-   * Iterator age (Maximum, 1 minute) above which a function's alarm fires; the alarm also rolls
-   * back a deployment in progress.
+   * Iterator age (Maximum, 1 minute) above which a function's alarm fires. The alarm is for
+   * people, not a deployment gate: a lag that existed before a deploy must not roll back the
+   * release (only errors of the new version do).
    *
    * Range: at least 1 second.
    * @see https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#performance-metrics

@@ -1,4 +1,4 @@
-import { Annotations } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -27,11 +27,13 @@ import {
   grantWriteFailures,
 } from './failure-store';
 import type { MicroBatchPipelineProps } from './micro-batch-pipeline-props';
+import { consumerName } from './physical-names';
 import {
   createDeadLetterAlarm,
   type DashboardSource,
   PipelineDashboard,
 } from './pipeline-monitoring';
+import { addReferenceCycleCheck } from './reference-cycles';
 import { StreamFunction } from './stream-function';
 import { PipelinePropsError, validatePipelineProps } from './validate-pipeline-props';
 
@@ -96,6 +98,9 @@ export class MicroBatchPipeline extends Construct {
     const resolved = withDefaults(props, id);
     this.checkBudgetAndProps(resolved);
     this.pipelineName = resolved.pipelineName;
+    // CloudFormation refuses a template whose resources refer to each other in a cycle, and only
+    // at deploy time: fail the synth instead, naming the resources on the cycle.
+    addReferenceCycleCheck(Stack.of(this));
 
     if (resolved.checkpoints) {
       this.checkpointTable = new dynamodb.Table(this, 'Checkpoints', {
@@ -167,7 +172,7 @@ export class MicroBatchPipeline extends Construct {
     application: codedeploy.ILambdaApplication,
   ): { source: PipelineSource; dashboard: DashboardSource } {
     const scope = new Construct(this, pascalCase(name));
-    const stream = this.streamOf(scope, source);
+    const stream = this.streamOf(scope, name, source);
     const deadLetters = createFailureStore(
       scope,
       'DeadLetters',
@@ -239,7 +244,7 @@ export class MicroBatchPipeline extends Construct {
     for (const job of source.isolateJobs) {
       const consumer = new kinesis.StreamConsumer(scope, `Job${pascalCase(job)}Consumer`, {
         stream,
-        streamConsumerName: `${this.pipelineName}-${name}-${job}`,
+        streamConsumerName: consumerName(this.pipelineName, name, job),
       });
       const fn = wire(
         new StreamFunction(scope, `Job${pascalCase(job)}`, {
@@ -284,18 +289,45 @@ export class MicroBatchPipeline extends Construct {
     };
   }
 
-  private streamOf(scope: Construct, source: ResolvedSourceProps): kinesis.IStream {
+  private streamOf(scope: Construct, name: string, source: ResolvedSourceProps): kinesis.IStream {
     if (!isNewStream(source.stream)) return source.stream;
-    const stream = streamWithDefaults(source.stream);
-    return new kinesis.Stream(scope, 'Stream', {
-      streamName: stream.streamName,
-      shardCount: stream.shardCount,
+    const props = streamWithDefaults(source.stream);
+    const stream = new kinesis.Stream(scope, 'Stream', {
+      streamName: props.streamName,
+      shardCount: props.shardCount,
       streamMode: kinesis.StreamMode.PROVISIONED,
-      retentionPeriod: stream.retentionPeriod,
-      // The AWS managed key (aws/kinesis): encrypted at rest, and readers need no key grant.
-      // cdk-nag's AwsSolutions-KDS3 asks for exactly this key rather than a customer key.
-      encryption: kinesis.StreamEncryption.MANAGED,
+      retentionPeriod: props.retentionPeriod,
+      removalPolicy: props.removalPolicy,
+      // The AWS managed key (aws/kinesis) unless the user brings one: encrypted at rest, and
+      // readers need no key grant. cdk-nag's AwsSolutions-KDS3 asks for exactly this key.
+      ...(props.encryptionKey
+        ? { encryption: kinesis.StreamEncryption.KMS, encryptionKey: props.encryptionKey }
+        : { encryption: kinesis.StreamEncryption.MANAGED }),
     });
+    if (props.encryptionKey) {
+      Validations.of(stream).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-KDS3',
+        reason: `sources.${name}.stream.encryptionKey asks for this customer managed key.`,
+      });
+    }
+    // A retained stream keeps its name after the stack is gone: the next create of the same
+    // name fails with "already exists" (after cdk destroy, a rolled-back first create, or in a
+    // second stage in the same account and region).
+    if (
+      props.streamName !== undefined &&
+      !Token.isUnresolved(props.streamName) &&
+      props.removalPolicy !== RemovalPolicy.DESTROY
+    ) {
+      Annotations.of(stream).addWarningV2(
+        'driverless:retainedNamedStream',
+        `sources.${name}.stream: stream '${props.streamName}' has a fixed name and is retained when it leaves the stack, ` +
+          'so the next deploy after cdk destroy or a rolled-back first create fails with "already exists", ' +
+          'and a second stage in the same account and region collides with it. ' +
+          `Remove sources.${name}.stream.streamName to get a generated name, or set removalPolicy: RemovalPolicy.DESTROY ` +
+          'and put the stage in the name.',
+      );
+    }
+    return stream;
   }
 }
 

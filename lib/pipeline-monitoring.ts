@@ -7,10 +7,17 @@ import type { FailureStore } from './failure-store';
 
 const PERIOD = Duration.minutes(1);
 
-/** The alarms of one function; `errors` and `iteratorAge` also gate its deployments. */
+/**
+ * The alarms of one function. Only `newVersionErrors` gates deployments; the others are for
+ * people: a lag or an old version's errors that existed before a deploy must not roll back the
+ * release that fixes them.
+ */
 export interface FunctionAlarms {
   readonly iteratorAge: cloudwatch.Alarm;
+  /** Errors of the `live` alias, whichever version ran. */
   readonly errors: cloudwatch.Alarm;
+  /** Errors of the version being deployed, while the alias routes traffic to it. */
+  readonly newVersionErrors: cloudwatch.Alarm;
   readonly throttles: cloudwatch.Alarm;
   /** Records the mapping gave up on, and records it could not even deliver. */
   readonly onFailure: readonly cloudwatch.Alarm[];
@@ -18,6 +25,9 @@ export interface FunctionAlarms {
 
 /** What {@link createFunctionAlarms} watches. */
 export interface FunctionAlarmsProps {
+  readonly function: lambda.IFunction;
+  /** The version the `live` alias is shifted to by this deployment. */
+  readonly version: lambda.IVersion;
   readonly alias: lambda.IAlias;
   /** The mapping's UUID, the `EventSourceMappingUUID` dimension of its `EventCount` metrics. */
   readonly eventSourceMappingId: string;
@@ -27,16 +37,22 @@ export interface FunctionAlarmsProps {
 }
 
 /**
- * Alarms on one function, all scoped to its `live` alias (dimensions `FunctionName` and
+ * Alarms on one function, scoped to its `live` alias (dimensions `FunctionName` and
  * `Resource` = `<function>:live`), so they see exactly the traffic CodeDeploy shifts.
+ *
+ * No alarm may refer to the alias itself (its `Ref`, e.g. through `alias.functionName`): the
+ * alias's CodeDeploy update policy refers to the deployment group, which refers to its alarms, and
+ * CloudFormation refuses that cycle (aws-cdk#2231). `alias.metric()` builds its dimensions from
+ * the function's name and the alias name for the same reason; descriptions name the function.
  */
 export function createFunctionAlarms(scope: Construct, props: FunctionAlarmsProps): FunctionAlarms {
   const { alias } = props;
-  // No IteratorAge datapoints exist while a stream is idle, which is healthy (ESM-SEMANTICS §5).
+  const live = `${props.function.functionName}:${alias.aliasName}`;
+  // No IteratorAge datapoints exist while a stream is idle, which is healthy.
   const iteratorAge = alias
     .metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD })
     .createAlarm(scope, 'IteratorAgeAlarm', {
-      alarmDescription: `Records wait longer than ${props.iteratorAgeThreshold.toHumanString()} before ${alias.functionName} gets them: the consumer falls behind.`,
+      alarmDescription: `Records wait longer than ${props.iteratorAgeThreshold.toHumanString()} before ${live} gets them: the consumer falls behind.`,
       threshold: props.iteratorAgeThreshold.toMilliseconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
@@ -47,13 +63,31 @@ export function createFunctionAlarms(scope: Construct, props: FunctionAlarmsProp
   const errors = alias
     .metricErrors({ statistic: cloudwatch.Stats.SUM, period: PERIOD })
     .createAlarm(scope, 'ErrorsAlarm', {
-      alarmDescription: 'The function threw: a whole batch failed and is retried.',
+      alarmDescription: `${live} threw: a whole batch failed and is retried.`,
       ...atLeastOnce,
     });
+  // Lambda publishes Errors of an alias per version it ran (dimension ExecutedVersion). The version
+  // is the new one as soon as the stack update starts, before the alias is shifted, so during a
+  // deployment this alarm sees only what the new version does.
+  // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#monitoring-metrics-dimensions
+  const newVersionErrors = new cloudwatch.Metric({
+    namespace: 'AWS/Lambda',
+    metricName: 'Errors',
+    dimensionsMap: {
+      FunctionName: props.function.functionName,
+      Resource: live,
+      ExecutedVersion: props.version.version,
+    },
+    statistic: cloudwatch.Stats.SUM,
+    period: PERIOD,
+  }).createAlarm(scope, 'NewVersionErrorsAlarm', {
+    alarmDescription: `The version of ${live} being deployed threw: CodeDeploy rolls the alias back to the previous version.`,
+    ...atLeastOnce,
+  });
   const throttles = alias
     .metricThrottles({ statistic: cloudwatch.Stats.SUM, period: PERIOD })
     .createAlarm(scope, 'ThrottlesAlarm', {
-      alarmDescription: 'Invocations were throttled: reserved or account concurrency is exhausted.',
+      alarmDescription: `Invocations of ${live} were throttled: reserved or account concurrency is exhausted.`,
       ...atLeastOnce,
     });
   const onFailure: cloudwatch.Alarm[] = [];
@@ -79,7 +113,7 @@ export function createFunctionAlarms(scope: Construct, props: FunctionAlarmsProp
         }),
       );
     }
-    // Dropped records reached no destination at all (ESM-SEMANTICS §4, §5).
+    // Dropped records reached no destination at all.
     onFailure.push(
       mappingMetric(props.eventSourceMappingId, 'DroppedEventCount').createAlarm(
         scope,
@@ -92,7 +126,7 @@ export function createFunctionAlarms(scope: Construct, props: FunctionAlarmsProp
       ),
     );
   }
-  return { iteratorAge, errors, throttles, onFailure };
+  return { iteratorAge, errors, newVersionErrors, throttles, onFailure };
 }
 
 /** Alarm on the runtime's dead letters: queue depth, or the `DeadLetters` metric for a bucket. */
@@ -231,10 +265,7 @@ export class PipelineDashboard extends Construct {
             f.alias.metricThrottles({ period: PERIOD, label: `${f.label} throttles` }),
           ]),
         ),
-        graph('Records', [
-          sourceMetric(pipelineName, source.name, METRIC_NAMES.batchRecords, cloudwatch.Stats.SUM),
-          sourceMetric(pipelineName, source.name, METRIC_NAMES.deadLetters, cloudwatch.Stats.SUM),
-        ]),
+        recordsGraph(pipelineName, source),
       ];
       if (source.metricsEventCount) {
         row.push(
@@ -285,6 +316,34 @@ export class PipelineDashboard extends Construct {
       if (jobWidgets.length > 0) this.dashboard.addWidgets(...jobWidgets);
     }
   }
+}
+
+/**
+ * The runtime's per-source figures. Every function of a source reads every record and publishes
+ * `BatchRecords` and `DeadLetters` with the same dimensions (`service`, `Source`), so with isolated
+ * jobs CloudWatch adds the functions together: the title and labels say so rather than pass the
+ * sum off as the source's records. Per-job figures (`Job` dimension) are counted once.
+ */
+function recordsGraph(pipelineName: string, source: DashboardSource): cloudwatch.GraphWidget {
+  const functions = source.functions.map((f) => f.label);
+  const several = functions.length > 1;
+  const metric = (name: string, label: string) =>
+    sourceMetric(pipelineName, source.name, name, cloudwatch.Stats.SUM).with({ label });
+  return graph(
+    several
+      ? `Records handled and dead letters, summed over ${functions.length} functions (${functions.join(', ')})`
+      : 'Records handled and dead letters',
+    [
+      metric(
+        METRIC_NAMES.batchRecords,
+        several ? 'records handled, each counted once per function' : 'records handled',
+      ),
+      metric(
+        METRIC_NAMES.deadLetters,
+        several ? 'dead letters, one per function per undecodable record' : 'dead letters',
+      ),
+    ],
+  );
 }
 
 function graph(title: string, left: cloudwatch.IMetric[]): cloudwatch.GraphWidget {

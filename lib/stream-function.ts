@@ -38,7 +38,7 @@ export const LIVE_ALIAS = 'live';
 /**
  * One Lambda function reading one Kinesis input: its own role and log group, a published version
  * behind the `live` alias, a mapping on that alias with its own on-failure destination, alarms,
- * and a CodeDeploy deployment group that shifts the alias and rolls back on those alarms.
+ * and a CodeDeploy deployment group that shifts the alias and rolls back when the new version throws.
  */
 export class StreamFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -122,6 +122,8 @@ export class StreamFunction extends Construct {
     this.eventSourceMappingId = eventSource.eventSourceMappingId;
 
     this.alarms = createFunctionAlarms(this, {
+      function: this.function,
+      version: this.function.currentVersion,
       alias: this.alias,
       eventSourceMappingId: this.eventSourceMappingId,
       metricsEventCount: source.metricsEventCount,
@@ -132,7 +134,9 @@ export class StreamFunction extends Construct {
       application: props.application,
       alias: this.alias,
       deploymentConfig: props.deploymentConfig,
-      alarms: [this.alarms.errors, this.alarms.iteratorAge],
+      // Only what the new version does rolls it back: a lag or an old version's errors that
+      // predate the deploy would otherwise roll back a good release, the fix for that lag included.
+      alarms: [this.alarms.newVersionErrors],
       autoRollback: { failedDeployment: true, deploymentInAlarm: true },
     });
     Validations.of(this.deploymentGroup).acknowledge({

@@ -2,6 +2,7 @@ import { type Duration, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { isNewStream } from './concurrency-budget';
 import type { ResolvedPipelineProps, ResolvedSourceProps } from './defaults';
+import { CONSUMER_NAME, consumerName, STREAM_NAME } from './physical-names';
 
 /** Every problem found in one pipeline's props, reported together. */
 export class PipelinePropsError extends Error {
@@ -68,6 +69,7 @@ export function validatePipelineProps(props: ResolvedPipelineProps): string[] {
           'a per-shard cursor is wrong when one shard has several batches in flight',
       );
     }
+    consumerNames(problems, `${path}.isolateJobs`, props.pipelineName, name, source.isolateJobs);
     const consumers = consumersByStream.get(source.stream) ?? [];
     consumers.push(...source.isolateJobs.map((job) => `${name}.${job}`));
     consumersByStream.set(source.stream, consumers);
@@ -95,6 +97,7 @@ function validateSource(problems: string[], path: string, source: ResolvedSource
         8760 * 3600,
       );
     }
+    streamName(problems, `${path}.stream.streamName`, source.stream.streamName);
     if (source.shardCount !== undefined) {
       problems.push(
         `${path}.shardCount and ${path}.stream.shardCount are mutually exclusive: ` +
@@ -154,6 +157,39 @@ function startingPosition(problems: string[], path: string, source: ResolvedSour
   if (timestamp !== undefined && !Token.isUnresolved(timestamp) && !(timestamp >= 0)) {
     problems.push(
       `${path}.startingPositionTimestamp must be Unix seconds, at least 0 (given ${timestamp})`,
+    );
+  }
+}
+
+/**
+ * Each isolated job's consumer is named `<pipeline>-<source>-<job>`, which names alone at their
+ * longest would take to 194 characters; CloudFormation refuses the consumer past 128.
+ */
+function consumerNames(
+  problems: string[],
+  path: string,
+  pipelineName: string,
+  sourceName: string,
+  jobs: readonly string[],
+): void {
+  if (Token.isUnresolved(pipelineName)) return;
+  for (const job of jobs) {
+    if (Token.isUnresolved(job)) continue;
+    const name = consumerName(pipelineName, sourceName, job);
+    if (name.length > CONSUMER_NAME.maxLength) {
+      problems.push(
+        `${path}: the consumer of job '${job}' is named '<pipelineName>-<source>-<job>', which must be at most ` +
+          `${CONSUMER_NAME.maxLength} characters (given ${name.length}: '${name}'); shorten pipelineName, the source name or the job name`,
+      );
+    }
+  }
+}
+
+function streamName(problems: string[], path: string, name: string | undefined): void {
+  if (name === undefined || Token.isUnresolved(name)) return;
+  if (name.length > STREAM_NAME.maxLength || !STREAM_NAME.pattern.test(name)) {
+    problems.push(
+      `${path} must be 1 to ${STREAM_NAME.maxLength} letters, digits, '_', '.' or '-' (given '${name}', ${name.length} characters)`,
     );
   }
 }

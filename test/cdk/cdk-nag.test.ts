@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { MicroBatchPipeline } from '../../lib/micro-batch-pipeline';
 import { retailStack, sourceProps } from './pipeline-fixtures';
@@ -46,6 +47,22 @@ describe('cdk-nag AwsSolutions', () => {
       deadLetterDestination: 'bucket',
       checkpoints: true,
       sources: { events: sourceProps({ isolateJobs: ['slow'] }) },
+    });
+    // when
+    const findings = unacknowledgedFindings(app);
+    // then
+    expect(findings).toStrictEqual([]);
+  });
+
+  test('finds nothing unacknowledged with a stream encrypted by a customer managed key', () => {
+    // given
+    const app = new App();
+    const stack = new Stack(app, 'TestStack');
+    const encryptionKey = new kms.Key(stack, 'StreamKey', { enableKeyRotation: true });
+    new MicroBatchPipeline(stack, 'Test', {
+      sources: {
+        events: sourceProps({ stream: { shardCount: 1, encryptionKey }, isolateJobs: ['slow'] }),
+      },
     });
     // when
     const findings = unacknowledgedFindings(app);

@@ -1,9 +1,11 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { MicroBatchPipeline } from '../../lib/micro-batch-pipeline';
+import type { SourceProps } from '../../lib/source-props';
 import {
   pipelineProps,
   referencedLogicalIds,
@@ -380,5 +382,109 @@ describe('MicroBatchPipeline with an imported stream', () => {
     // then
     template.resourceCountIs('AWS::Kinesis::Stream', 0);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: arn });
+  });
+});
+
+describe('MicroBatchPipeline streams', () => {
+  /** The `driverless:retainedNamedStream` warnings of a pipeline whose `events` stream is `stream`. */
+  function retainedNameWarnings(stream: SourceProps['stream']): string[] {
+    const { stack } = synthPipeline(
+      pipelineProps({ sources: { events: sourceProps({ stream }) } }),
+    );
+    return Annotations.fromStack(stack)
+      .findWarning('*', Match.stringLikeRegexp('retainedNamedStream'))
+      .map((w) => `${w.id}: ${w.entry.data}`);
+  }
+
+  test('retains a created stream by default', () => {
+    // when
+    const { template } = synthPipeline(pipelineProps());
+    // then
+    template.hasResource('AWS::Kinesis::Stream', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('warns at synth when a fixed stream name meets a retained stream, saying what to change', () => {
+    // when
+    const warnings = retainedNameWarnings({ shardCount: 1, streamName: 'events' });
+    // then
+    expect(warnings).toStrictEqual([
+      '/TestStack/Test/Events/Stream: ' +
+        "sources.events.stream: stream 'events' has a fixed name and is retained when it leaves the stack, " +
+        'so the next deploy after cdk destroy or a rolled-back first create fails with "already exists", ' +
+        'and a second stage in the same account and region collides with it. ' +
+        'Remove sources.events.stream.streamName to get a generated name, or set removalPolicy: RemovalPolicy.DESTROY ' +
+        'and put the stage in the name. [ack: driverless:retainedNamedStream]',
+    ]);
+  });
+
+  test.each<[string, SourceProps['stream']]>([
+    ['a generated name', { shardCount: 1 }],
+    [
+      'a fixed name on a stream that is deleted with the stack',
+      { shardCount: 1, streamName: 'events', removalPolicy: RemovalPolicy.DESTROY },
+    ],
+  ])('does not warn about %s', (_case, stream) => {
+    // when / then
+    expect(retainedNameWarnings(stream)).toStrictEqual([]);
+  });
+
+  test('deletes a stream with the stack when asked', () => {
+    // when
+    const { template } = synthPipeline(
+      pipelineProps({
+        sources: {
+          events: sourceProps({ stream: { shardCount: 1, removalPolicy: RemovalPolicy.DESTROY } }),
+        },
+      }),
+    );
+    // then
+    template.hasResource('AWS::Kinesis::Stream', { DeletionPolicy: 'Delete' });
+  });
+
+  test('encrypts with the AWS managed key by default', () => {
+    // when
+    const { template } = synthPipeline(pipelineProps());
+    // then
+    template.hasResourceProperties('AWS::Kinesis::Stream', {
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+    });
+  });
+
+  test('encrypts with a customer managed key when given one, and lets every function decrypt with it', () => {
+    // given
+    const stack = new Stack(new App(), 'TestStack');
+    const key = new kms.Key(stack, 'StreamKey', { enableKeyRotation: true });
+    // when
+    new MicroBatchPipeline(stack, 'Test', {
+      sources: {
+        events: sourceProps({
+          stream: { shardCount: 1, encryptionKey: key },
+          isolateJobs: ['slow'],
+        }),
+      },
+    });
+    const template = Template.fromStack(stack);
+    // then
+    const keyId = stack.getLogicalId(key.node.defaultChild as kms.CfnKey);
+    template.hasResourceProperties('AWS::Kinesis::Stream', {
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+    });
+    template.resourcePropertiesCountIs(
+      'AWS::IAM::Policy',
+      {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'kms:Decrypt',
+              Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+            }),
+          ]),
+        },
+      },
+      2,
+    );
   });
 });

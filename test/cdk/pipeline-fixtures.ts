@@ -40,10 +40,14 @@ export function synthPipeline(props: MicroBatchPipelineProps): {
 }
 
 /** The example stack as `bin/app.ts` builds it, with the fixture handler as both entries. */
-export function retailStack(app: App = new App()): RetailStack {
+export function retailStack(
+  app: App = new App(),
+  options: { readonly stage?: string } = {},
+): RetailStack {
   return new RetailStack(app, 'DriverlessRetail', {
     productViewsEntry: FIXTURE_ENTRY,
     ordersEntry: FIXTURE_ENTRY,
+    stage: options.stage,
   });
 }
 

@@ -1,4 +1,5 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { referencedLogicalIds, retailStack } from './pipeline-fixtures';
 
 // One synthesis shared by every test: bundling makes each synth cost seconds.
@@ -181,7 +182,7 @@ describe('RetailStack', () => {
     });
   });
 
-  test('shifts each alias with a canary deployment that rolls back on failure and on alarm', () => {
+  test('shifts each alias with a canary deployment that rolls back on failure and on errors of the new version only', () => {
     // then: one deployment group per alias
     template.resourceCountIs(
       'AWS::CodeDeploy::DeploymentGroup',
@@ -195,12 +196,38 @@ describe('RetailStack', () => {
       },
       AlarmConfiguration: {
         Enabled: true,
-        Alarms: [
-          { Name: { Ref: Match.stringLikeRegexp('ErrorsAlarm') } },
-          { Name: { Ref: Match.stringLikeRegexp('IteratorAgeAlarm') } },
-        ],
+        Alarms: [{ Name: { Ref: Match.stringLikeRegexp('NewVersionErrorsAlarm') } }],
       },
     });
+  });
+
+  test('gates deployments on the errors of the version the alias is shifted to', () => {
+    // given
+    const main = functionWithEnvironment({ DRIVERLESS_SOURCE: 'orders' });
+    const version = logicalIdOf('AWS::Lambda::Version', { FunctionName: { Ref: main } });
+    // then
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Statistic: 'Sum',
+      Threshold: 1,
+      Dimensions: [
+        { Name: 'ExecutedVersion', Value: { 'Fn::GetAtt': [version, 'Version'] } },
+        { Name: 'FunctionName', Value: { Ref: main } },
+        { Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: main }, ':live']] } },
+      ],
+    });
+  });
+
+  test('refers to no alias from any alarm, which would close a cycle through its update policy', () => {
+    // given
+    const aliases = new Set(Object.keys(template.findResources('AWS::Lambda::Alias')));
+    // when
+    const referenced = Object.values(template.findResources('AWS::CloudWatch::Alarm')).flatMap(
+      (alarm) => [...referencedLogicalIds(alarm)],
+    );
+    // then
+    expect(referenced.filter((id) => aliases.has(id))).toStrictEqual([]);
   });
 
   test('alarms on iterator age of each live alias', () => {
@@ -430,6 +457,18 @@ describe('RetailStack', () => {
     }
   });
 
+  test('says on the dashboard when a source figure sums several functions', () => {
+    // when
+    const titles = dashboardWidgets()
+      .map((w) => w.title)
+      .filter((t) => t.startsWith('Records handled'));
+    // then
+    expect(titles).toStrictEqual([
+      'Records handled and dead letters, summed over 2 functions (main, popularity)',
+      'Records handled and dead letters',
+    ]);
+  });
+
   test('draws per-source widgets from the runtime metrics on the dashboard', () => {
     // when
     const metrics = dashboardMetrics();
@@ -442,17 +481,61 @@ describe('RetailStack', () => {
   });
 });
 
-/** Every metric of the dashboard as `[namespace, name, ...dimensions]`, tokens shown as `<token>`. */
-function dashboardMetrics(): string[][] {
+describe('RetailStack stages', () => {
+  test('names the stack and the streams after the stage, so two stages share an account', () => {
+    // given: `cdk deploy -c stage=test`, then `-c stage=prod`
+    const stacks = ['test', 'prod'].map((stage) => retailStack(new App(), { stage }));
+    // when
+    const names = stacks.map((stack) => [
+      stack.stackName,
+      ...Object.values(Template.fromStack(stack).findResources('AWS::Kinesis::Stream')).map(
+        (r) => r.Properties.Name,
+      ),
+    ]);
+    // then
+    expect(names).toStrictEqual([
+      ['DriverlessRetail-test', 'product-views-test', 'orders-test'],
+      ['DriverlessRetail-prod', 'product-views-prod', 'orders-prod'],
+    ]);
+  });
+
+  test('deletes its named streams with the stack, so it deploys again after cdk destroy', () => {
+    // then
+    template.allResources('AWS::Kinesis::Stream', { DeletionPolicy: 'Delete' });
+  });
+
+  test('synthesizes without warnings', () => {
+    // when
+    const warnings = Annotations.fromStack(retailStack()).findWarning('*', Match.anyValue());
+    // then
+    expect(warnings.map((w) => `${w.id}: ${w.entry.data}`)).toStrictEqual([]);
+  });
+
+  test('fails if the stage cannot be part of a stack or stream name', () => {
+    // then
+    expect(() => retailStack(new App(), { stage: 'prod_eu' })).toThrow(
+      "RetailStack 'DriverlessRetail': stage must be 1 to 32 letters, digits and '-', starting with a letter (given 'prod_eu')",
+    );
+  });
+});
+
+/** The dashboard's widgets, tokens shown as `<token>`. */
+function dashboardWidgets(): Array<{ title: string; metrics: unknown[][] }> {
   const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
   expect(dashboards).toHaveLength(1);
   const parts: unknown[] = dashboards[0]!.Properties.DashboardBody['Fn::Join'][1];
   const body = JSON.parse(
     parts.map((part) => (typeof part === 'string' ? part : '<token>')).join(''),
   );
-  return body.widgets.flatMap((widget: { properties: { metrics?: unknown[][] } }) =>
-    (widget.properties.metrics ?? []).map((metric) =>
-      metric.filter((item) => typeof item === 'string'),
-    ),
+  return body.widgets.map((widget: { properties: { title?: string; metrics?: unknown[][] } }) => ({
+    title: widget.properties.title ?? '',
+    metrics: widget.properties.metrics ?? [],
+  }));
+}
+
+/** Every metric of the dashboard as `[namespace, name, ...dimensions]`, tokens shown as `<token>`. */
+function dashboardMetrics(): string[][] {
+  return dashboardWidgets().flatMap((widget) =>
+    widget.metrics.map((metric) => metric.filter((item) => typeof item === 'string')),
   );
 }

@@ -124,6 +124,16 @@ describe('validatePipelineProps', () => {
       'sources.events.startingPositionTimestamp and startingPosition TRIM_HORIZON are mutually exclusive: a timestamp needs AT_TIMESTAMP (given 1700000000)',
     ],
     [
+      'stream.streamName',
+      { stream: { shardCount: 1, streamName: 'product views' } },
+      "sources.events.stream.streamName must be 1 to 128 letters, digits, '_', '.' or '-' (given 'product views', 13 characters)",
+    ],
+    [
+      'stream.streamName',
+      { stream: { shardCount: 1, streamName: 's'.repeat(129) } },
+      `sources.events.stream.streamName must be 1 to 128 letters, digits, '_', '.' or '-' (given '${'s'.repeat(129)}', 129 characters)`,
+    ],
+    [
       'shardCount',
       { shardCount: 2 },
       'sources.events.shardCount and sources.events.stream.shardCount are mutually exclusive: shardCount is a hint for imported streams only (given 2 and 1)',
@@ -224,6 +234,33 @@ describe('validatePipelineProps', () => {
     expect(problems[0]).toMatch(
       /^isolateJobs must add at most 20 enhanced fan-out consumers per stream \(given 21: first\.a0, /,
     );
+  });
+
+  test("fails if an isolated job's consumer name would pass the 128 characters CloudFormation allows", () => {
+    // given: names each within their own limit, 194 characters together
+    const pipelineName = 'p'.repeat(64);
+    const source = `s${'o'.repeat(63)}`;
+    const job = 'j'.repeat(64);
+    // when
+    const problems = problemsOf({
+      pipelineName,
+      sources: { [source]: sourceProps({ isolateJobs: [job] }) },
+    });
+    // then
+    expect(problems).toStrictEqual([
+      `sources.${source}.isolateJobs: the consumer of job '${job}' is named '<pipelineName>-<source>-<job>', which must be at most 128 characters ` +
+        `(given 194: '${pipelineName}-${source}-${job}'); shorten pipelineName, the source name or the job name`,
+    ]);
+  });
+
+  test('accepts a consumer name of exactly 128 characters', () => {
+    // when
+    const problems = problemsOf({
+      pipelineName: 'p'.repeat(42),
+      sources: { [`s${'o'.repeat(41)}`]: sourceProps({ isolateJobs: ['j'.repeat(42)] }) },
+    });
+    // then
+    expect(problems).toStrictEqual([]);
   });
 
   test('reports every problem of a pipeline in one error', () => {
