@@ -1,6 +1,5 @@
 import type { Context } from 'aws-lambda';
 import {
-  comparePositions,
   compareSequenceNumbers,
   isFreshState,
   type KinesisEvent,
