@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { DeadLetter } from './dead-letter';
 import { deadLetterId } from './dead-letter';
 import type { Decoder } from './decoders';
-import { InvalidEventError } from './errors';
+import { DecodeError, InvalidEventError } from './errors';
 import type { KinesisEvent, KinesisEventRecord } from './kinesis-event';
 import { DecodedRecord } from './stream-record';
 
@@ -71,6 +71,9 @@ function describe(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 }
 
+const DECIMAL = /^\d+$/;
+
+/** Throws the error that says what is wrong with `Records[index]`, or returns if nothing is. */
 function checkRecordShape(record: KinesisEventRecord | undefined, index: number): void {
   const kinesis = record?.kinesis;
   const problem =
@@ -80,7 +83,7 @@ function checkRecordShape(record: KinesisEventRecord | undefined, index: number)
         ? `has no "kinesis" object (is this function wired to a Kinesis event source?)`
         : typeof kinesis.data !== 'string'
           ? `.kinesis.data is ${describe(kinesis.data)}, not a base64 string`
-          : typeof kinesis.sequenceNumber !== 'string' || !/^\d+$/.test(kinesis.sequenceNumber)
+          : typeof kinesis.sequenceNumber !== 'string' || !DECIMAL.test(kinesis.sequenceNumber)
             ? `.kinesis.sequenceNumber is not a decimal string`
             : typeof kinesis.partitionKey !== 'string'
               ? `.kinesis.partitionKey is ${describe(kinesis.partitionKey)}, not a string`
@@ -91,6 +94,45 @@ function checkRecordShape(record: KinesisEventRecord | undefined, index: number)
     const separator = problem.startsWith('.') ? '' : ' ';
     throw new InvalidEventError(`not a Kinesis event: Records[${index}]${separator}${problem}`);
   }
+}
+
+/**
+ * Checks every record's shape in one pass of type checks. Whether the sequence numbers are decimal
+ * is checked on the first and the last record only, once per batch: they are what a wrongly wired
+ * event source gets wrong, and the batch id is made of them. A regular expression per record cost
+ * more than the rest of the shape check together; a malformed sequence number between two good
+ * ones, which Lambda never sends, fails where the runtime compares it, not here.
+ */
+function checkRecordShapes(raws: readonly KinesisEventRecord[]): void {
+  const last = raws.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const kinesis = raws[i]?.kinesis;
+    if (
+      typeof kinesis !== 'object' ||
+      kinesis === null ||
+      typeof kinesis.data !== 'string' ||
+      typeof kinesis.sequenceNumber !== 'string' ||
+      typeof kinesis.partitionKey !== 'string' ||
+      typeof kinesis.approximateArrivalTimestamp !== 'number' ||
+      ((i === 0 || i === last) && !DECIMAL.test(kinesis.sequenceNumber))
+    ) {
+      checkRecordShape(raws[i], i);
+    }
+  }
+}
+
+/** The UTF-8 text of the first `byteLength` bytes of `scratch`; throws on bad UTF-8. */
+function scratchText(byteLength: number): string {
+  const text = scratch.toString('utf8', 0, byteLength);
+  // U+FFFD is what bad UTF-8 turns into; only then is the (rarer) full check worth it.
+  if (text.indexOf('\uFFFD') !== -1 && !isUtf8(scratch.subarray(0, byteLength))) {
+    throw new DecodeError('invalid UTF-8');
+  }
+  return text;
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function shardOf(event: KinesisEvent): string {
@@ -120,7 +162,7 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
     );
   }
   const raws = event.Records;
-  for (let i = 0; i < raws.length; i++) checkRecordShape(raws[i], i);
+  checkRecordShapes(raws);
 
   // One event holds records of one shard of one stream (ESM-SEMANTICS §1.1).
   const shardId = raws.length > 0 || typeof event.shardId === 'string' ? shardOf(event) : '';
@@ -151,22 +193,12 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
     });
   };
 
-  // Decodes the bytes now in `scratch`; returns the value or the reason it failed.
-  const decodeScratch = (byteLength: number): { value: T } | { reason: string } => {
-    try {
-      if (fromText) {
-        const text = scratch.toString('utf8', 0, byteLength);
-        // U+FFFD is what bad UTF-8 turns into; only then is the (rarer) full check worth it.
-        if (text.indexOf('\uFFFD') !== -1 && !isUtf8(scratch.subarray(0, byteLength))) {
-          return { reason: 'invalid UTF-8' };
-        }
-        return { value: fromText(text) };
-      }
-      return { value: fromBytes(Uint8Array.prototype.slice.call(scratch, 0, byteLength)) };
-    } catch (error) {
-      return { reason: error instanceof Error ? error.message : String(error) };
-    }
-  };
+  // Decodes the bytes now in `scratch`; throws what the decoder threw. Called once per record:
+  // no wrapper object for the outcome, the value is returned and a failure is the exception.
+  const decodeScratch = (byteLength: number): T =>
+    fromText === undefined
+      ? fromBytes(Uint8Array.prototype.slice.call(scratch, 0, byteLength))
+      : fromText(scratchText(byteLength));
 
   for (let i = 0; i < raws.length; i++) {
     const kinesis = (raws[i] as KinesisEventRecord).kinesis;
@@ -179,41 +211,46 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
       decodeAggregate(kinesis, (sub) => {
         if ('reason' in sub) return reject(kinesis, sub.reason);
         const subLength = decodeBase64(sub.data);
-        const result = subLength < 0 ? { reason: 'invalid base64' } : decodeScratch(subLength);
-        if ('reason' in result) {
-          reject(kinesis, result.reason, sub.data, sub.partitionKey, sub.subSequenceNumber);
-        } else {
-          records.push(
-            new DecodedRecord(
-              result.value,
-              sub.partitionKey,
-              kinesis.sequenceNumber,
-              sub.subSequenceNumber,
-              shardId,
-              kinesis.approximateArrivalTimestamp,
-              records.length,
-            ),
-          );
+        let value: T;
+        try {
+          if (subLength < 0) throw new Error('invalid base64');
+          value = decodeScratch(subLength);
+        } catch (error) {
+          reject(kinesis, reasonOf(error), sub.data, sub.partitionKey, sub.subSequenceNumber);
+          return;
         }
+        records.push(
+          new DecodedRecord(
+            value,
+            sub.partitionKey,
+            kinesis.sequenceNumber,
+            sub.subSequenceNumber,
+            shardId,
+            kinesis.approximateArrivalTimestamp,
+            records.length,
+          ),
+        );
       });
       continue;
     }
-    const result = decodeScratch(byteLength);
-    if ('reason' in result) {
-      reject(kinesis, result.reason);
-    } else {
-      records.push(
-        new DecodedRecord(
-          result.value,
-          kinesis.partitionKey,
-          kinesis.sequenceNumber,
-          undefined,
-          shardId,
-          kinesis.approximateArrivalTimestamp,
-          records.length,
-        ),
-      );
+    let value: T;
+    try {
+      value = decodeScratch(byteLength);
+    } catch (error) {
+      reject(kinesis, reasonOf(error));
+      continue;
     }
+    records.push(
+      new DecodedRecord(
+        value,
+        kinesis.partitionKey,
+        kinesis.sequenceNumber,
+        undefined,
+        shardId,
+        kinesis.approximateArrivalTimestamp,
+        records.length,
+      ),
+    );
   }
 
   const last = raws[raws.length - 1]?.kinesis;
