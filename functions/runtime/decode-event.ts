@@ -131,6 +131,44 @@ function scratchText(byteLength: number): string {
   return text;
 }
 
+/**
+ * Decodes the first `byteLength` bytes of `scratch`; throws what the decoder threw. Called once per
+ * record, so it allocates nothing of its own: the value is returned and a failure is the exception.
+ */
+function decodeScratch<T>(
+  fromBytes: (bytes: Uint8Array) => T,
+  fromText: ((text: string) => T) | undefined,
+  byteLength: number,
+): T {
+  return fromText === undefined
+    ? fromBytes(Uint8Array.prototype.slice.call(scratch, 0, byteLength))
+    : fromText(scratchText(byteLength));
+}
+
+/** A record (or KPL sub-record: its own data, key and sub-sequence number) that did not decode. */
+function rejection(
+  kinesis: KinesisEventRecord['kinesis'],
+  reason: string,
+  shardId: string,
+  streamArn: string,
+  data: string,
+  partitionKey: string,
+  sub?: number,
+): RejectedRecord {
+  return {
+    id: deadLetterId(shardId, kinesis.sequenceNumber, sub),
+    reason,
+    data,
+    partitionKey,
+    sequenceNumber: kinesis.sequenceNumber,
+    ...(sub === undefined ? {} : { subSequenceNumber: sub }),
+    shardId,
+    streamArn,
+    arrivedAt: new Date(Math.round(kinesis.approximateArrivalTimestamp * 1000)).toISOString(),
+    approximateArrivalTimestamp: kinesis.approximateArrivalTimestamp,
+  };
+}
+
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -164,7 +202,7 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
   const raws = event.Records;
   checkRecordShapes(raws);
 
-  // One event holds records of one shard of one stream (ESM-SEMANTICS §1.1).
+  // One event holds records of one shard of one stream.
   const shardId = raws.length > 0 || typeof event.shardId === 'string' ? shardOf(event) : '';
   const streamArn = raws[0]?.eventSourceARN ?? event.eventSourceARN ?? '';
   const fromBytes = typeof decoder === 'function' ? decoder : decoder.fromBytes;
@@ -172,33 +210,11 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
   const records: DecodedRecord<T>[] = [];
   const rejected: RejectedRecord[] = [];
 
-  const reject = (
-    kinesis: KinesisEventRecord['kinesis'],
-    reason: string,
-    data = kinesis.data,
-    partitionKey = kinesis.partitionKey,
-    sub?: number,
-  ): void => {
-    rejected.push({
-      id: deadLetterId(shardId, kinesis.sequenceNumber, sub),
-      reason,
-      data,
-      partitionKey,
-      sequenceNumber: kinesis.sequenceNumber,
-      ...(sub === undefined ? {} : { subSequenceNumber: sub }),
-      shardId,
-      streamArn,
-      arrivedAt: new Date(Math.round(kinesis.approximateArrivalTimestamp * 1000)).toISOString(),
-      approximateArrivalTimestamp: kinesis.approximateArrivalTimestamp,
-    });
+  const reject = (kinesis: KinesisEventRecord['kinesis'], reason: string): void => {
+    rejected.push(
+      rejection(kinesis, reason, shardId, streamArn, kinesis.data, kinesis.partitionKey),
+    );
   };
-
-  // Decodes the bytes now in `scratch`; throws what the decoder threw. Called once per record:
-  // no wrapper object for the outcome, the value is returned and a failure is the exception.
-  const decodeScratch = (byteLength: number): T =>
-    fromText === undefined
-      ? fromBytes(Uint8Array.prototype.slice.call(scratch, 0, byteLength))
-      : fromText(scratchText(byteLength));
 
   for (let i = 0; i < raws.length; i++) {
     const kinesis = (raws[i] as KinesisEventRecord).kinesis;
@@ -214,9 +230,19 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
         let value: T;
         try {
           if (subLength < 0) throw new Error('invalid base64');
-          value = decodeScratch(subLength);
+          value = decodeScratch(fromBytes, fromText, subLength);
         } catch (error) {
-          reject(kinesis, reasonOf(error), sub.data, sub.partitionKey, sub.subSequenceNumber);
+          rejected.push(
+            rejection(
+              kinesis,
+              reasonOf(error),
+              shardId,
+              streamArn,
+              sub.data,
+              sub.partitionKey,
+              sub.subSequenceNumber,
+            ),
+          );
           return;
         }
         records.push(
@@ -235,7 +261,7 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
     }
     let value: T;
     try {
-      value = decodeScratch(byteLength);
+      value = decodeScratch(fromBytes, fromText, byteLength);
     } catch (error) {
       reject(kinesis, reasonOf(error));
       continue;
