@@ -30,3 +30,34 @@ export function pairedRatio(a: readonly number[], b: readonly number[]): Spread 
   }
   return spread(a.map((value, i) => value / (b[i] as number)));
 }
+
+/** How much a series moved between its first and last runs. */
+export interface Flatness {
+  /** Median of the first `window` runs. */
+  readonly first: number;
+  /** Median of the last `window` runs. */
+  readonly last: number;
+  /** `last / first - 1`: -0.5 means the last runs measured half of the first ones. */
+  readonly change: number;
+  /** Runs in each window: `window` when the series has at least twice as many, else half of it. */
+  readonly window: number;
+}
+
+/**
+ * Compares the median of the first `window` runs with the median of the last `window` runs: a
+ * benchmark whose figures drift run over run (something accumulating in the process, a machine
+ * heating up or filling up) shows it here, whatever the spread of single runs. The windows never
+ * overlap, so a short series compares its halves.
+ */
+export function flatness(values: readonly number[], window = 5): Flatness {
+  if (!Number.isInteger(window) || window < 1) {
+    throw new RangeError(`window must be an integer ≥ 1 (given ${window})`);
+  }
+  if (values.length < 2) {
+    throw new RangeError(`flatness needs at least 2 runs (given ${values.length})`);
+  }
+  const size = Math.min(window, Math.floor(values.length / 2));
+  const first = median(values.slice(0, size));
+  const last = median(values.slice(values.length - size));
+  return { first, last, change: last / first - 1, window: size };
+}

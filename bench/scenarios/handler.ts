@@ -28,7 +28,7 @@ import { kinesisEvent, lambdaContext } from '../../test/fixtures/kinesis-events'
 import { barChart } from '../bar-chart';
 import { describeMachine, type Machine, machine } from '../machine';
 import type { JsonValue, Scenario, ScenarioOutput } from '../scenario';
-import { pairedRatio, type Spread, spread } from '../stats';
+import { type Flatness, flatness, pairedRatio, type Spread, spread } from '../stats';
 
 /** The six handlers, in table order. */
 export const VARIANTS = [
@@ -132,7 +132,22 @@ export interface HandlerBenchmarkResult {
   readonly cpuRatios: Record<RatioName, Spread>;
   /** Samples whose per-product counts were checked against the generator's (all of them). */
   readonly countsChecked: number;
+  /** First runs against last runs of each variant, records/s (wall clock); needs 2 runs or more. */
+  readonly flatness?: Record<VariantName, Flatness>;
+  /** First runs against last runs of each variant, records per CPU second; needs 2 runs or more. */
+  readonly cpuFlatness?: Record<VariantName, Flatness>;
+  /**
+   * MiB the process still holds (JS heap + external memory, after a full GC when
+   * `gcBetweenSamples`) at the end of each measured run: it stays level unless a variant leaves
+   * something behind, which would slow every later sample of every variant.
+   */
+  readonly retainedMiB: number[];
 }
+
+/** The most the last runs of a variant may differ from its first ones for the benchmark to count as flat. */
+export const FLATNESS_TOLERANCE = 0.1;
+/** Runs at each end of the series that {@link flatness} compares. */
+export const FLATNESS_WINDOW = 5;
 
 const RATIOS = {
   driverlessVsHandLoop: ['driverless', 'handLoop'],
@@ -380,6 +395,20 @@ function collector(): () => void {
 }
 
 /**
+ * Lets the event loop turn once. Lambda runs every invocation in its own turn; a benchmark that
+ * only awaits promises never leaves the microtask queue, so `process.nextTick` callbacks queued by
+ * an invocation (zlib queues one that closes its handle, even for the synchronous `gunzipSync`,
+ * which the Powertools Kinesis schema calls on every record's data) never run, and everything they
+ * hold accumulates for the whole benchmark, slowing every later GC and sample of every variant.
+ */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function retainedMiB(): number {
+  const { heapUsed, external } = process.memoryUsage();
+  return Math.round(((heapUsed + external) / 2 ** 20) * 10) / 10;
+}
+
+/**
  * Runs the benchmark. Log and metric output are switched off (POWERTOOLS_LOG_LEVEL=SILENT,
  * POWERTOOLS_METRICS_DISABLED=true) before the handlers are built: that removes stdout I/O, which
  * only microBatch would pay, and leaves the work of building the report and metrics in.
@@ -418,6 +447,7 @@ export async function runHandlerBenchmark(
   const samples = perVariant(() => [] as number[]);
   const cpuSamples = perVariant(() => [] as number[]);
   const invocations = perVariant(() => 1);
+  const retained: number[] = [];
   let countsChecked = 0;
 
   const total = config.warmupRuns + config.runs;
@@ -438,6 +468,7 @@ export async function runHandlerBenchmark(
       const started = performance.now();
       for (let k = 0; k < repeat; k++) {
         response = await variant.invoke(event, context);
+        await nextTurn();
       }
       const seconds = (performance.now() - started) / 1000;
       const cpu = process.cpuUsage(cpuStarted);
@@ -460,6 +491,12 @@ export async function runHandlerBenchmark(
         );
       }
     }
+    if (measuring) {
+      // A second turn: zlib frees a closed handle's memory a turn after its close callback.
+      await nextTurn();
+      gc?.();
+      retained.push(retainedMiB());
+    }
   }
 
   const spreads = (of: Record<VariantName, number[]>) =>
@@ -471,6 +508,10 @@ export async function runHandlerBenchmark(
     Object.fromEntries(
       Object.entries(RATIOS).map(([name, [a, b]]) => [name, pairedRatio(of[a], of[b])]),
     ) as Record<RatioName, Spread>;
+  const flat = (of: Record<VariantName, number[]>) =>
+    Object.fromEntries(
+      VARIANTS.map((name) => [name, flatness(of[name], FLATNESS_WINDOW)]),
+    ) as Record<VariantName, Flatness>;
   const { progress: _, ...kept } = config;
   return {
     config: kept,
@@ -484,10 +525,64 @@ export async function runHandlerBenchmark(
     recordsPerCpuSecond: spreads(cpuSamples),
     cpuRatios: pairedRatios(cpuSamples),
     countsChecked,
+    ...(config.runs < 2 ? {} : { flatness: flat(samples), cpuFlatness: flat(cpuSamples) }),
+    retainedMiB: retained,
   };
 }
 
 // --- Reporting -------------------------------------------------------------------------------
+
+/** The variant whose last runs moved furthest from its first ones, and whether all stayed within `tolerance`. */
+export function worstDrift(
+  of: Record<VariantName, Flatness>,
+  tolerance = FLATNESS_TOLERANCE,
+): { readonly variant: VariantName; readonly change: number; readonly flat: boolean } {
+  let worst: VariantName = VARIANTS[0];
+  for (const name of VARIANTS) {
+    if (Math.abs(of[name].change) > Math.abs(of[worst].change)) worst = name;
+  }
+  return {
+    variant: worst,
+    change: of[worst].change,
+    flat: Math.abs(of[worst].change) <= tolerance,
+  };
+}
+
+const percent = (change: number) => `${change >= 0 ? '+' : ''}${(change * 100).toFixed(0)} %`;
+
+function flatnessJson(of: Record<VariantName, Flatness>): JsonValue {
+  const round = (value: number) => Math.round(value);
+  return {
+    ...worstDrift(of),
+    tolerance: FLATNESS_TOLERANCE,
+    variants: Object.fromEntries(
+      VARIANTS.map((name) => [
+        name,
+        {
+          first: round(of[name].first),
+          last: round(of[name].last),
+          change: Math.round(of[name].change * 1000) / 1000,
+          window: of[name].window,
+        },
+      ]),
+    ),
+  };
+}
+
+function flatnessNote(
+  what: string,
+  of: Record<VariantName, Flatness> | undefined,
+  retained: readonly number[],
+): string {
+  if (of === undefined) return `${what} flatness: needs at least 2 runs`;
+  const worst = worstDrift(of);
+  const window = of[worst.variant].window;
+  const memory =
+    retained.length === 0
+      ? ''
+      : `; process holds ${retained[0]} MiB after the first run, ${retained[retained.length - 1]} MiB after the last`;
+  return `${what} flatness (median of the last ${window} runs vs the first ${window}): ${worst.flat ? 'FLAT' : 'DRIFTS'}, largest change ${percent(worst.change)} (${LABELS[worst.variant]}, tolerance ±${FLATNESS_TOLERANCE * 100} %)${memory}`;
+}
 
 const fixed = (value: number, digits = 2) => value.toFixed(digits);
 const perSecond = (value: number) => Math.round(value).toLocaleString('en-US');
@@ -561,7 +656,13 @@ export function handlerOutput(
     cpuRatios: Object.fromEntries(
       Object.entries(cpuRatios).map(([name, value]) => [name, { ...value }]),
     ),
+    ...(result.flatness === undefined || result.cpuFlatness === undefined
+      ? {}
+      : { flatness: flatnessJson(result.flatness), cpuFlatness: flatnessJson(result.cpuFlatness) }),
+    retainedMiB: [...result.retainedMiB],
   };
+  const drift = (of: Record<VariantName, Flatness> | undefined, name: VariantName) =>
+    of === undefined ? '–' : percent(of[name].change);
   return {
     summary,
     detail,
@@ -573,6 +674,8 @@ export function handlerOutput(
         'vs hand loop',
         'rec/CPU-s',
         'vs hand loop (CPU)',
+        'last vs first runs',
+        '(CPU)',
       ],
       rows: VARIANTS.map((name) => [
         LABELS[name],
@@ -581,6 +684,8 @@ export function handlerOutput(
         ratioText(name),
         perSecond(result.recordsPerCpuSecond[name].median),
         ratioOf(cpuRatios, name),
+        drift(result.flatness, name),
+        drift(result.cpuFlatness, name),
       ]),
     },
     notes: [
@@ -589,6 +694,8 @@ export function handlerOutput(
         (goal) =>
           `goal ${goal.ratio} ≥ ${fixed(goal.atLeast, 1)}×: ${fixed(goal.measured)}× ${goal.met ? 'MET' : 'MISSED'} (min–max ${fixed(ratios[goal.ratio].min)}–${fixed(ratios[goal.ratio].max)}; by CPU time ${fixed(cpuRatios[goal.ratio].median)}×)`,
       ),
+      flatnessNote('wall-clock', result.flatness, result.retainedMiB),
+      flatnessNote('CPU-time', result.cpuFlatness, []),
       `load average ${host.loadAverage} before, ${detail.loadAverageAfter} after (${host.cores} cores): above the core count, wall-clock figures include time spent descheduled`,
       `counts checked on all ${result.countsChecked} samples; ${config.gcBetweenSamples ? 'full GC before each sample' : 'no forced GC'}; Powertools log/metric output silenced for all variants`,
     ],

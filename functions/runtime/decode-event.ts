@@ -3,7 +3,7 @@ import type { KinesisEvent, KinesisEventRecord } from '../kinesis/index';
 import type { DeadLetter } from './dead-letter';
 import { deadLetterId } from './dead-letter';
 import type { Decoder } from './decoders';
-import { InvalidEventError } from './errors';
+import { DecodeError, InvalidEventError } from './errors';
 import { DecodedRecord } from './stream-record';
 
 /** A Kinesis event turned into good records and dead letters. */
@@ -71,6 +71,9 @@ function describe(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 }
 
+const DECIMAL = /^\d+$/;
+
+/** Throws the error that says what is wrong with `Records[index]`, or returns if nothing is. */
 function checkRecordShape(record: KinesisEventRecord | undefined, index: number): void {
   const kinesis = record?.kinesis;
   const problem =
@@ -80,7 +83,7 @@ function checkRecordShape(record: KinesisEventRecord | undefined, index: number)
         ? `has no "kinesis" object (is this function wired to a Kinesis event source?)`
         : typeof kinesis.data !== 'string'
           ? `.kinesis.data is ${describe(kinesis.data)}, not a base64 string`
-          : typeof kinesis.sequenceNumber !== 'string' || !/^\d+$/.test(kinesis.sequenceNumber)
+          : typeof kinesis.sequenceNumber !== 'string' || !DECIMAL.test(kinesis.sequenceNumber)
             ? `.kinesis.sequenceNumber is not a decimal string`
             : typeof kinesis.partitionKey !== 'string'
               ? `.kinesis.partitionKey is ${describe(kinesis.partitionKey)}, not a string`
@@ -91,6 +94,90 @@ function checkRecordShape(record: KinesisEventRecord | undefined, index: number)
     const separator = problem.startsWith('.') ? '' : ' ';
     throw new InvalidEventError(`not a Kinesis event: Records[${index}]${separator}${problem}`);
   }
+}
+
+/**
+ * Checks every record's shape in one pass of type checks, sequence numbers included (decimal, with
+ * a char loop rather than a regular expression per record); only a record that fails is looked at
+ * again, to say what is wrong with it.
+ */
+function checkRecordShapes(raws: readonly KinesisEventRecord[]): void {
+  for (let i = 0; i < raws.length; i++) {
+    const kinesis = raws[i]?.kinesis;
+    if (
+      typeof kinesis !== 'object' ||
+      kinesis === null ||
+      typeof kinesis.data !== 'string' ||
+      typeof kinesis.sequenceNumber !== 'string' ||
+      typeof kinesis.partitionKey !== 'string' ||
+      typeof kinesis.approximateArrivalTimestamp !== 'number' ||
+      !isDecimal(kinesis.sequenceNumber)
+    ) {
+      checkRecordShape(raws[i], i);
+    }
+  }
+}
+
+/** Whether `text` is a non-empty run of ASCII digits: a char loop, cheaper per record than a regex. */
+function isDecimal(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
+}
+
+/** The UTF-8 text of the first `byteLength` bytes of `scratch`; throws on bad UTF-8. */
+function scratchText(byteLength: number): string {
+  const text = scratch.toString('utf8', 0, byteLength);
+  // U+FFFD is what bad UTF-8 turns into; only then is the (rarer) full check worth it.
+  if (text.indexOf('\uFFFD') !== -1 && !isUtf8(scratch.subarray(0, byteLength))) {
+    throw new DecodeError('invalid UTF-8');
+  }
+  return text;
+}
+
+/**
+ * Decodes the first `byteLength` bytes of `scratch`; throws what the decoder threw. Called once per
+ * record, so it allocates nothing of its own: the value is returned and a failure is the exception.
+ */
+function decodeScratch<T>(
+  fromBytes: (bytes: Uint8Array) => T,
+  fromText: ((text: string) => T) | undefined,
+  byteLength: number,
+): T {
+  return fromText === undefined
+    ? fromBytes(Uint8Array.prototype.slice.call(scratch, 0, byteLength))
+    : fromText(scratchText(byteLength));
+}
+
+/** A record (or KPL sub-record: its own data, key and sub-sequence number) that did not decode. */
+function rejection(
+  kinesis: KinesisEventRecord['kinesis'],
+  reason: string,
+  shardId: string,
+  streamArn: string,
+  data: string,
+  partitionKey: string,
+  sub?: number,
+): RejectedRecord {
+  return {
+    id: deadLetterId(shardId, kinesis.sequenceNumber, sub),
+    reason,
+    data,
+    partitionKey,
+    sequenceNumber: kinesis.sequenceNumber,
+    ...(sub === undefined ? {} : { subSequenceNumber: sub }),
+    shardId,
+    streamArn,
+    arrivedAt: new Date(Math.round(kinesis.approximateArrivalTimestamp * 1000)).toISOString(),
+    approximateArrivalTimestamp: kinesis.approximateArrivalTimestamp,
+  };
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function shardOf(event: KinesisEvent): string {
@@ -120,7 +207,7 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
     );
   }
   const raws = event.Records;
-  for (let i = 0; i < raws.length; i++) checkRecordShape(raws[i], i);
+  checkRecordShapes(raws);
 
   // One event holds records of one shard of one stream (docs/event-source-mapping.md#event-record).
   const shardId = raws.length > 0 || typeof event.shardId === 'string' ? shardOf(event) : '';
@@ -130,42 +217,10 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
   const records: DecodedRecord<T>[] = [];
   const rejected: RejectedRecord[] = [];
 
-  const reject = (
-    kinesis: KinesisEventRecord['kinesis'],
-    reason: string,
-    data = kinesis.data,
-    partitionKey = kinesis.partitionKey,
-    sub?: number,
-  ): void => {
-    rejected.push({
-      id: deadLetterId(shardId, kinesis.sequenceNumber, sub),
-      reason,
-      data,
-      partitionKey,
-      sequenceNumber: kinesis.sequenceNumber,
-      ...(sub === undefined ? {} : { subSequenceNumber: sub }),
-      shardId,
-      streamArn,
-      arrivedAt: new Date(Math.round(kinesis.approximateArrivalTimestamp * 1000)).toISOString(),
-      approximateArrivalTimestamp: kinesis.approximateArrivalTimestamp,
-    });
-  };
-
-  // Decodes the bytes now in `scratch`; returns the value or the reason it failed.
-  const decodeScratch = (byteLength: number): { value: T } | { reason: string } => {
-    try {
-      if (fromText) {
-        const text = scratch.toString('utf8', 0, byteLength);
-        // U+FFFD is what bad UTF-8 turns into; only then is the (rarer) full check worth it.
-        if (text.indexOf('\uFFFD') !== -1 && !isUtf8(scratch.subarray(0, byteLength))) {
-          return { reason: 'invalid UTF-8' };
-        }
-        return { value: fromText(text) };
-      }
-      return { value: fromBytes(Uint8Array.prototype.slice.call(scratch, 0, byteLength)) };
-    } catch (error) {
-      return { reason: error instanceof Error ? error.message : String(error) };
-    }
+  const reject = (kinesis: KinesisEventRecord['kinesis'], reason: string): void => {
+    rejected.push(
+      rejection(kinesis, reason, shardId, streamArn, kinesis.data, kinesis.partitionKey),
+    );
   };
 
   for (let i = 0; i < raws.length; i++) {
@@ -179,41 +234,56 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
       decodeAggregate(kinesis, (sub) => {
         if ('reason' in sub) return reject(kinesis, sub.reason);
         const subLength = decodeBase64(sub.data);
-        const result = subLength < 0 ? { reason: 'invalid base64' } : decodeScratch(subLength);
-        if ('reason' in result) {
-          reject(kinesis, result.reason, sub.data, sub.partitionKey, sub.subSequenceNumber);
-        } else {
-          records.push(
-            new DecodedRecord(
-              result.value,
-              sub.partitionKey,
-              kinesis.sequenceNumber,
-              sub.subSequenceNumber,
+        let value: T;
+        try {
+          if (subLength < 0) throw new Error('invalid base64');
+          value = decodeScratch(fromBytes, fromText, subLength);
+        } catch (error) {
+          rejected.push(
+            rejection(
+              kinesis,
+              reasonOf(error),
               shardId,
-              kinesis.approximateArrivalTimestamp,
-              records.length,
+              streamArn,
+              sub.data,
+              sub.partitionKey,
+              sub.subSequenceNumber,
             ),
           );
+          return;
         }
+        records.push(
+          new DecodedRecord(
+            value,
+            sub.partitionKey,
+            kinesis.sequenceNumber,
+            sub.subSequenceNumber,
+            shardId,
+            kinesis.approximateArrivalTimestamp,
+            records.length,
+          ),
+        );
       });
       continue;
     }
-    const result = decodeScratch(byteLength);
-    if ('reason' in result) {
-      reject(kinesis, result.reason);
-    } else {
-      records.push(
-        new DecodedRecord(
-          result.value,
-          kinesis.partitionKey,
-          kinesis.sequenceNumber,
-          undefined,
-          shardId,
-          kinesis.approximateArrivalTimestamp,
-          records.length,
-        ),
-      );
+    let value: T;
+    try {
+      value = decodeScratch(fromBytes, fromText, byteLength);
+    } catch (error) {
+      reject(kinesis, reasonOf(error));
+      continue;
     }
+    records.push(
+      new DecodedRecord(
+        value,
+        kinesis.partitionKey,
+        kinesis.sequenceNumber,
+        undefined,
+        shardId,
+        kinesis.approximateArrivalTimestamp,
+        records.length,
+      ),
+    );
   }
 
   const last = raws[raws.length - 1]?.kinesis;

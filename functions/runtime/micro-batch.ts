@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import {
@@ -67,12 +67,12 @@ export type MicroBatchHandler<State = never> = MiddyfiedHandler<
  */
 export function batchIdOf(batch: DecodedBatch<unknown>): string {
   const window = batch.window === undefined ? '' : `|${batch.window}`;
-  return createHash('sha256')
-    .update(
-      `${batch.streamArn}|${batch.shardId}|${batch.firstSequenceNumber}|${batch.lastSequenceNumber}${window}`,
-    )
-    .digest('hex')
-    .slice(0, 32);
+  // The one-shot hash: a Hash object per batch cost several times the digest of ~150 characters.
+  return hash(
+    'sha256',
+    `${batch.streamArn}|${batch.shardId}|${batch.firstSequenceNumber}|${batch.lastSequenceNumber}${window}`,
+    'hex',
+  ).slice(0, 32);
 }
 
 /**
@@ -177,6 +177,7 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     batchId: string,
   ): DeadLetter[] {
     const letters: DeadLetter[] = [];
+    if (rejected.length === 0) return letters;
     const deadLetteredAt = new Date().toISOString();
     for (const record of rejected) {
       if (before && compareSequenceNumbers(record.sequenceNumber, before.sequenceNumber) >= 0) {

@@ -19,10 +19,18 @@ export interface BatchReport {
   readonly durationMs: number;
 }
 
-/** Writes a batch's log line and metrics. Holds no per-invocation state. */
+/**
+ * Writes a batch's log line and metrics. Holds no per-invocation state: a batch's metrics are added
+ * and published in one synchronous call, so two overlapping invocations in one process can never
+ * publish each other's numbers, and the `Metrics` objects (one per dimension set: the source, and
+ * the source with each job) are made on first use and kept. Making them per batch read a dozen
+ * environment variables and built a console each time, per batch and job.
+ */
 export class Telemetry {
   readonly logger: Logger;
   readonly #service: string;
+  readonly #sources = new Map<string, Metrics>();
+  readonly #jobs = new Map<string, Map<string, Metrics>>();
 
   constructor(service: string) {
     this.#service = service;
@@ -31,14 +39,12 @@ export class Telemetry {
 
   report(report: BatchReport): void {
     this.logger.info('batch', { batch: report });
-    // Metrics objects buffer what they are given, so each batch gets its own: two overlapping
-    // invocations in one process must never publish each other's numbers.
-    const source = this.#metrics({ Source: report.source });
+    const source = this.#sourceMetrics(report.source);
     source.addMetric(METRICS.batchRecords, MetricUnit.Count, report.records);
     source.addMetric(METRICS.deadLetters, MetricUnit.Count, report.deadLetters);
     source.publishStoredMetrics();
     for (const [job, outcome] of Object.entries(report.jobs)) {
-      const metrics = this.#metrics({ Source: report.source, Job: job });
+      const metrics = this.#jobMetrics(report.source, job);
       metrics.addMetric(METRICS.jobRecords, MetricUnit.Count, outcome.records);
       metrics.addMetric(METRICS.jobFailedRecords, MetricUnit.Count, outcome.failed);
       metrics.addMetric(METRICS.jobDuration, MetricUnit.Milliseconds, outcome.durationMs);
@@ -46,12 +52,36 @@ export class Telemetry {
     }
   }
 
+  #sourceMetrics(source: string): Metrics {
+    let metrics = this.#sources.get(source);
+    if (metrics === undefined) {
+      metrics = this.#metrics({ Source: source });
+      this.#sources.set(source, metrics);
+    }
+    return metrics;
+  }
+
+  #jobMetrics(source: string, job: string): Metrics {
+    let ofSource = this.#jobs.get(source);
+    if (ofSource === undefined) {
+      ofSource = new Map();
+      this.#jobs.set(source, ofSource);
+    }
+    let metrics = ofSource.get(job);
+    if (metrics === undefined) {
+      metrics = this.#metrics({ Source: source, Job: job });
+      ofSource.set(job, metrics);
+    }
+    return metrics;
+  }
+
+  // Default dimensions outlive `publishStoredMetrics`, which clears the metrics and any other
+  // dimensions: each publish carries exactly `service` and these.
   #metrics(dimensions: Record<string, string>): Metrics {
-    const metrics = new Metrics({
+    return new Metrics({
       namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
       serviceName: this.#service,
+      defaultDimensions: dimensions,
     });
-    metrics.addDimensions(dimensions);
-    return metrics;
   }
 }
