@@ -33,6 +33,12 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/integration/jest-timeout.ts'],
     },
+    // Packs the package and installs it into `cdk init` projects, offline: minutes, not seconds.
+    {
+      ...shared,
+      displayName: 'consumer',
+      testMatch: ['<rootDir>/test/consumer/*.test.ts'],
+    },
     // The full fault-injection suite runs for minutes: only `npm run test:chaos` selects it.
     ...(process.env.DRIVERLESS_CHAOS === '1'
       ? [

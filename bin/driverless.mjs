@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Launcher of the `driverless` CLI: registers tsx's module hooks in this process, then imports the
-// TypeScript entry. Handlers given to `driverless run` load through the same hooks, as ES modules,
-// so ESM-only dependencies (@middy/core) resolve as they do in the Lambda bundle.
+// Runs the `driverless` CLI from this repository's sources, for its own tests and development:
+// registers tsx's module hooks in this process, then imports the TypeScript entry. The published
+// package runs the compiled dist/cli.cjs instead (package.json "bin"), with no TypeScript loader.
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';

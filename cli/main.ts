@@ -1,4 +1,4 @@
-/** Entry of the `driverless` CLI (started by bin/driverless.mjs under tsx). */
+/** Entry of the `driverless` CLI: compiled to dist/cli.cjs (the package bin); bin/driverless.mjs runs it from sources. */
 import { runProgram } from './program';
 
 runProgram(process.argv.slice(2)).then(

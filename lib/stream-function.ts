@@ -77,6 +77,8 @@ export class StreamFunction extends Construct {
         sourceMap: true,
         forceDockerBundling: false,
         externalModules: [...BUNDLE_EXTERNALS],
+        // esbuild's per-file size report would print for every function at every synth and test.
+        logLevel: nodejs.LogLevel.WARNING,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

@@ -28,7 +28,14 @@ export interface SpawnServerOptions extends Omit<ServerProcessOptions, 'socketDi
   onOutput?: (chunk: string) => void;
 }
 
-const CHILD_ENTRY = join(__dirname, 'server-main.mts');
+/**
+ * The child's entry beside this module: TypeScript when this runs from the repository's sources,
+ * the compiled `.mjs` in the published package (Node does not strip types under node_modules).
+ */
+const CHILD_ENTRY = join(
+  __dirname,
+  __filename.endsWith('.ts') ? 'server-main.mts' : 'server-main.mjs',
+);
 /** How long a graceful stop may take before the child is killed. */
 const STOP_GRACE_MS = 5000;
 /**

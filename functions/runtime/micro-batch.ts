@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import middy, { type MiddyfiedHandler } from '@middy/core';
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import {
   type BatchResponse,
@@ -52,13 +52,13 @@ export interface MicroBatchOptions<T, S, State> {
   readonly deadlineMarginMs?: number;
 }
 
+// middy publishes ES modules only: `resolution-mode` lets a CommonJS consumer's TypeScript
+// (NodeNext) resolve its types; the published runtime has middy bundled and never requires it.
+// biome-ignore format: biome prints this import type with a trailing comma its parser rejects
+type Middyfied<Event, Result> = import('@middy/core', { with: { 'resolution-mode': 'import' } }).MiddyfiedHandler<Event, Result, Error, Context>;
+
 /** The Lambda handler `microBatch` returns: a middy handler, so any middy middleware can `.use()` it. */
-export type MicroBatchHandler<State = never> = MiddyfiedHandler<
-  KinesisEvent,
-  BatchResponse<State>,
-  Error,
-  Context
->;
+export type MicroBatchHandler<State = never> = Middyfied<KinesisEvent, BatchResponse<State>>;
 
 /**
  * The id of a batch: the same records from the same shard of the same stream always get the same
