@@ -12,6 +12,15 @@ const KPL_PACKAGE = 'aws-kinesis-agg';
 /** The module the runtime requires on the first aggregated record (`functions/runtime/decode-event.ts`). */
 export const KPL_MODULE = `${KPL_PACKAGE}/lib/kpl-deagg`;
 
+/**
+ * The protobufjs the KPL module is bundled with: Driverless's own dependency. `aws-kinesis-agg`
+ * pins protobufjs 7.2.4, inside the range of a critical advisory (prototype pollution,
+ * CVE-2023-36665, fixed in 7.2.5); an alias makes every bundle, in any app, use the fixed copy.
+ */
+export function kplProtobufDir(): string {
+  return dirname(require.resolve('protobufjs/package.json'));
+}
+
 /** Where the KPL module sits in a function asset, relative to the bundle's `index.js`. */
 export const KPL_MODULE_FILE = join('node_modules', `${KPL_MODULE}.js`);
 
@@ -39,6 +48,7 @@ export function bundleKplModuleCommand(outputDir: string): string {
     '--bundle',
     '--minify',
     '--log-level=warning',
+    `--alias:protobufjs=${kplProtobufDir()}`,
     `--platform=${BUNDLE_TARGET.platform}`,
     `--target=${BUNDLE_TARGET.target}`,
     `--format=${BUNDLE_TARGET.format}`,

@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
-import { KPL_MODULE_FILE } from '../../lib/function-bundle';
+import { bundleKplModuleCommand, KPL_MODULE_FILE, kplProtobufDir } from '../../lib/function-bundle';
 import { kinesisEvent } from '../fixtures/kinesis-events';
 import { kplAggregate } from '../fixtures/kpl';
 import { sourceProps, synthPipeline } from './pipeline-fixtures';
@@ -82,5 +82,20 @@ describe('the function asset', () => {
       response: { batchItemFailures: [] },
       records: [{ n: 0 }, { n: 1, subSequenceNumber: 0 }, { n: 2, subSequenceNumber: 1 }],
     });
+  });
+});
+
+describe('the KPL module', () => {
+  it('is bundled with a protobufjs outside the prototype-pollution advisory (fixed in 7.2.5)', () => {
+    // Given: the copy the module's bundling is pointed at, whatever aws-kinesis-agg pins
+    const command = bundleKplModuleCommand(scratch);
+    const { version } = JSON.parse(
+      readFileSync(join(kplProtobufDir(), 'package.json'), 'utf8'),
+    ) as { version: string };
+    const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number);
+
+    // Then
+    expect(command).toContain(`--alias:protobufjs=${kplProtobufDir()}`);
+    expect(major * 1e6 + minor * 1e3 + patch).toBeGreaterThanOrEqual(7_002_005);
   });
 });
