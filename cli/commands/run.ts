@@ -74,9 +74,16 @@ counts the window failed. Saved events are re-batched by the shard of their even
 their own window keys are dropped; without --tumbling-window they are invoked as saved,
 window keys included (a response must then carry state).
 
+Input is checked before the first invocation: the file is read whole (every line, a gzip
+to its end; a record over Kinesis's 1 MiB with its partition key, or a saved record Lambda
+could not have sent, is refused), the stream's shards are listed and the dead-letter file
+is opened for appending. If the input still breaks during the run (the file changed), the
+summary of what ran is printed and the error line says where it stopped.
+
 Exit codes: 0 ok; 1 records failed, a window's final invocation failed, or records were
-dead-lettered without --allow-dead-letters; 2 bad usage or input (missing file, bad
-line, unknown job, bad time or window, unreachable endpoint).
+dead-lettered without --allow-dead-letters; 2 bad usage or input (missing, truncated or
+corrupt file, bad line, unwritable dead-letter file, unknown job, bad time or window,
+unreachable endpoint).
 
 Examples:
   $ npx driverless run functions/orders.ts --file orders.ndjson

@@ -1,6 +1,7 @@
 /** A one-line progress display on stderr, redrawn at most every 200 ms; silent off a terminal. */
 export class ProgressBar {
   #last = 0;
+  #drawn = false;
   readonly #started = performance.now();
   readonly #enabled: boolean;
 
@@ -23,9 +24,23 @@ export class ProgressBar {
       line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(clamped * 100).toFixed(0).padStart(3)}% ${line}`;
     }
     process.stderr.write(`\r${line}\u001b[K`);
+    this.#drawn = true;
+  }
+
+  /** The pass that reads a file whole before it runs: how far through it is. */
+  checking(file: string, fraction: number): void {
+    if (!this.#enabled) return;
+    const clamped = Math.min(1, Math.max(0, fraction));
+    const filled = Math.round(clamped * 30);
+    process.stderr.write(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${(clamped * 100).toFixed(0).padStart(3)}% checking ${file}\u001b[K`,
+    );
+    this.#drawn = true;
   }
 
   done(): void {
-    if (this.#enabled) process.stderr.write('\n');
+    // Only a line that was drawn needs ending: a quick pass leaves stderr untouched.
+    if (this.#drawn) process.stderr.write('\n');
+    this.#drawn = false;
   }
 }

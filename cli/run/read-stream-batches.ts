@@ -149,21 +149,34 @@ export function parentsFirst<
   return ordered;
 }
 
+/** What {@link readStreamBatches} reads. */
+export interface StreamRange {
+  readonly streamName: string;
+  readonly from: Date;
+  readonly to?: Date;
+  readonly batchSize: number;
+}
+
 /**
  * Reads a stream from `from` to `to` (or its tip): AT_TIMESTAMP iterators on every shard, a child
  * only after its parents were read to their end, each GetRecords page of up to `batchSize`
- * records yielded as one event of its shard.
+ * records yielded as one event of its shard. The shards are listed before it returns, so a
+ * missing stream or an unreachable endpoint fails (exit 2) before any record runs.
  */
-export async function* readStreamBatches(
+export async function readStreamBatches(
   target: KinesisTarget,
-  options: {
-    readonly streamName: string;
-    readonly from: Date;
-    readonly to?: Date;
-    readonly batchSize: number;
-  },
-): AsyncGenerator<KinesisEvent> {
+  options: StreamRange,
+): Promise<AsyncGenerator<KinesisEvent>> {
   const { shards, arn } = await listShards(target, options.streamName);
+  return shardBatches(target, options, shards, arn);
+}
+
+async function* shardBatches(
+  target: KinesisTarget,
+  options: StreamRange,
+  shards: readonly Shard[],
+  arn: string,
+): AsyncGenerator<KinesisEvent> {
   const toMs = options.to?.getTime() ?? Number.POSITIVE_INFINITY;
   for (const shard of parentsFirst(shards)) {
     const shardId = shard.ShardId ?? 'shardId-unknown';

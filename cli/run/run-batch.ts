@@ -1,16 +1,16 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { KinesisEvent } from 'driverless/runtime';
 import { MAX_WINDOW_STATE_BYTES } from '../../functions/kinesis/index';
-import { EXIT_FAILURE, EXIT_OK, fail } from '../cli-error';
+import { CliError, EXIT_FAILURE, EXIT_OK, fail, oneLine } from '../cli-error';
 import { parseIntegerOption, parseTime } from '../parse-time';
 import { BatchRunner, type RunSummary } from './batch-runner';
 import { captureStdout } from './capture-logs';
+import { checkDeadLetterFile, countDeadLetters, deadLetterOffset } from './dead-letter-file';
 import { formatSummary } from './format-summary';
 import { setLambdaEnvironment } from './lambda-environment';
 import { loadHandler } from './load-handler';
 import { ProgressBar } from './progress-bar';
-import { type FileProgress, fileSize, readFileBatches } from './read-file-batches';
+import { checkFile, type FileProgress, fileSize, readFileBatches } from './read-file-batches';
 import { kinesisTarget, readStreamBatches } from './read-stream-batches';
 import { runWindows } from './run-windows';
 import { windowBatches } from './window-batches';
@@ -29,21 +29,6 @@ export interface RunOptions {
   readonly json?: boolean;
   readonly ignoreCursors?: boolean;
   readonly tumblingWindow?: string;
-}
-
-/** Distinct dead letters appended to `path` after `offset` bytes. */
-function countDeadLetters(path: string, offset: number): number {
-  if (!existsSync(path)) return 0;
-  const ids = new Set<string>();
-  for (const line of readFileSync(path).subarray(offset).toString('utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      ids.add(String((JSON.parse(line) as { id?: unknown }).id ?? line));
-    } catch {
-      ids.add(line);
-    }
-  }
-  return ids.size;
 }
 
 /**
@@ -65,37 +50,64 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
     fail(`--jobs must be job names separated by commas, like a,b or !a (given ${options.jobs})`);
   }
   const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
-  let events: AsyncGenerator<KinesisEvent>;
+  // Every input is checked before the first invocation (the file read whole, the stream's shards
+  // listed, the dead-letter file opened): bad input exits 2 with nothing run.
+  let openEvents: () => Promise<AsyncGenerator<KinesisEvent>>;
   let progress: FileProgress | undefined;
   let deadLetterFile: string;
   if (options.file !== undefined) {
+    const file = options.file;
     if (options.from !== undefined || options.to !== undefined)
       fail('--from and --to go with --stream, not --file');
-    progress = { bytesRead: 0, totalBytes: await fileSize(options.file) };
-    deadLetterFile = options.deadLetters ?? `${options.file}.dead-letters.ndjson`;
-    events = readFileBatches(options.file, { batchSize, region, progress });
+    const totalBytes = await fileSize(file);
+    deadLetterFile = options.deadLetters ?? `${file}.dead-letters.ndjson`;
+    await checkDeadLetterFile(deadLetterFile, {
+      given: options.deadLetters !== undefined,
+      inputFile: file,
+    });
+    openEvents = async () => {
+      const checked = { bytesRead: 0, totalBytes };
+      const bar = new ProgressBar();
+      const timer = setInterval(() => bar.checking(file, checked.bytesRead / totalBytes), 200);
+      try {
+        await checkFile(file, checked);
+      } finally {
+        clearInterval(timer);
+        bar.done();
+      }
+      progress = { bytesRead: 0, totalBytes };
+      return readFileBatches(file, { batchSize, region, progress });
+    };
   } else {
     if (options.from === undefined) fail('--stream needs --from <time> (ISO-8601 or -15m, -2h)');
     const now = Date.now();
     const from = parseTime(options.from, '--from', now);
     const to = options.to === undefined ? undefined : parseTime(options.to, '--to', now);
+    if (from.getTime() > now)
+      fail(
+        `--from must not be in the future (given ${options.from}): nothing has arrived there yet`,
+      );
     if (to && to < from)
       fail(`--to must not be before --from (given ${options.to} < ${options.from})`);
     const streamName = options.stream ?? '';
     deadLetterFile = options.deadLetters ?? `${streamName}.dead-letters.ndjson`;
-    events = readStreamBatches(kinesisTarget(options.endpoint), {
+    await checkDeadLetterFile(deadLetterFile, { given: options.deadLetters !== undefined });
+    const events = await readStreamBatches(kinesisTarget(options.endpoint), {
       streamName,
       from,
       batchSize,
       ...(to ? { to } : {}),
     });
+    openEvents = async () => events;
   }
   // The runtime picks its dead-letter sink at handler creation: point it at a local file.
   process.env.DRIVERLESS_DEAD_LETTER_FILE = deadLetterFile;
-  const deadLetterOffset = existsSync(deadLetterFile) ? statSync(deadLetterFile).size : 0;
+  const letterOffset = deadLetterOffset(deadLetterFile);
   const functionName = basename(entry).replace(/\.[cm]?[jt]s$/, '');
   setLambdaEnvironment(process.env, { functionName, region });
+  // The handler loads before a file is read whole: a typo in it should not wait for a big file.
   const handler = await loadHandler(entry, options.jobs);
+  const events = await openEvents();
 
   const runner = new BatchRunner(handler, functionName, {
     ignoreCursors: options.ignoreCursors === true,
@@ -107,6 +119,7 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
       runner.summary.records,
       progress && progress.totalBytes > 0 ? progress.bytesRead / progress.totalBytes : undefined,
     );
+  let stopped: unknown;
   try {
     if (tumblingSeconds === undefined) {
       for await (const event of events) {
@@ -121,17 +134,37 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
         onBatch: showProgress,
       });
     }
+  } catch (error) {
+    stopped = error;
   } finally {
     restore();
     bar.done();
   }
   const summary: RunSummary = runner.finish(
-    countDeadLetters(deadLetterFile, deadLetterOffset),
+    countDeadLetters(deadLetterFile, letterOffset),
     deadLetterFile,
   );
+  if (stopped !== undefined && summary.invocations === 0) throw stopped;
   process.stdout.write(formatSummary(summary));
   if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  if (stopped !== undefined) throw stoppedMidway(stopped, summary);
   if (summary.failed > 0 || summary.windowsFailed > 0) return EXIT_FAILURE;
   if (summary.deadLettered > 0 && !options.allowDeadLetters) return EXIT_FAILURE;
   return EXIT_OK;
+}
+
+/**
+ * A run that stopped after invocations had run (the file changed while it was read, the stream
+ * failed): the cause and what was already done, in one line; the summary went to stdout. Its
+ * effects are applied, so the user must know where it stopped before running it again.
+ */
+function stoppedMidway(error: unknown, summary: RunSummary): CliError {
+  const n = (value: number) => value.toLocaleString('en-US');
+  const done =
+    `stopped after ${n(summary.records)} records had run ` +
+    `(${n(summary.processed)} processed, ${n(summary.deadLettered)} dead-lettered, ${n(summary.failed)} failed; summary on stdout)`;
+  return new CliError(
+    `${oneLine(error)}; ${done}`,
+    error instanceof CliError ? error.exitCode : EXIT_FAILURE,
+  );
 }

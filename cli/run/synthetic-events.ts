@@ -33,8 +33,13 @@ export interface FileRecord {
 }
 
 /** Bytes of a record: a string is taken as is (UTF-8), anything else as its JSON. */
-function bytesOf(data: unknown): Buffer {
+export function bytesOf(data: unknown): Buffer {
   return Buffer.from(typeof data === 'string' ? data : JSON.stringify(data), 'utf8');
+}
+
+/** The partition key of the `index`-th record of a file when the line gives none. */
+export function defaultPartitionKey(index: number): string {
+  return String(index);
 }
 
 /** A Kinesis event record as Lambda delivers it (docs/event-source-mapping.md#event-record). */
@@ -68,7 +73,7 @@ export function fileEventRecord(
   const arrival = record.arrivedAt === undefined ? Date.now() : Date.parse(record.arrivedAt);
   return eventRecord({
     data: bytesOf(record.data),
-    partitionKey: record.partitionKey ?? String(index),
+    partitionKey: record.partitionKey ?? defaultPartitionKey(index),
     sequenceNumber: record.sequenceNumber ?? syntheticSequenceNumber(index),
     arrivalSeconds: (Number.isNaN(arrival) ? Date.now() : arrival) / 1000,
     shardId: FILE_SHARD_ID,

@@ -188,10 +188,18 @@ describe('starting positions', () => {
     await mapping.ready;
     // when
     const [fresh] = await putRecords(server.kinesis, stream.name, [{ partitionKey: 'k', data: 2 }]);
-    await waitFor(() => fn.calls.length === 1);
-    await new Promise((r) => setTimeout(r, 100));
+    // A shard is delivered in order: once a later record has arrived, anything before it has too.
+    const [marker] = await putRecords(server.kinesis, stream.name, [
+      { partitionKey: 'k', data: 3 },
+    ]);
+    await waitFor(() =>
+      fn
+        .batches()
+        .flat()
+        .includes(marker?.sequenceNumber ?? ''),
+    );
     // then
-    expect(fn.batches()).toStrictEqual([[fresh?.sequenceNumber]]);
+    expect(fn.batches().flat()).toStrictEqual([fresh?.sequenceNumber, marker?.sequenceNumber]);
   });
 
   test('AT_TIMESTAMP delivers records that arrived from the timestamp on', async () => {
