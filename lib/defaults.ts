@@ -12,7 +12,7 @@ import type { NewStreamProps, SourceProps } from './source-props';
 /**
  * The opinionated defaults, in one place. Where AWS's own default is unsafe for a stream
  * (infinite retries and record age block a shard behind one poison record until it expires,
- * ESM-SEMANTICS §3.1), ours is bounded.
+ * docs/event-source-mapping.md#retries), ours is bounded.
  */
 export const DEFAULTS = {
   source: {

@@ -53,7 +53,7 @@ export function createFailureBucket(scope: Construct, id: string, reason: string
 
 /**
  * The on-failure destination of a mapping. For a bucket, the mapping's role gets `s3:PutObject`
- * on objects and `s3:ListBucket` (what Lambda needs, ESM-SEMANTICS §4) instead of
+ * on objects and `s3:ListBucket` (what Lambda needs, docs/event-source-mapping.md#on-failure-delivery) instead of
  * `S3OnFailureDestination`'s read/write grant.
  */
 export function onFailureDestination(store: FailureStore): lambda.IEventSourceDlq {

@@ -32,7 +32,10 @@ export interface StreamFunctionProps {
   readonly iteratorAgeAlarmThreshold: Duration;
 }
 
-/** The alias every mapping and deployment targets, from the first deploy on (ESM-SEMANTICS §7). */
+/**
+ * The alias every mapping and deployment targets, from the first deploy on: shifting the alias
+ * re-points its mapping without touching it (docs/event-source-mapping.md#versions-and-aliases).
+ */
 export const LIVE_ALIAS = 'live';
 
 /**
@@ -104,7 +107,8 @@ export class StreamFunction extends Construct {
       retryAttempts: source.retryAttempts,
       maxRecordAge: source.maxRecordAge,
       bisectBatchOnError: source.bisectBatchOnError,
-      // The runtime reports failed records by sequence number (ESM-SEMANTICS §3.4).
+      // The runtime reports failed records by sequence number
+      // (docs/event-source-mapping.md#partial-batch-response).
       reportBatchItemFailures: true,
       filters: source.filters ? [...source.filters] : undefined,
       tumblingWindow: source.tumblingWindow,

@@ -19,13 +19,14 @@ const SOURCE_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 const PIPELINE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const JOB_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const RESERVED_ENVIRONMENT_PREFIX = 'DRIVERLESS_';
-/** Enhanced fan-out consumers per stream (ESM-SEMANTICS §2, DOC J). */
+/** Enhanced fan-out consumers per stream (docs/event-source-mapping.md#enhanced-fan-out). */
 const MAX_CONSUMERS_PER_STREAM = 20;
-/** Filters per mapping: 5 by default, raisable to 10 (ESM-SEMANTICS §6). */
+/** Filters per mapping: 5 by default, raisable to 10 (docs/event-source-mapping.md#filtering). */
 const MAX_FILTERS = 10;
 
 /**
- * Checks resolved props against the ranges AWS enforces (ESM-SEMANTICS §2) and our own rules.
+ * Checks resolved props against the ranges AWS enforces (docs/event-source-mapping.md#mapping-parameters)
+ * and our own rules.
  * Unresolved tokens are skipped: they can only be checked at deploy time.
  *
  * @returns every problem, each naming the prop path, the valid range and the given value
