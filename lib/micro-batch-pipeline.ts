@@ -92,12 +92,32 @@ export class MicroBatchPipeline extends Construct {
   readonly checkpointTable?: dynamodb.Table;
   readonly dashboard: PipelineDashboard;
   private readonly sources: ReadonlyMap<string, PipelineSource>;
+  /** Why nothing was built, when the props are invalid. */
+  private readonly invalid?: PipelinePropsError;
 
+  /**
+   * Invalid props do not throw here: they fail `cdk synth` (and `app.synth()`) with one
+   * validation error listing every problem, printed by the CDK without a stack trace. Nothing is
+   * built from them, so the pipeline then has no functions and {@link source} throws.
+   */
   constructor(scope: Construct, id: string, props: MicroBatchPipelineProps) {
     super(scope, id);
     const resolved = withDefaults(props, id);
-    this.checkBudgetAndProps(resolved);
     this.pipelineName = resolved.pipelineName;
+    const problems = this.checkBudgetAndProps(resolved);
+    if (problems.length > 0) {
+      // The AWS constructs would throw on some of these values (batch size, record age) before
+      // the list is printed, so nothing is built from them.
+      this.node.addValidation({ validate: () => [...problems] });
+      this.invalid = new PipelinePropsError(id, problems);
+      this.sources = new Map();
+      this.functions = [];
+      this.dashboard = new PipelineDashboard(this, 'Dashboard', {
+        pipelineName: this.pipelineName,
+        sources: [],
+      });
+      return;
+    }
     // CloudFormation refuses a template whose resources refer to each other in a cycle, and only
     // at deploy time: fail the synth instead, naming the resources on the cycle.
     addReferenceCycleCheck(Stack.of(this));
@@ -132,8 +152,12 @@ export class MicroBatchPipeline extends Construct {
     return [...this.sources.keys()];
   }
 
-  /** The resources of one source; throws for a name not in `sources`. */
+  /**
+   * The resources of one source; throws for a name not in `sources`, and a
+   * {@link PipelinePropsError} when the props are invalid (nothing was built).
+   */
   source(name: string): PipelineSource {
+    if (this.invalid) throw this.invalid;
     const source = this.sources.get(name);
     if (!source) {
       throw new Error(
@@ -143,7 +167,8 @@ export class MicroBatchPipeline extends Construct {
     return source;
   }
 
-  private checkBudgetAndProps(resolved: ResolvedPipelineProps): void {
+  /** Every problem of the props, the concurrency budget included; warnings are annotated. */
+  private checkBudgetAndProps(resolved: ResolvedPipelineProps): string[] {
     const problems = validatePipelineProps(resolved);
     const usage = concurrencyUsage(resolved.sources);
     for (const s of usage.sources) {
@@ -162,7 +187,7 @@ export class MicroBatchPipeline extends Construct {
       if (resolved.concurrencyBudgetMode === 'fail') problems.push(message);
       else Annotations.of(this).addWarningV2('driverless:concurrencyBudget', message);
     }
-    if (problems.length > 0) throw new PipelinePropsError(this.node.id, problems);
+    return problems;
   }
 
   private buildSource(

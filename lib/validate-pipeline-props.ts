@@ -4,7 +4,11 @@ import { isNewStream } from './concurrency-budget';
 import type { ResolvedPipelineProps, ResolvedSourceProps } from './defaults';
 import { CONSUMER_NAME, consumerName, STREAM_NAME } from './physical-names';
 
-/** Every problem found in one pipeline's props, reported together. */
+/**
+ * Every problem found in one pipeline's props, reported together: thrown by
+ * `MicroBatchPipeline.source()` on a pipeline built from invalid props (synth itself reports them
+ * as one validation error).
+ */
 export class PipelinePropsError extends Error {
   override readonly name = 'PipelinePropsError';
   constructor(
