@@ -28,7 +28,10 @@ export const DEFAULTS = {
     timeout: Duration.minutes(1),
   },
   stream: {
-    retentionPeriod: Duration.hours(24),
+    // Kinesis keeps records 24 hours unless asked: with the 1-day maxRecordAge, a record discarded
+    // for its age would already be gone when its pointer reached the on-failure queue. A week
+    // leaves the redrive window (6 days after maxRecordAge) a long weekend needs.
+    retentionPeriod: Duration.days(7),
     // Unprocessed records outlive an accidental `cdk destroy`.
     removalPolicy: RemovalPolicy.RETAIN as RemovalPolicy,
   },
@@ -41,6 +44,7 @@ export const DEFAULTS = {
     deadLetterDestination: 'queue' as FailureDestinationKind,
     logRetention: logs.RetentionDays.ONE_MONTH,
     checkpoints: false,
+    redriveWindow: Duration.days(1),
   },
   /** SQS's maximum; a dead letter must outlive a long weekend. */
   queueRetention: Duration.days(14),
@@ -80,6 +84,7 @@ export type ResolvedPipelineProps = Omit<MicroBatchPipelineProps, 'sources'> &
       | 'deadLetterDestination'
       | 'logRetention'
       | 'checkpoints'
+      | 'redriveWindow'
     >
   > & { readonly sources: Readonly<Record<string, ResolvedSourceProps>> };
 

@@ -78,6 +78,18 @@ export interface MicroBatchPipelineProps {
    */
   readonly deadLetterDestination?: FailureDestinationKind;
   /**
+   * Time left to redrive a record after the mapping gives up on it, when `onFailureDestination`
+   * is 'queue': the queue receives only a pointer, so each source's stream retention must be at
+   * least its `maxRecordAge` plus this window. Synth fails for a stream the pipeline creates and
+   * warns for one it is given. A bucket destination keeps the records themselves, so no window
+   * applies.
+   *
+   * Range: any duration; 0 accepts pointers to records about to expire.
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html
+   * @default Duration.days(1)
+   */
+  readonly redriveWindow?: Duration;
+  /**
    * Retention of every function's log group.
    *
    * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html

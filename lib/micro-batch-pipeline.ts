@@ -35,6 +35,7 @@ import {
 } from './pipeline-monitoring';
 import { addReferenceCycleCheck } from './reference-cycles';
 import { StreamFunction } from './stream-function';
+import { checkRedriveWindow } from './stream-retention';
 import { PipelinePropsError, validatePipelineProps } from './validate-pipeline-props';
 
 /** A job isolated in a function of its own, reading through its own enhanced fan-out consumer. */
@@ -177,6 +178,15 @@ export class MicroBatchPipeline extends Construct {
           'driverless:unknownShardCount',
           `sources.${s.source}: the stream's shard count is unknown, counted as 1 by the concurrency guardrail; set sources.${s.source}.shardCount`,
         );
+      }
+    }
+    if (resolved.onFailureDestination === 'queue') {
+      for (const [name, source] of Object.entries(resolved.sources)) {
+        const finding = checkRedriveWindow(name, source, resolved.redriveWindow);
+        if (finding?.severity === 'problem') problems.push(finding.message);
+        else if (finding) {
+          Annotations.of(this).addWarningV2('driverless:redriveWindow', finding.message);
+        }
       }
     }
     if (usage.total > resolved.concurrencyBudget) {

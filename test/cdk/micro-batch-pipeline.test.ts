@@ -37,6 +37,11 @@ describe('MicroBatchPipeline defaults', () => {
     });
   });
 
+  test('keeps records in a created stream a week, six days past maxRecordAge, to redrive them', () => {
+    // then
+    template.hasResourceProperties('AWS::Kinesis::Stream', { RetentionPeriodHours: 168 });
+  });
+
   test('sizes the function at 512 MB and one minute, without reserved concurrency', () => {
     // then
     template.hasResourceProperties('AWS::Lambda::Function', {
