@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -45,6 +46,7 @@ export const DEFAULTS = {
     logRetention: logs.RetentionDays.ONE_MONTH,
     checkpoints: false,
     redriveWindow: Duration.days(1),
+    alarmActions: [] as readonly cloudwatch.IAlarmAction[],
   },
   /** SQS's maximum; a dead letter must outlive a long weekend. */
   queueRetention: Duration.days(14),
@@ -85,6 +87,7 @@ export type ResolvedPipelineProps = Omit<MicroBatchPipelineProps, 'sources'> &
       | 'logRetention'
       | 'checkpoints'
       | 'redriveWindow'
+      | 'alarmActions'
     >
   > & { readonly sources: Readonly<Record<string, ResolvedSourceProps>> };
 

@@ -1,4 +1,5 @@
 import type { Duration } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { SourceProps } from './source-props';
@@ -61,6 +62,16 @@ export interface MicroBatchPipelineProps {
    * @default Duration.minutes(1)
    */
   readonly iteratorAgeAlarmThreshold?: Duration;
+  /**
+   * Notified when any alarm of the pipeline goes to ALARM and when it is back to OK: iterator
+   * age, errors, the new version's errors (a rollback), throttles, on-failure records, dropped
+   * records and dead letters, of every function. For example
+   * `[new cloudwatchActions.SnsAction(topic)]` from `aws-cdk-lib/aws-cloudwatch-actions`.
+   *
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-actions.html
+   * @default - no actions: the alarms only show in the console and on the dashboard
+   */
+  readonly alarmActions?: readonly cloudwatch.IAlarmAction[];
   /**
    * Where each mapping sends records it gives up on. A queue receives metadata only (records
    * must be re-read from the stream before they expire); a bucket also receives the payload.

@@ -31,7 +31,9 @@ import { consumerName } from './physical-names';
 import {
   createDeadLetterAlarm,
   type DashboardSource,
+  type FunctionAlarms,
   PipelineDashboard,
+  type SourceAlarms,
 } from './pipeline-monitoring';
 import { addReferenceCycleCheck } from './reference-cycles';
 import { StreamFunction } from './stream-function';
@@ -43,6 +45,7 @@ export interface IsolatedJob {
   readonly function: nodejs.NodejsFunction;
   readonly alias: lambda.Alias;
   readonly consumer: kinesis.StreamConsumer;
+  readonly alarms: FunctionAlarms;
 }
 
 /** The resources of one source, e.g. to grant its functions access to a table. */
@@ -69,6 +72,8 @@ export interface PipelineSource {
   readonly onFailureQueue?: sqs.IQueue;
   /** The main mapping's on-failure destination, when `onFailureDestination` is 'bucket'. */
   readonly onFailureBucket?: s3.IBucket;
+  /** Every alarm of the source, each already notifying the pipeline's `alarmActions`. */
+  readonly alarms: SourceAlarms;
 }
 
 /**
@@ -214,7 +219,13 @@ export class MicroBatchPipeline extends Construct {
       pipeline.deadLetterDestination,
       'records the runtime could not decode',
     );
-    createDeadLetterAlarm(scope, deadLetters, this.pipelineName, name);
+    const deadLettersAlarm = createDeadLetterAlarm(
+      scope,
+      deadLetters,
+      this.pipelineName,
+      name,
+      pipeline.alarmActions,
+    );
     // A Kinesis record can be larger than an SQS message: the runtime puts the payload of such a
     // letter in this bucket and the letter in the queue, so an oversized poison record is
     // dead-lettered like any other and its shard moves on.
@@ -254,6 +265,7 @@ export class MicroBatchPipeline extends Construct {
       application,
       deploymentConfig: pipeline.deploymentConfig,
       iteratorAgeAlarmThreshold: pipeline.iteratorAgeAlarmThreshold,
+      alarmActions: pipeline.alarmActions,
     };
     const wire = (fn: StreamFunction): StreamFunction => {
       grantWriteFailures(deadLetters, fn.function);
@@ -289,7 +301,7 @@ export class MicroBatchPipeline extends Construct {
           environment: environment(job),
         }),
       );
-      jobFunctions[job] = { function: fn.function, alias: fn.alias, consumer };
+      jobFunctions[job] = { function: fn.function, alias: fn.alias, consumer, alarms: fn.alarms };
       isolated.push({ job, fn });
     }
 
@@ -307,6 +319,11 @@ export class MicroBatchPipeline extends Construct {
           : { deadLetterBucket: deadLetters.bucket }),
         ...(deadLetterPayloads ? { deadLetterPayloadBucket: deadLetterPayloads } : {}),
         ...failureOutputs(main.onFailure),
+        alarms: {
+          deadLetters: deadLettersAlarm,
+          main: main.alarms,
+          jobs: Object.fromEntries(isolated.map((i) => [i.job, i.fn.alarms])),
+        },
       },
       dashboard: {
         name,

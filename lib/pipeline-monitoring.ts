@@ -19,8 +19,23 @@ export interface FunctionAlarms {
   /** Errors of the version being deployed, while the alias routes traffic to it. */
   readonly newVersionErrors: cloudwatch.Alarm;
   readonly throttles: cloudwatch.Alarm;
-  /** Records the mapping gave up on, and records it could not even deliver. */
-  readonly onFailure: readonly cloudwatch.Alarm[];
+  /**
+   * The mapping gave up on records: messages in the on-failure queue, or (with mapping metrics)
+   * records written to the on-failure bucket. Absent for a bucket without mapping metrics.
+   */
+  readonly onFailure?: cloudwatch.Alarm;
+  /** The mapping dropped records without reaching its destination; needs mapping metrics. */
+  readonly droppedRecords?: cloudwatch.Alarm;
+}
+
+/** The alarms of one source of a pipeline. */
+export interface SourceAlarms {
+  /** Records of the source could not be decoded and became dead letters. */
+  readonly deadLetters: cloudwatch.Alarm;
+  /** The main function's alarms. */
+  readonly main: FunctionAlarms;
+  /** Each isolated job's function's alarms, by job. */
+  readonly jobs: Readonly<Record<string, FunctionAlarms>>;
 }
 
 /** What {@link createFunctionAlarms} watches. */
@@ -34,6 +49,8 @@ export interface FunctionAlarmsProps {
   readonly metricsEventCount: boolean;
   readonly onFailure: FailureStore;
   readonly iteratorAgeThreshold: Duration;
+  /** Notified when any of the alarms goes to ALARM and back to OK. */
+  readonly actions: readonly cloudwatch.IAlarmAction[];
 }
 
 /**
@@ -90,32 +107,25 @@ export function createFunctionAlarms(scope: Construct, props: FunctionAlarmsProp
       alarmDescription: `Invocations of ${live} were throttled: reserved or account concurrency is exhausted.`,
       ...atLeastOnce,
     });
-  const onFailure: cloudwatch.Alarm[] = [];
+  let onFailure: cloudwatch.Alarm | undefined;
   if (props.onFailure.kind === 'queue') {
-    onFailure.push(
-      queueDepth(props.onFailure.queue).createAlarm(scope, 'OnFailureQueueAlarm', {
-        alarmDescription:
-          'The mapping gave up on records; their metadata waits in the on-failure queue.',
-        ...atLeastOnce,
-      }),
-    );
+    onFailure = queueDepth(props.onFailure.queue).createAlarm(scope, 'OnFailureQueueAlarm', {
+      alarmDescription:
+        'The mapping gave up on records; their metadata waits in the on-failure queue.',
+      ...atLeastOnce,
+    });
+  } else if (props.metricsEventCount) {
+    onFailure = mappingMetric(
+      props.eventSourceMappingId,
+      'OnFailureDestinationDeliveredEventCount',
+    ).createAlarm(scope, 'OnFailureDeliveredAlarm', {
+      alarmDescription: 'The mapping gave up on records and wrote them to the on-failure bucket.',
+      ...atLeastOnce,
+    });
   }
-  if (props.metricsEventCount) {
-    if (props.onFailure.kind === 'bucket') {
-      onFailure.push(
-        mappingMetric(
-          props.eventSourceMappingId,
-          'OnFailureDestinationDeliveredEventCount',
-        ).createAlarm(scope, 'OnFailureDeliveredAlarm', {
-          alarmDescription:
-            'The mapping gave up on records and wrote them to the on-failure bucket.',
-          ...atLeastOnce,
-        }),
-      );
-    }
-    // Dropped records reached no destination at all.
-    onFailure.push(
-      mappingMetric(props.eventSourceMappingId, 'DroppedEventCount').createAlarm(
+  // Dropped records reached no destination at all.
+  const droppedRecords = props.metricsEventCount
+    ? mappingMetric(props.eventSourceMappingId, 'DroppedEventCount').createAlarm(
         scope,
         'DroppedRecordsAlarm',
         {
@@ -123,10 +133,28 @@ export function createFunctionAlarms(scope: Construct, props: FunctionAlarmsProp
             'The mapping dropped records without delivering them to the on-failure destination.',
           ...atLeastOnce,
         },
-      ),
-    );
-  }
-  return { iteratorAge, errors, newVersionErrors, throttles, onFailure };
+      )
+    : undefined;
+  const alarms: FunctionAlarms = {
+    iteratorAge,
+    errors,
+    newVersionErrors,
+    throttles,
+    ...(onFailure ? { onFailure } : {}),
+    ...(droppedRecords ? { droppedRecords } : {}),
+  };
+  for (const alarm of Object.values(alarms)) notify(alarm, props.actions);
+  return alarms;
+}
+
+/**
+ * Sends `actions` both ways: people learn that something broke and that it recovered, without
+ * watching the console.
+ */
+function notify(alarm: cloudwatch.Alarm, actions: readonly cloudwatch.IAlarmAction[]): void {
+  if (actions.length === 0) return;
+  alarm.addAlarmAction(...actions);
+  alarm.addOkAction(...actions);
 }
 
 /** Alarm on the runtime's dead letters: queue depth, or the `DeadLetters` metric for a bucket. */
@@ -135,15 +163,18 @@ export function createDeadLetterAlarm(
   store: FailureStore,
   pipelineName: string,
   sourceName: string,
+  actions: readonly cloudwatch.IAlarmAction[],
 ): cloudwatch.Alarm {
   const metric =
     store.kind === 'queue'
       ? queueDepth(store.queue)
       : sourceMetric(pipelineName, sourceName, METRIC_NAMES.deadLetters, cloudwatch.Stats.SUM);
-  return metric.createAlarm(scope, 'DeadLettersAlarm', {
+  const alarm = metric.createAlarm(scope, 'DeadLettersAlarm', {
     alarmDescription: `Records of source ${sourceName} could not be decoded and became dead letters.`,
     ...atLeastOnce,
   });
+  notify(alarm, actions);
+  return alarm;
 }
 
 const atLeastOnce = {

@@ -1,4 +1,5 @@
 import { type Duration, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -30,6 +31,7 @@ export interface StreamFunctionProps {
   readonly application: codedeploy.ILambdaApplication;
   readonly deploymentConfig: codedeploy.ILambdaDeploymentConfig;
   readonly iteratorAgeAlarmThreshold: Duration;
+  readonly alarmActions: readonly cloudwatch.IAlarmAction[];
 }
 
 /**
@@ -133,6 +135,7 @@ export class StreamFunction extends Construct {
       metricsEventCount: source.metricsEventCount,
       onFailure: this.onFailure,
       iteratorAgeThreshold: props.iteratorAgeAlarmThreshold,
+      actions: props.alarmActions,
     });
     this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
       application: props.application,
