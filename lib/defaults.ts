@@ -47,9 +47,9 @@ export const DEFAULTS = {
     checkpoints: false,
     redriveWindow: Duration.days(1),
     alarmActions: [] as readonly cloudwatch.IAlarmAction[],
+    // SQS's maximum: a dead letter must outlive a long weekend, and no longer than that.
+    failureRetention: Duration.days(14),
   },
-  /** SQS's maximum; a dead letter must outlive a long weekend. */
-  queueRetention: Duration.days(14),
 } as const;
 
 /** Source props with every default applied. */
@@ -88,6 +88,7 @@ export type ResolvedPipelineProps = Omit<MicroBatchPipelineProps, 'sources'> &
       | 'checkpoints'
       | 'redriveWindow'
       | 'alarmActions'
+      | 'failureRetention'
     >
   > & { readonly sources: Readonly<Record<string, ResolvedSourceProps>> };
 

@@ -1,11 +1,10 @@
-import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { DEFAULTS } from './defaults';
 import type { FailureDestinationKind } from './micro-batch-pipeline-props';
 
 /** Where failed records are kept: a queue or a bucket, never both. */
@@ -13,40 +12,60 @@ export type FailureStore =
   | { readonly kind: 'queue'; readonly queue: sqs.Queue }
   | { readonly kind: 'bucket'; readonly bucket: s3.Bucket };
 
+/** How a failure store is made. */
+export interface FailureStoreProps {
+  /** What the store receives, said in acknowledgements. */
+  readonly reason: string;
+  /** How long a message or an object is kept. */
+  readonly retention: Duration;
+}
+
 /**
- * Creates an encrypted, SSL-only store: a queue with SQS's longest retention, or a private bucket.
- * `reason` says in acknowledgements what the store receives.
+ * Creates an encrypted, SSL-only store that keeps what it receives for `retention`: a queue, or a
+ * private bucket. Both outlive the stack like its log groups do: a `cdk destroy` must not take
+ * the only copy of failed records with it, and their retention still ends their stay.
  */
 export function createFailureStore(
   scope: Construct,
   id: string,
   kind: FailureDestinationKind,
-  reason: string,
+  props: FailureStoreProps,
 ): FailureStore {
-  if (kind === 'bucket') return { kind, bucket: createFailureBucket(scope, id, reason) };
+  if (kind === 'bucket') return { kind, bucket: createFailureBucket(scope, id, props) };
   const queue = new sqs.Queue(scope, id, {
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
-    retentionPeriod: DEFAULTS.queueRetention,
+    retentionPeriod: props.retention,
+    removalPolicy: RemovalPolicy.RETAIN,
   });
   Validations.of(queue).acknowledge({
     id: 'AwsSolutions::AwsSolutions-SQS3',
-    reason: `This queue is itself a dead-letter destination (${reason}); a queue behind it would only move the problem.`,
+    reason: `This queue is itself a dead-letter destination (${props.reason}); a queue behind it would only move the problem.`,
   });
   return { kind, queue };
 }
 
-/** A private, encrypted, SSL-only bucket that receives `reason`. */
-export function createFailureBucket(scope: Construct, id: string, reason: string): s3.Bucket {
+/**
+ * A private, encrypted, SSL-only bucket, retained with the stack, whose objects expire after
+ * `retention`: failed records may hold personal data, which must not stay once nobody can
+ * redrive it (a letter in a queue expires after the same time).
+ */
+export function createFailureBucket(
+  scope: Construct,
+  id: string,
+  props: FailureStoreProps,
+): s3.Bucket {
   const bucket = new s3.Bucket(scope, id, {
     encryption: s3.BucketEncryption.S3_MANAGED,
     enforceSSL: true,
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    removalPolicy: RemovalPolicy.RETAIN,
+    lifecycleRules: [{ id: 'ExpireFailures', expiration: props.retention }],
   });
   Validations.of(bucket).acknowledge({
     id: 'AwsSolutions::AwsSolutions-S1',
-    reason: `The bucket only receives ${reason} written by the pipeline's own roles; CloudTrail covers access auditing.`,
+    reason: `The bucket only receives ${props.reason} written by the pipeline's own roles; CloudTrail covers access auditing.`,
   });
   return bucket;
 }

@@ -5,8 +5,9 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { SourceProps } from './source-props';
 
 /**
- * Where failures are kept: an encrypted, SSL-only SQS queue (14-day retention), or an encrypted,
- * SSL-only, private S3 bucket.
+ * Where failures are kept: an encrypted, SSL-only SQS queue, or an encrypted, SSL-only, private S3
+ * bucket; either keeps them for the pipeline's `failureRetention` and is retained when it leaves
+ * the stack.
  */
 export type FailureDestinationKind = 'queue' | 'bucket';
 
@@ -100,6 +101,19 @@ export interface MicroBatchPipelineProps {
    * @default Duration.days(1)
    */
   readonly redriveWindow?: Duration;
+  /**
+   * How long the pipeline keeps what failed: messages of its dead-letter and on-failure queues,
+   * and objects of its dead-letter, dead-letter payload and on-failure buckets (an S3 lifecycle
+   * rule). Failed records may hold personal data: they go once nobody can redrive them. The queues
+   * and buckets are retained when they leave the stack, like log groups, so a `cdk destroy` does
+   * not delete the only copy of failed records; this retention still ends their stay.
+   *
+   * Range: 1 to 14 days, in whole days (SQS keeps a message at most 14 days; S3 expires objects by
+   * the day, at the first midnight UTC after the time is up).
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-expire-general-considerations.html
+   * @default Duration.days(14)
+   */
+  readonly failureRetention?: Duration;
   /**
    * Retention of every function's log group.
    *

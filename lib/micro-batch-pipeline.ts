@@ -213,12 +213,10 @@ export class MicroBatchPipeline extends Construct {
   ): { source: PipelineSource; dashboard: DashboardSource } {
     const scope = new Construct(this, pascalCase(name));
     const stream = this.streamOf(scope, name, source);
-    const deadLetters = createFailureStore(
-      scope,
-      'DeadLetters',
-      pipeline.deadLetterDestination,
-      'records the runtime could not decode',
-    );
+    const deadLetters = createFailureStore(scope, 'DeadLetters', pipeline.deadLetterDestination, {
+      reason: 'records the runtime could not decode',
+      retention: pipeline.failureRetention,
+    });
     const deadLettersAlarm = createDeadLetterAlarm(
       scope,
       deadLetters,
@@ -231,11 +229,10 @@ export class MicroBatchPipeline extends Construct {
     // dead-lettered like any other and its shard moves on.
     const deadLetterPayloads =
       deadLetters.kind === 'queue'
-        ? createFailureBucket(
-            scope,
-            'DeadLetterPayloads',
-            'payloads of dead letters too large for one SQS message',
-          )
+        ? createFailureBucket(scope, 'DeadLetterPayloads', {
+            reason: 'payloads of dead letters too large for one SQS message',
+            retention: pipeline.failureRetention,
+          })
         : undefined;
 
     const environment = (jobs: string | undefined): Record<string, string> => ({
@@ -266,6 +263,7 @@ export class MicroBatchPipeline extends Construct {
       deploymentConfig: pipeline.deploymentConfig,
       iteratorAgeAlarmThreshold: pipeline.iteratorAgeAlarmThreshold,
       alarmActions: pipeline.alarmActions,
+      failureRetention: pipeline.failureRetention,
     };
     const wire = (fn: StreamFunction): StreamFunction => {
       grantWriteFailures(deadLetters, fn.function);

@@ -32,6 +32,8 @@ export interface StreamFunctionProps {
   readonly deploymentConfig: codedeploy.ILambdaDeploymentConfig;
   readonly iteratorAgeAlarmThreshold: Duration;
   readonly alarmActions: readonly cloudwatch.IAlarmAction[];
+  /** How long the on-failure destination keeps what it receives. */
+  readonly failureRetention: Duration;
 }
 
 /**
@@ -94,12 +96,10 @@ export class StreamFunction extends Construct {
       version: this.function.currentVersion,
     });
 
-    this.onFailure = createFailureStore(
-      this,
-      'OnFailure',
-      props.onFailureKind,
-      'metadata of records the mapping gave up on',
-    );
+    this.onFailure = createFailureStore(this, 'OnFailure', props.onFailureKind, {
+      reason: 'metadata of records the mapping gave up on',
+      retention: props.failureRetention,
+    });
     const mappingProps: eventSources.KinesisEventSourceProps = {
       batchSize: source.batchSize,
       maxBatchingWindow: source.maxBatchingWindow,

@@ -52,6 +52,7 @@ export function validatePipelineProps(props: ResolvedPipelineProps): string[] {
     1,
     Infinity,
   );
+  wholeDaysBetween(problems, 'failureRetention', props.failureRetention, 1, 14);
   reservedEnvironment(problems, 'environment', props.environment);
 
   const consumersByStream = new Map<object, string[]>();
@@ -245,6 +246,24 @@ function integerAtLeast(problems: string[], path: string, value: number, min: nu
   const whole = Number.isInteger(value) ? '' : 'a whole number ';
   if (whole || !(value >= min)) {
     problems.push(`${path} must be ${whole}at least ${min} (given ${value})`);
+  }
+}
+
+/** Durations in whole days, as S3 lifecycle rules take them. */
+function wholeDaysBetween(
+  problems: string[],
+  path: string,
+  value: Duration,
+  min: number,
+  max: number,
+): void {
+  if (value.isUnresolved()) return;
+  const days = value.toDays({ integral: false });
+  const whole = Number.isInteger(days) ? '' : 'whole days ';
+  if (whole || days < min || days > max) {
+    problems.push(
+      `${path} must be ${whole}between ${min} and ${max} days (given ${value.toHumanString()})`,
+    );
   }
 }
 
