@@ -25,6 +25,16 @@ export const METRIC_NAMES = {
   deadLetters: 'DeadLetters',
 } as const;
 
+/**
+ * Where objects go in the pipeline's buckets, the only keys its roles may write: the runtime's dead
+ * letters and overflowing payloads (`DEAD_LETTER_KEY_PREFIX` in `functions/runtime/dead-letter.ts`),
+ * and Lambda's on-failure records (`S3_ON_FAILURE_PREFIX` in `functions/kinesis/on-failure-record.ts`).
+ */
+export const S3_KEY_PREFIXES = {
+  deadLetters: 'dead-letters/',
+  onFailure: 'aws/lambda/',
+} as const;
+
 /** Variables Powertools reads at cold start; the service name becomes the `service` metric dimension. */
 export const POWERTOOLS_ENVIRONMENT_NAMES = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',

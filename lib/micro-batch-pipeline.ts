@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { concurrencyUsage, describeConcurrency, isNewStream } from './concurrency-budget';
 import {
@@ -18,13 +19,15 @@ import {
   ENVIRONMENT_NAMES,
   METRICS_NAMESPACE,
   POWERTOOLS_ENVIRONMENT_NAMES,
+  S3_KEY_PREFIXES,
 } from './environment-names';
 import {
+  createAccessLogBucket,
   createFailureBucket,
   createFailureStore,
   type FailureStore,
   grantPutObjects,
-  grantWriteFailures,
+  grantWriteDeadLetters,
 } from './failure-store';
 import type { MicroBatchPipelineProps } from './micro-batch-pipeline-props';
 import { consumerName } from './physical-names';
@@ -96,6 +99,11 @@ export class MicroBatchPipeline extends Construct {
   readonly functions: readonly nodejs.NodejsFunction[];
   /** Per-job cursors, when `checkpoints` is on. */
   readonly checkpointTable?: dynamodb.Table;
+  /**
+   * Server access logs of every failure bucket of the pipeline (dead letters, their payloads,
+   * on-failure records), each under its bucket's construct path; kept a year.
+   */
+  readonly accessLogsBucket: s3.IBucket;
   readonly dashboard: PipelineDashboard;
   private readonly sources: ReadonlyMap<string, PipelineSource>;
   /** Why nothing was built, when the props are invalid. */
@@ -108,9 +116,16 @@ export class MicroBatchPipeline extends Construct {
    */
   constructor(scope: Construct, id: string, props: MicroBatchPipelineProps) {
     super(scope, id);
+    // S3 delivers the failure buckets' access logs by the log bucket's policy, as AWS recommends,
+    // not by an ACL (which would need ACLs enabled on it): the CDK does so under this flag, set
+    // here for the pipeline's constructs only.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     const resolved = withDefaults(props, id);
     this.pipelineName = resolved.pipelineName;
     const problems = this.checkBudgetAndProps(resolved);
+    // Every pipeline has a failure bucket: dead letters, or the payloads that overflow their queue.
+    const accessLogs = createAccessLogBucket(this, 'AccessLogs');
+    this.accessLogsBucket = accessLogs;
     if (problems.length > 0) {
       // The AWS constructs would throw on some of these values (batch size, record age) before
       // the list is printed, so nothing is built from them.
@@ -141,7 +156,7 @@ export class MicroBatchPipeline extends Construct {
     const sources = new Map<string, PipelineSource>();
     const dashboardSources: DashboardSource[] = [];
     for (const [name, source] of Object.entries(resolved.sources)) {
-      const built = this.buildSource(name, source, resolved, application);
+      const built = this.buildSource(name, source, resolved, application, accessLogs);
       sources.set(name, built.source);
       dashboardSources.push(built.dashboard);
     }
@@ -210,12 +225,14 @@ export class MicroBatchPipeline extends Construct {
     source: ResolvedSourceProps,
     pipeline: ResolvedPipelineProps,
     application: codedeploy.ILambdaApplication,
+    accessLogs: s3.IBucket,
   ): { source: PipelineSource; dashboard: DashboardSource } {
     const scope = new Construct(this, pascalCase(name));
     const stream = this.streamOf(scope, name, source);
     const deadLetters = createFailureStore(scope, 'DeadLetters', pipeline.deadLetterDestination, {
       reason: 'records the runtime could not decode',
       retention: pipeline.failureRetention,
+      accessLogs,
     });
     const deadLettersAlarm = createDeadLetterAlarm(
       scope,
@@ -232,6 +249,7 @@ export class MicroBatchPipeline extends Construct {
         ? createFailureBucket(scope, 'DeadLetterPayloads', {
             reason: 'payloads of dead letters too large for one SQS message',
             retention: pipeline.failureRetention,
+            accessLogs,
           })
         : undefined;
 
@@ -264,11 +282,16 @@ export class MicroBatchPipeline extends Construct {
       iteratorAgeAlarmThreshold: pipeline.iteratorAgeAlarmThreshold,
       alarmActions: pipeline.alarmActions,
       failureRetention: pipeline.failureRetention,
+      accessLogs,
     };
     const wire = (fn: StreamFunction): StreamFunction => {
-      grantWriteFailures(deadLetters, fn.function);
-      if (deadLetterPayloads) grantPutObjects(deadLetterPayloads, fn.function);
-      this.checkpointTable?.grantReadWriteData(fn.function);
+      grantWriteDeadLetters(deadLetters, fn.function);
+      if (deadLetterPayloads) {
+        grantPutObjects(deadLetterPayloads, S3_KEY_PREFIXES.deadLetters, fn.function);
+      }
+      // Exactly the calls of the runtime's cursors (functions/runtime/cursors.ts): one
+      // BatchGetItem for a batch's cursors, one conditional UpdateItem per job that commits.
+      this.checkpointTable?.grant(fn.function, 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem');
       return fn;
     };
 

@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ResolvedSourceProps } from './defaults';
 import { createFailureStore, type FailureStore, onFailureDestination } from './failure-store';
@@ -34,6 +35,8 @@ export interface StreamFunctionProps {
   readonly alarmActions: readonly cloudwatch.IAlarmAction[];
   /** How long the on-failure destination keeps what it receives. */
   readonly failureRetention: Duration;
+  /** Where an on-failure bucket's server access logs go. */
+  readonly accessLogs: s3.IBucket;
 }
 
 /**
@@ -99,6 +102,7 @@ export class StreamFunction extends Construct {
     this.onFailure = createFailureStore(this, 'OnFailure', props.onFailureKind, {
       reason: 'metadata of records the mapping gave up on',
       retention: props.failureRetention,
+      accessLogs: props.accessLogs,
     });
     const mappingProps: eventSources.KinesisEventSourceProps = {
       batchSize: source.batchSize,

@@ -1,8 +1,11 @@
+import { S3_ON_FAILURE_PREFIX } from '../../functions/kinesis/on-failure-record';
+import { DEAD_LETTER_KEY_PREFIX } from '../../functions/runtime/dead-letter';
 import { ENVIRONMENT, METRICS, METRICS_NAMESPACE } from '../../functions/runtime/environment';
 import {
   ENVIRONMENT_NAMES,
   METRICS_NAMESPACE as LIB_METRICS_NAMESPACE,
   METRIC_NAMES,
+  S3_KEY_PREFIXES,
 } from '../../lib/environment-names';
 
 // lib/ may not import functions/, so it repeats these names; this keeps both sides equal.
@@ -16,5 +19,13 @@ describe('environment contract', () => {
     // then
     expect(METRIC_NAMES).toStrictEqual(METRICS);
     expect(LIB_METRICS_NAMESPACE).toBe(METRICS_NAMESPACE);
+  });
+
+  test('lets functions write exactly where the runtime and Lambda put failure objects', () => {
+    // then
+    expect(S3_KEY_PREFIXES).toStrictEqual({
+      deadLetters: DEAD_LETTER_KEY_PREFIX,
+      onFailure: S3_ON_FAILURE_PREFIX,
+    });
   });
 });
