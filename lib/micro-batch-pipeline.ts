@@ -234,13 +234,6 @@ export class MicroBatchPipeline extends Construct {
       retention: pipeline.failureRetention,
       accessLogs,
     });
-    const deadLettersAlarm = createDeadLetterAlarm(
-      scope,
-      deadLetters,
-      this.pipelineName,
-      name,
-      pipeline.alarmActions,
-    );
     // A Kinesis record can be larger than an SQS message: the runtime puts the payload of such a
     // letter in this bucket and the letter in the queue, so an oversized poison record is
     // dead-lettered like any other and its shard moves on.
@@ -327,6 +320,13 @@ export class MicroBatchPipeline extends Construct {
     }
 
     const all = [main, ...isolated.map((i) => i.fn)];
+    const deadLettersAlarm = createDeadLetterAlarm(scope, {
+      store: deadLetters,
+      pipelineName: this.pipelineName,
+      sourceName: name,
+      functionNames: all.map((f) => f.function.functionName),
+      actions: pipeline.alarmActions,
+    });
     return {
       source: {
         name,
@@ -349,9 +349,15 @@ export class MicroBatchPipeline extends Construct {
       dashboard: {
         name,
         functions: [
-          { label: 'main', alias: main.alias, eventSourceMappingId: main.eventSourceMappingId },
+          {
+            label: 'main',
+            functionName: main.function.functionName,
+            alias: main.alias,
+            eventSourceMappingId: main.eventSourceMappingId,
+          },
           ...isolated.map((i) => ({
             label: i.job,
+            functionName: i.fn.function.functionName,
             alias: i.fn.alias,
             eventSourceMappingId: i.fn.eventSourceMappingId,
           })),

@@ -19,13 +19,28 @@ export interface BatchReport {
   readonly durationMs: number;
 }
 
+/**
+ * Dimensions of the per-source figures (`BatchRecords`, `DeadLetters`), besides Powertools'
+ * `service`. Every function of a source (the main one and each isolated job's) reads every record
+ * and dead-letters the ones it cannot decode, so without `FunctionName` CloudWatch would add the
+ * functions together and count each record once per function. Job figures need no function: a job
+ * runs in one function only.
+ */
+export const SOURCE_METRIC_DIMENSIONS = ['Source', 'FunctionName'] as const;
+
 /** Writes a batch's log line and metrics. Holds no per-invocation state. */
 export class Telemetry {
   readonly logger: Logger;
   readonly #service: string;
+  readonly #functionName: string;
 
-  constructor(service: string) {
+  /** @param functionName the function reporting; outside Lambda, `local` */
+  constructor(
+    service: string,
+    functionName: string = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local',
+  ) {
     this.#service = service;
+    this.#functionName = functionName;
     this.logger = new Logger({ serviceName: service });
   }
 
@@ -33,7 +48,7 @@ export class Telemetry {
     this.logger.info('batch', { batch: report });
     // Metrics objects buffer what they are given, so each batch gets its own: two overlapping
     // invocations in one process must never publish each other's numbers.
-    const source = this.#metrics({ Source: report.source });
+    const source = this.#metrics({ Source: report.source, FunctionName: this.#functionName });
     source.addMetric(METRICS.batchRecords, MetricUnit.Count, report.records);
     source.addMetric(METRICS.deadLetters, MetricUnit.Count, report.deadLetters);
     source.publishStoredMetrics();

@@ -126,6 +126,11 @@ describe('MicroBatchPipeline defaults', () => {
   });
 });
 
+/** The logical ID of a function's CloudFormation resource. */
+function logicalIdOf(fn: lambda.IFunction): string {
+  return Stack.of(fn).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
+}
+
 describe('MicroBatchPipeline options', () => {
   let template: Template;
   let pipeline: MicroBatchPipeline;
@@ -299,16 +304,30 @@ describe('MicroBatchPipeline options', () => {
     ).toHaveLength(0);
   });
 
-  test('alarms on the runtime dead-letter metric of a bucket', () => {
+  test('alarms on the dead-letter metric of a bucket summed over the functions, each reporting its own', () => {
+    // given
+    const [alarm] = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: { AlarmDescription: Match.stringLikeRegexp('became dead letters') },
+      }),
+    );
+    const metrics: Array<{ Id: string; Expression?: string; MetricStat?: { Metric: unknown } }> =
+      alarm!.Properties.Metrics;
+    // when
+    const summed = metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat!.Metric);
     // then
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'Driverless',
-      MetricName: 'DeadLetters',
-      Dimensions: [
-        { Name: 'Source', Value: 'events' },
-        { Name: 'service', Value: 'shop' },
-      ],
-    });
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe('SUM([m0, m1, m2])');
+    expect(summed).toStrictEqual(
+      pipeline.source('events').functions.map((fn) => ({
+        Namespace: 'Driverless',
+        MetricName: 'DeadLetters',
+        Dimensions: [
+          { Name: 'FunctionName', Value: { Ref: logicalIdOf(fn) } },
+          { Name: 'Source', Value: 'events' },
+          { Name: 'service', Value: 'shop' },
+        ],
+      })),
+    );
   });
 
   test('creates a checkpoint table and hands it to every function', () => {
