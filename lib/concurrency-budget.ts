@@ -23,7 +23,7 @@ export interface ConcurrencyUsage {
 
 /**
  * Sums the most concurrency each source can use: at most shards × parallelizationFactor
- * invocations per mapping (ESM-SEMANTICS §5), and reserved concurrency is taken from the
+ * invocations per mapping (docs/event-source-mapping.md#polling-and-limits), and reserved concurrency is taken from the
  * account whether used or not, so it replaces that product when set.
  */
 export function concurrencyUsage(

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,7 +13,7 @@ import type { NewStreamProps, SourceProps } from './source-props';
 /**
  * The opinionated defaults, in one place. Where AWS's own default is unsafe for a stream
  * (infinite retries and record age block a shard behind one poison record until it expires,
- * ESM-SEMANTICS §3.1), ours is bounded.
+ * docs/event-source-mapping.md#retries), ours is bounded.
  */
 export const DEFAULTS = {
   source: {
@@ -28,7 +29,10 @@ export const DEFAULTS = {
     timeout: Duration.minutes(1),
   },
   stream: {
-    retentionPeriod: Duration.hours(24),
+    // Kinesis keeps records 24 hours unless asked: with the 1-day maxRecordAge, a record discarded
+    // for its age would already be gone when its pointer reached the on-failure queue. A week
+    // leaves the redrive window (6 days after maxRecordAge) a long weekend needs.
+    retentionPeriod: Duration.days(7),
     // Unprocessed records outlive an accidental `cdk destroy`.
     removalPolicy: RemovalPolicy.RETAIN as RemovalPolicy,
   },
@@ -41,9 +45,11 @@ export const DEFAULTS = {
     deadLetterDestination: 'queue' as FailureDestinationKind,
     logRetention: logs.RetentionDays.ONE_MONTH,
     checkpoints: false,
+    redriveWindow: Duration.days(1),
+    alarmActions: [] as readonly cloudwatch.IAlarmAction[],
+    // SQS's maximum: a dead letter must outlive a long weekend, and no longer than that.
+    failureRetention: Duration.days(14),
   },
-  /** SQS's maximum; a dead letter must outlive a long weekend. */
-  queueRetention: Duration.days(14),
 } as const;
 
 /** Source props with every default applied. */
@@ -80,6 +86,9 @@ export type ResolvedPipelineProps = Omit<MicroBatchPipelineProps, 'sources'> &
       | 'deadLetterDestination'
       | 'logRetention'
       | 'checkpoints'
+      | 'redriveWindow'
+      | 'alarmActions'
+      | 'failureRetention'
     >
   > & { readonly sources: Readonly<Record<string, ResolvedSourceProps>> };
 

@@ -5,6 +5,7 @@ export type {
   FailureDestinationKind,
   MicroBatchPipelineProps,
 } from './micro-batch-pipeline-props';
+export type { FunctionAlarms, SourceAlarms } from './pipeline-monitoring';
 export type { ReferenceCycle, ResourceReference, TemplateResources } from './reference-cycles';
 export { addReferenceCycleCheck, describeCycle, findReferenceCycles } from './reference-cycles';
 export type { NewStreamProps, SourceProps } from './source-props';

@@ -1,11 +1,13 @@
 import type { Duration } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { SourceProps } from './source-props';
 
 /**
- * Where failures are kept: an encrypted, SSL-only SQS queue (14-day retention), or an encrypted,
- * SSL-only, private S3 bucket.
+ * Where failures are kept: an encrypted, SSL-only SQS queue, or an encrypted, SSL-only, private S3
+ * bucket; either keeps them for the pipeline's `failureRetention` and is retained when it leaves
+ * the stack.
  */
 export type FailureDestinationKind = 'queue' | 'bucket';
 
@@ -62,6 +64,16 @@ export interface MicroBatchPipelineProps {
    */
   readonly iteratorAgeAlarmThreshold?: Duration;
   /**
+   * Notified when any alarm of the pipeline goes to ALARM and when it is back to OK: iterator
+   * age, errors, the new version's errors (a rollback), throttles, on-failure records, dropped
+   * records and dead letters, of every function. For example
+   * `[new cloudwatchActions.SnsAction(topic)]` from `aws-cdk-lib/aws-cloudwatch-actions`.
+   *
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-actions.html
+   * @default - no actions: the alarms only show in the console and on the dashboard
+   */
+  readonly alarmActions?: readonly cloudwatch.IAlarmAction[];
+  /**
    * Where each mapping sends records it gives up on. A queue receives metadata only (records
    * must be re-read from the stream before they expire); a bucket also receives the payload.
    *
@@ -77,6 +89,31 @@ export interface MicroBatchPipelineProps {
    * @default 'queue'
    */
   readonly deadLetterDestination?: FailureDestinationKind;
+  /**
+   * Time left to redrive a record after the mapping gives up on it, when `onFailureDestination`
+   * is 'queue': the queue receives only a pointer, so each source's stream retention must be at
+   * least its `maxRecordAge` plus this window. Synth fails for a stream the pipeline creates and
+   * warns for one it is given. A bucket destination keeps the records themselves, so no window
+   * applies.
+   *
+   * Range: any duration; 0 accepts pointers to records about to expire.
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html
+   * @default Duration.days(1)
+   */
+  readonly redriveWindow?: Duration;
+  /**
+   * How long the pipeline keeps what failed: messages of its dead-letter and on-failure queues,
+   * and objects of its dead-letter, dead-letter payload and on-failure buckets (an S3 lifecycle
+   * rule). Failed records may hold personal data: they go once nobody can redrive them. The queues
+   * and buckets are retained when they leave the stack, like log groups, so a `cdk destroy` does
+   * not delete the only copy of failed records; this retention still ends their stay.
+   *
+   * Range: 1 to 14 days, in whole days (SQS keeps a message at most 14 days; S3 expires objects by
+   * the day, at the first midnight UTC after the time is up).
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-expire-general-considerations.html
+   * @default Duration.days(14)
+   */
+  readonly failureRetention?: Duration;
   /**
    * Retention of every function's log group.
    *

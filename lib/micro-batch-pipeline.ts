@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { concurrencyUsage, describeConcurrency, isNewStream } from './concurrency-budget';
 import {
@@ -18,23 +19,28 @@ import {
   ENVIRONMENT_NAMES,
   METRICS_NAMESPACE,
   POWERTOOLS_ENVIRONMENT_NAMES,
+  S3_KEY_PREFIXES,
 } from './environment-names';
 import {
+  createAccessLogBucket,
   createFailureBucket,
   createFailureStore,
   type FailureStore,
   grantPutObjects,
-  grantWriteFailures,
+  grantWriteDeadLetters,
 } from './failure-store';
 import type { MicroBatchPipelineProps } from './micro-batch-pipeline-props';
 import { consumerName } from './physical-names';
 import {
   createDeadLetterAlarm,
   type DashboardSource,
+  type FunctionAlarms,
   PipelineDashboard,
+  type SourceAlarms,
 } from './pipeline-monitoring';
 import { addReferenceCycleCheck } from './reference-cycles';
 import { StreamFunction } from './stream-function';
+import { checkRedriveWindow } from './stream-retention';
 import { PipelinePropsError, validatePipelineProps } from './validate-pipeline-props';
 
 /** A job isolated in a function of its own, reading through its own enhanced fan-out consumer. */
@@ -42,6 +48,7 @@ export interface IsolatedJob {
   readonly function: nodejs.NodejsFunction;
   readonly alias: lambda.Alias;
   readonly consumer: kinesis.StreamConsumer;
+  readonly alarms: FunctionAlarms;
 }
 
 /** The resources of one source, e.g. to grant its functions access to a table. */
@@ -68,6 +75,8 @@ export interface PipelineSource {
   readonly onFailureQueue?: sqs.IQueue;
   /** The main mapping's on-failure destination, when `onFailureDestination` is 'bucket'. */
   readonly onFailureBucket?: s3.IBucket;
+  /** Every alarm of the source, each already notifying the pipeline's `alarmActions`. */
+  readonly alarms: SourceAlarms;
 }
 
 /**
@@ -90,14 +99,46 @@ export class MicroBatchPipeline extends Construct {
   readonly functions: readonly nodejs.NodejsFunction[];
   /** Per-job cursors, when `checkpoints` is on. */
   readonly checkpointTable?: dynamodb.Table;
+  /**
+   * Server access logs of every failure bucket of the pipeline (dead letters, their payloads,
+   * on-failure records), each under its bucket's construct path; kept a year.
+   */
+  readonly accessLogsBucket: s3.IBucket;
   readonly dashboard: PipelineDashboard;
   private readonly sources: ReadonlyMap<string, PipelineSource>;
+  /** Why nothing was built, when the props are invalid. */
+  private readonly invalid?: PipelinePropsError;
 
+  /**
+   * Invalid props do not throw here: they fail `cdk synth` (and `app.synth()`) with one
+   * validation error listing every problem, printed by the CDK without a stack trace. Nothing is
+   * built from them, so the pipeline then has no functions and {@link source} throws.
+   */
   constructor(scope: Construct, id: string, props: MicroBatchPipelineProps) {
     super(scope, id);
+    // S3 delivers the failure buckets' access logs by the log bucket's policy, as AWS recommends,
+    // not by an ACL (which would need ACLs enabled on it): the CDK does so under this flag, set
+    // here for the pipeline's constructs only.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     const resolved = withDefaults(props, id);
-    this.checkBudgetAndProps(resolved);
     this.pipelineName = resolved.pipelineName;
+    const problems = this.checkBudgetAndProps(resolved);
+    // Every pipeline has a failure bucket: dead letters, or the payloads that overflow their queue.
+    const accessLogs = createAccessLogBucket(this, 'AccessLogs');
+    this.accessLogsBucket = accessLogs;
+    if (problems.length > 0) {
+      // The AWS constructs would throw on some of these values (batch size, record age) before
+      // the list is printed, so nothing is built from them.
+      this.node.addValidation({ validate: () => [...problems] });
+      this.invalid = new PipelinePropsError(id, problems);
+      this.sources = new Map();
+      this.functions = [];
+      this.dashboard = new PipelineDashboard(this, 'Dashboard', {
+        pipelineName: this.pipelineName,
+        sources: [],
+      });
+      return;
+    }
     // CloudFormation refuses a template whose resources refer to each other in a cycle, and only
     // at deploy time: fail the synth instead, naming the resources on the cycle.
     addReferenceCycleCheck(Stack.of(this));
@@ -115,7 +156,7 @@ export class MicroBatchPipeline extends Construct {
     const sources = new Map<string, PipelineSource>();
     const dashboardSources: DashboardSource[] = [];
     for (const [name, source] of Object.entries(resolved.sources)) {
-      const built = this.buildSource(name, source, resolved, application);
+      const built = this.buildSource(name, source, resolved, application, accessLogs);
       sources.set(name, built.source);
       dashboardSources.push(built.dashboard);
     }
@@ -132,8 +173,12 @@ export class MicroBatchPipeline extends Construct {
     return [...this.sources.keys()];
   }
 
-  /** The resources of one source; throws for a name not in `sources`. */
+  /**
+   * The resources of one source; throws for a name not in `sources`, and a
+   * {@link PipelinePropsError} when the props are invalid (nothing was built).
+   */
   source(name: string): PipelineSource {
+    if (this.invalid) throw this.invalid;
     const source = this.sources.get(name);
     if (!source) {
       throw new Error(
@@ -143,7 +188,8 @@ export class MicroBatchPipeline extends Construct {
     return source;
   }
 
-  private checkBudgetAndProps(resolved: ResolvedPipelineProps): void {
+  /** Every problem of the props, the concurrency budget included; warnings are annotated. */
+  private checkBudgetAndProps(resolved: ResolvedPipelineProps): string[] {
     const problems = validatePipelineProps(resolved);
     const usage = concurrencyUsage(resolved.sources);
     for (const s of usage.sources) {
@@ -154,6 +200,15 @@ export class MicroBatchPipeline extends Construct {
         );
       }
     }
+    if (resolved.onFailureDestination === 'queue') {
+      for (const [name, source] of Object.entries(resolved.sources)) {
+        const finding = checkRedriveWindow(name, source, resolved.redriveWindow);
+        if (finding?.severity === 'problem') problems.push(finding.message);
+        else if (finding) {
+          Annotations.of(this).addWarningV2('driverless:redriveWindow', finding.message);
+        }
+      }
+    }
     if (usage.total > resolved.concurrencyBudget) {
       const detail = usage.sources
         .map((s) => describeConcurrency(s, resolved.sources[s.source]!.parallelizationFactor))
@@ -162,7 +217,7 @@ export class MicroBatchPipeline extends Construct {
       if (resolved.concurrencyBudgetMode === 'fail') problems.push(message);
       else Annotations.of(this).addWarningV2('driverless:concurrencyBudget', message);
     }
-    if (problems.length > 0) throw new PipelinePropsError(this.node.id, problems);
+    return problems;
   }
 
   private buildSource(
@@ -170,26 +225,25 @@ export class MicroBatchPipeline extends Construct {
     source: ResolvedSourceProps,
     pipeline: ResolvedPipelineProps,
     application: codedeploy.ILambdaApplication,
+    accessLogs: s3.IBucket,
   ): { source: PipelineSource; dashboard: DashboardSource } {
     const scope = new Construct(this, pascalCase(name));
     const stream = this.streamOf(scope, name, source);
-    const deadLetters = createFailureStore(
-      scope,
-      'DeadLetters',
-      pipeline.deadLetterDestination,
-      'records the runtime could not decode',
-    );
-    createDeadLetterAlarm(scope, deadLetters, this.pipelineName, name);
+    const deadLetters = createFailureStore(scope, 'DeadLetters', pipeline.deadLetterDestination, {
+      reason: 'records the runtime could not decode',
+      retention: pipeline.failureRetention,
+      accessLogs,
+    });
     // A Kinesis record can be larger than an SQS message: the runtime puts the payload of such a
     // letter in this bucket and the letter in the queue, so an oversized poison record is
     // dead-lettered like any other and its shard moves on.
     const deadLetterPayloads =
       deadLetters.kind === 'queue'
-        ? createFailureBucket(
-            scope,
-            'DeadLetterPayloads',
-            'payloads of dead letters too large for one SQS message',
-          )
+        ? createFailureBucket(scope, 'DeadLetterPayloads', {
+            reason: 'payloads of dead letters too large for one SQS message',
+            retention: pipeline.failureRetention,
+            accessLogs,
+          })
         : undefined;
 
     const environment = (jobs: string | undefined): Record<string, string> => ({
@@ -219,11 +273,18 @@ export class MicroBatchPipeline extends Construct {
       application,
       deploymentConfig: pipeline.deploymentConfig,
       iteratorAgeAlarmThreshold: pipeline.iteratorAgeAlarmThreshold,
+      alarmActions: pipeline.alarmActions,
+      failureRetention: pipeline.failureRetention,
+      accessLogs,
     };
     const wire = (fn: StreamFunction): StreamFunction => {
-      grantWriteFailures(deadLetters, fn.function);
-      if (deadLetterPayloads) grantPutObjects(deadLetterPayloads, fn.function);
-      this.checkpointTable?.grantReadWriteData(fn.function);
+      grantWriteDeadLetters(deadLetters, fn.function);
+      if (deadLetterPayloads) {
+        grantPutObjects(deadLetterPayloads, S3_KEY_PREFIXES.deadLetters, fn.function);
+      }
+      // Exactly the calls of the runtime's cursors (functions/runtime/cursors.ts): one
+      // BatchGetItem for a batch's cursors, one conditional UpdateItem per job that commits.
+      this.checkpointTable?.grant(fn.function, 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem');
       return fn;
     };
 
@@ -254,11 +315,18 @@ export class MicroBatchPipeline extends Construct {
           environment: environment(job),
         }),
       );
-      jobFunctions[job] = { function: fn.function, alias: fn.alias, consumer };
+      jobFunctions[job] = { function: fn.function, alias: fn.alias, consumer, alarms: fn.alarms };
       isolated.push({ job, fn });
     }
 
     const all = [main, ...isolated.map((i) => i.fn)];
+    const deadLettersAlarm = createDeadLetterAlarm(scope, {
+      store: deadLetters,
+      pipelineName: this.pipelineName,
+      sourceName: name,
+      functionNames: all.map((f) => f.function.functionName),
+      actions: pipeline.alarmActions,
+    });
     return {
       source: {
         name,
@@ -272,13 +340,24 @@ export class MicroBatchPipeline extends Construct {
           : { deadLetterBucket: deadLetters.bucket }),
         ...(deadLetterPayloads ? { deadLetterPayloadBucket: deadLetterPayloads } : {}),
         ...failureOutputs(main.onFailure),
+        alarms: {
+          deadLetters: deadLettersAlarm,
+          main: main.alarms,
+          jobs: Object.fromEntries(isolated.map((i) => [i.job, i.fn.alarms])),
+        },
       },
       dashboard: {
         name,
         functions: [
-          { label: 'main', alias: main.alias, eventSourceMappingId: main.eventSourceMappingId },
+          {
+            label: 'main',
+            functionName: main.function.functionName,
+            alias: main.alias,
+            eventSourceMappingId: main.eventSourceMappingId,
+          },
           ...isolated.map((i) => ({
             label: i.job,
+            functionName: i.fn.function.functionName,
             alias: i.fn.alias,
             eventSourceMappingId: i.fn.eventSourceMappingId,
           })),

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { METRIC_NAMES, METRICS_NAMESPACE } from './environment-names';
+import { METRIC_NAMES, METRICS_NAMESPACE, SOURCE_METRIC_DIMENSIONS } from './environment-names';
 import type { FailureStore } from './failure-store';
 
 const PERIOD = Duration.minutes(1);
@@ -19,8 +19,23 @@ export interface FunctionAlarms {
   /** Errors of the version being deployed, while the alias routes traffic to it. */
   readonly newVersionErrors: cloudwatch.Alarm;
   readonly throttles: cloudwatch.Alarm;
-  /** Records the mapping gave up on, and records it could not even deliver. */
-  readonly onFailure: readonly cloudwatch.Alarm[];
+  /**
+   * The mapping gave up on records: messages in the on-failure queue, or (with mapping metrics)
+   * records written to the on-failure bucket. Absent for a bucket without mapping metrics.
+   */
+  readonly onFailure?: cloudwatch.Alarm;
+  /** The mapping dropped records without reaching its destination; needs mapping metrics. */
+  readonly droppedRecords?: cloudwatch.Alarm;
+}
+
+/** The alarms of one source of a pipeline. */
+export interface SourceAlarms {
+  /** Records of the source could not be decoded and became dead letters. */
+  readonly deadLetters: cloudwatch.Alarm;
+  /** The main function's alarms. */
+  readonly main: FunctionAlarms;
+  /** Each isolated job's function's alarms, by job. */
+  readonly jobs: Readonly<Record<string, FunctionAlarms>>;
 }
 
 /** What {@link createFunctionAlarms} watches. */
@@ -34,6 +49,8 @@ export interface FunctionAlarmsProps {
   readonly metricsEventCount: boolean;
   readonly onFailure: FailureStore;
   readonly iteratorAgeThreshold: Duration;
+  /** Notified when any of the alarms goes to ALARM and back to OK. */
+  readonly actions: readonly cloudwatch.IAlarmAction[];
 }
 
 /**
@@ -90,32 +107,25 @@ export function createFunctionAlarms(scope: Construct, props: FunctionAlarmsProp
       alarmDescription: `Invocations of ${live} were throttled: reserved or account concurrency is exhausted.`,
       ...atLeastOnce,
     });
-  const onFailure: cloudwatch.Alarm[] = [];
+  let onFailure: cloudwatch.Alarm | undefined;
   if (props.onFailure.kind === 'queue') {
-    onFailure.push(
-      queueDepth(props.onFailure.queue).createAlarm(scope, 'OnFailureQueueAlarm', {
-        alarmDescription:
-          'The mapping gave up on records; their metadata waits in the on-failure queue.',
-        ...atLeastOnce,
-      }),
-    );
+    onFailure = queueDepth(props.onFailure.queue).createAlarm(scope, 'OnFailureQueueAlarm', {
+      alarmDescription:
+        'The mapping gave up on records; their metadata waits in the on-failure queue.',
+      ...atLeastOnce,
+    });
+  } else if (props.metricsEventCount) {
+    onFailure = mappingMetric(
+      props.eventSourceMappingId,
+      'OnFailureDestinationDeliveredEventCount',
+    ).createAlarm(scope, 'OnFailureDeliveredAlarm', {
+      alarmDescription: 'The mapping gave up on records and wrote them to the on-failure bucket.',
+      ...atLeastOnce,
+    });
   }
-  if (props.metricsEventCount) {
-    if (props.onFailure.kind === 'bucket') {
-      onFailure.push(
-        mappingMetric(
-          props.eventSourceMappingId,
-          'OnFailureDestinationDeliveredEventCount',
-        ).createAlarm(scope, 'OnFailureDeliveredAlarm', {
-          alarmDescription:
-            'The mapping gave up on records and wrote them to the on-failure bucket.',
-          ...atLeastOnce,
-        }),
-      );
-    }
-    // Dropped records reached no destination at all.
-    onFailure.push(
-      mappingMetric(props.eventSourceMappingId, 'DroppedEventCount').createAlarm(
+  // Dropped records reached no destination at all.
+  const droppedRecords = props.metricsEventCount
+    ? mappingMetric(props.eventSourceMappingId, 'DroppedEventCount').createAlarm(
         scope,
         'DroppedRecordsAlarm',
         {
@@ -123,27 +133,70 @@ export function createFunctionAlarms(scope: Construct, props: FunctionAlarmsProp
             'The mapping dropped records without delivering them to the on-failure destination.',
           ...atLeastOnce,
         },
-      ),
-    );
-  }
-  return { iteratorAge, errors, newVersionErrors, throttles, onFailure };
+      )
+    : undefined;
+  const alarms: FunctionAlarms = {
+    iteratorAge,
+    errors,
+    newVersionErrors,
+    throttles,
+    ...(onFailure ? { onFailure } : {}),
+    ...(droppedRecords ? { droppedRecords } : {}),
+  };
+  for (const alarm of Object.values(alarms)) notify(alarm, props.actions);
+  return alarms;
 }
 
-/** Alarm on the runtime's dead letters: queue depth, or the `DeadLetters` metric for a bucket. */
+/**
+ * Sends `actions` both ways: people learn that something broke and that it recovered, without
+ * watching the console.
+ */
+function notify(alarm: cloudwatch.Alarm, actions: readonly cloudwatch.IAlarmAction[]): void {
+  if (actions.length === 0) return;
+  alarm.addAlarmAction(...actions);
+  alarm.addOkAction(...actions);
+}
+
+/** What {@link createDeadLetterAlarm} watches. */
+export interface DeadLetterAlarmProps {
+  readonly store: FailureStore;
+  readonly pipelineName: string;
+  readonly sourceName: string;
+  /** Names of the source's functions, each of which dead-letters on its own. */
+  readonly functionNames: readonly string[];
+  readonly actions: readonly cloudwatch.IAlarmAction[];
+}
+
+/**
+ * Alarm on the runtime's dead letters: queue depth, or for a bucket the `DeadLetters` metric of
+ * the source's functions, summed (any letter of any function alarms).
+ */
 export function createDeadLetterAlarm(
   scope: Construct,
-  store: FailureStore,
-  pipelineName: string,
-  sourceName: string,
+  props: DeadLetterAlarmProps,
 ): cloudwatch.Alarm {
-  const metric =
+  const { store, pipelineName, sourceName, functionNames } = props;
+  const letters = functionNames.map((fn) =>
+    sourceMetric(pipelineName, sourceName, fn, METRIC_NAMES.deadLetters, cloudwatch.Stats.SUM),
+  );
+  const metric: cloudwatch.Metric | cloudwatch.MathExpression =
     store.kind === 'queue'
       ? queueDepth(store.queue)
-      : sourceMetric(pipelineName, sourceName, METRIC_NAMES.deadLetters, cloudwatch.Stats.SUM);
-  return metric.createAlarm(scope, 'DeadLettersAlarm', {
+      : letters.length === 1
+        ? letters[0]!
+        : new cloudwatch.MathExpression({
+            // SUM of the series skips a function without datapoints, where `+` would yield none.
+            expression: `SUM([${letters.map((_, i) => `m${i}`).join(', ')}])`,
+            usingMetrics: Object.fromEntries(letters.map((m, i) => [`m${i}`, m])),
+            label: 'dead letters of every function',
+            period: PERIOD,
+          });
+  const alarm = metric.createAlarm(scope, 'DeadLettersAlarm', {
     alarmDescription: `Records of source ${sourceName} could not be decoded and became dead letters.`,
     ...atLeastOnce,
   });
+  notify(alarm, props.actions);
+  return alarm;
 }
 
 const atLeastOnce = {
@@ -173,16 +226,19 @@ function mappingMetric(eventSourceMappingId: string, metricName: string): cloudw
   });
 }
 
+/** A per-source figure as one function of the source reports it. */
 function sourceMetric(
   pipelineName: string,
   sourceName: string,
+  functionName: string,
   metricName: string,
   statistic: string,
 ): cloudwatch.Metric {
+  const [source, fn] = SOURCE_METRIC_DIMENSIONS;
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
-    dimensionsMap: { service: pipelineName, Source: sourceName },
+    dimensionsMap: { service: pipelineName, [source]: sourceName, [fn]: functionName },
     statistic,
     period: PERIOD,
   });
@@ -208,6 +264,8 @@ function jobMetric(
 /** One function of a source, as the dashboard shows it. */
 export interface DashboardFunction {
   readonly label: string;
+  /** The function's name, the `FunctionName` dimension of the runtime's per-source figures. */
+  readonly functionName: string;
   readonly alias: lambda.IAlias;
   readonly eventSourceMappingId: string;
 }
@@ -319,30 +377,22 @@ export class PipelineDashboard extends Construct {
 }
 
 /**
- * The runtime's per-source figures. Every function of a source reads every record and publishes
- * `BatchRecords` and `DeadLetters` with the same dimensions (`service`, `Source`), so with isolated
- * jobs CloudWatch adds the functions together: the title and labels say so rather than pass the
- * sum off as the source's records. Per-job figures (`Job` dimension) are counted once.
+ * The runtime's per-source figures, one line per function: every function of a source reads every
+ * record and dead-letters the ones it cannot decode, so each line is what that function did (the
+ * main function's records are the source's). Per-job figures (`Job` dimension) are counted once.
  */
 function recordsGraph(pipelineName: string, source: DashboardSource): cloudwatch.GraphWidget {
-  const functions = source.functions.map((f) => f.label);
-  const several = functions.length > 1;
-  const metric = (name: string, label: string) =>
-    sourceMetric(pipelineName, source.name, name, cloudwatch.Stats.SUM).with({ label });
+  const several = source.functions.length > 1;
+  const metric = (f: DashboardFunction, name: string, what: string) =>
+    sourceMetric(pipelineName, source.name, f.functionName, name, cloudwatch.Stats.SUM).with({
+      label: several ? `${f.label} ${what}` : what,
+    });
   return graph(
-    several
-      ? `Records handled and dead letters, summed over ${functions.length} functions (${functions.join(', ')})`
-      : 'Records handled and dead letters',
-    [
-      metric(
-        METRIC_NAMES.batchRecords,
-        several ? 'records handled, each counted once per function' : 'records handled',
-      ),
-      metric(
-        METRIC_NAMES.deadLetters,
-        several ? 'dead letters, one per function per undecodable record' : 'dead letters',
-      ),
-    ],
+    several ? 'Records handled and dead letters, per function' : 'Records handled and dead letters',
+    source.functions.flatMap((f) => [
+      metric(f, METRIC_NAMES.batchRecords, 'records handled'),
+      metric(f, METRIC_NAMES.deadLetters, 'dead letters'),
+    ]),
   );
 }
 

@@ -47,10 +47,14 @@ export interface NewStreamProps {
   readonly encryptionKey?: kms.IKey;
   /**
    * How long records stay in the stream; records older than this are gone, even unprocessed.
+   * With an on-failure queue (the default), it must be at least the source's `maxRecordAge` plus
+   * the pipeline's `redriveWindow`: the queue receives only a pointer, and redrive reads the
+   * records from the stream. Retention past 24 hours is billed per shard-hour.
    *
    * Range: 24 hours to 8760 hours (365 days).
    * @see https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html
-   * @default Duration.hours(24)
+   * @default Duration.days(7) - Kinesis's own default (24 hours) would leave no time to redrive
+   * a record discarded at the default `maxRecordAge` (1 day)
    */
   readonly retentionPeriod?: Duration;
 }
@@ -129,7 +133,9 @@ export interface SourceProps {
    */
   readonly retryAttempts?: number;
   /**
-   * Records older than this go to the on-failure destination instead of the function.
+   * Records older than this go to the on-failure destination instead of the function. With an
+   * on-failure queue, keep it at most the stream's retention minus the pipeline's `redriveWindow`,
+   * so the records a pointer names are still in the stream when someone redrives them.
    *
    * Range: 60 seconds to 7 days.
    * @see https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-parameters.html

@@ -1,4 +1,5 @@
 import { type Duration, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -6,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ResolvedSourceProps } from './defaults';
 import { createFailureStore, type FailureStore, onFailureDestination } from './failure-store';
@@ -30,9 +32,17 @@ export interface StreamFunctionProps {
   readonly application: codedeploy.ILambdaApplication;
   readonly deploymentConfig: codedeploy.ILambdaDeploymentConfig;
   readonly iteratorAgeAlarmThreshold: Duration;
+  readonly alarmActions: readonly cloudwatch.IAlarmAction[];
+  /** How long the on-failure destination keeps what it receives. */
+  readonly failureRetention: Duration;
+  /** Where an on-failure bucket's server access logs go. */
+  readonly accessLogs: s3.IBucket;
 }
 
-/** The alias every mapping and deployment targets, from the first deploy on (ESM-SEMANTICS §7). */
+/**
+ * The alias every mapping and deployment targets, from the first deploy on: shifting the alias
+ * re-points its mapping without touching it (docs/event-source-mapping.md#versions-and-aliases).
+ */
 export const LIVE_ALIAS = 'live';
 
 /**
@@ -91,12 +101,11 @@ export class StreamFunction extends Construct {
       version: this.function.currentVersion,
     });
 
-    this.onFailure = createFailureStore(
-      this,
-      'OnFailure',
-      props.onFailureKind,
-      'metadata of records the mapping gave up on',
-    );
+    this.onFailure = createFailureStore(this, 'OnFailure', props.onFailureKind, {
+      reason: 'metadata of records the mapping gave up on',
+      retention: props.failureRetention,
+      accessLogs: props.accessLogs,
+    });
     const mappingProps: eventSources.KinesisEventSourceProps = {
       batchSize: source.batchSize,
       maxBatchingWindow: source.maxBatchingWindow,
@@ -106,7 +115,8 @@ export class StreamFunction extends Construct {
       retryAttempts: source.retryAttempts,
       maxRecordAge: source.maxRecordAge,
       bisectBatchOnError: source.bisectBatchOnError,
-      // The runtime reports failed records by sequence number (ESM-SEMANTICS §3.4).
+      // The runtime reports failed records by sequence number
+      // (docs/event-source-mapping.md#partial-batch-response).
       reportBatchItemFailures: true,
       filters: source.filters ? [...source.filters] : undefined,
       tumblingWindow: source.tumblingWindow,
@@ -131,6 +141,7 @@ export class StreamFunction extends Construct {
       metricsEventCount: source.metricsEventCount,
       onFailure: this.onFailure,
       iteratorAgeThreshold: props.iteratorAgeAlarmThreshold,
+      actions: props.alarmActions,
     });
     this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
       application: props.application,

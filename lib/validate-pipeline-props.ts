@@ -4,7 +4,11 @@ import { isNewStream } from './concurrency-budget';
 import type { ResolvedPipelineProps, ResolvedSourceProps } from './defaults';
 import { CONSUMER_NAME, consumerName, STREAM_NAME } from './physical-names';
 
-/** Every problem found in one pipeline's props, reported together. */
+/**
+ * Every problem found in one pipeline's props, reported together: thrown by
+ * `MicroBatchPipeline.source()` on a pipeline built from invalid props (synth itself reports them
+ * as one validation error).
+ */
 export class PipelinePropsError extends Error {
   override readonly name = 'PipelinePropsError';
   constructor(
@@ -19,13 +23,14 @@ const SOURCE_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 const PIPELINE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const JOB_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const RESERVED_ENVIRONMENT_PREFIX = 'DRIVERLESS_';
-/** Enhanced fan-out consumers per stream (ESM-SEMANTICS §2, DOC J). */
+/** Enhanced fan-out consumers per stream (docs/event-source-mapping.md#enhanced-fan-out). */
 const MAX_CONSUMERS_PER_STREAM = 20;
-/** Filters per mapping: 5 by default, raisable to 10 (ESM-SEMANTICS §6). */
+/** Filters per mapping: 5 by default, raisable to 10 (docs/event-source-mapping.md#filtering). */
 const MAX_FILTERS = 10;
 
 /**
- * Checks resolved props against the ranges AWS enforces (ESM-SEMANTICS §2) and our own rules.
+ * Checks resolved props against the ranges AWS enforces (docs/event-source-mapping.md#mapping-parameters)
+ * and our own rules.
  * Unresolved tokens are skipped: they can only be checked at deploy time.
  *
  * @returns every problem, each naming the prop path, the valid range and the given value
@@ -47,6 +52,7 @@ export function validatePipelineProps(props: ResolvedPipelineProps): string[] {
     1,
     Infinity,
   );
+  wholeDaysBetween(problems, 'failureRetention', props.failureRetention, 1, 14);
   reservedEnvironment(problems, 'environment', props.environment);
 
   const consumersByStream = new Map<object, string[]>();
@@ -240,6 +246,24 @@ function integerAtLeast(problems: string[], path: string, value: number, min: nu
   const whole = Number.isInteger(value) ? '' : 'a whole number ';
   if (whole || !(value >= min)) {
     problems.push(`${path} must be ${whole}at least ${min} (given ${value})`);
+  }
+}
+
+/** Durations in whole days, as S3 lifecycle rules take them. */
+function wholeDaysBetween(
+  problems: string[],
+  path: string,
+  value: Duration,
+  min: number,
+  max: number,
+): void {
+  if (value.isUnresolved()) return;
+  const days = value.toDays({ integral: false });
+  const whole = Number.isInteger(days) ? '' : 'whole days ';
+  if (whole || days < min || days > max) {
+    problems.push(
+      `${path} must be ${whole}between ${min} and ${max} days (given ${value.toHumanString()})`,
+    );
   }
 }
 

@@ -63,7 +63,6 @@ export function sourceEntry(name: string, template: TemplateName): string {
 function sourceToWire(name: string, template: TemplateName, handlerFile: string): SourceToWire {
   return {
     key: camelCase(name),
-    streamName: name,
     handlerFile,
     environment: TEMPLATES[template].env,
     window: template === 'window',

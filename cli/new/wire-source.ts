@@ -5,7 +5,6 @@ import { fail } from '../cli-error';
 export interface SourceToWire {
   /** The key in `sources` (camelCase of the name). */
   readonly key: string;
-  readonly streamName: string;
   /** Absolute path of the handler module. */
   readonly handlerFile: string;
   /** Variables the handler reads, set to placeholders for the user to replace. */
@@ -91,7 +90,12 @@ function withDuration(text: string): { text: string; duration: string } {
   };
 }
 
-/** The lines of a source entry, for `sources` (unindented, ending with `},`). */
+/**
+ * The lines of a source entry, for `sources` (unindented, ending with `},`). The stream gets no
+ * `streamName`: a fixed name on a stream retained when it leaves the stack makes the next deploy
+ * after `cdk destroy` fail with "already exists" (synth warns about it), while the name
+ * CloudFormation generates is unique per stack and stage.
+ */
 export function sourceEntryLines(
   source: SourceToWire,
   entry: string,
@@ -102,7 +106,7 @@ export function sourceEntryLines(
   );
   return [
     `${source.key}: {`,
-    `  stream: { shardCount: 1, streamName: '${source.streamName}' },`,
+    '  stream: { shardCount: 1 },',
     `  entry: ${entry},`,
     ...(source.window ? [`  tumblingWindow: ${duration}.minutes(5),`] : []),
     ...(environment.length > 0 ? [`  environment: { ${environment.join(', ')} },`] : []),
@@ -113,7 +117,7 @@ export function sourceEntryLines(
 /**
  * The stack with `source` added at the top of its MicroBatchPipeline's `sources` object. Fails,
  * changing nothing, when the stack has no single pipeline with an object literal of sources, or
- * already has the source's key or stream.
+ * already has the source's key.
  */
 export function wireSource(
   stack: StackFile,
@@ -144,9 +148,6 @@ export function wireSource(
   const object = stack.text.slice(open, close);
   if (new RegExp(`(^|[\\s,{])['"]?${source.key}['"]?\\s*:`).test(object)) {
     fail(`${name} already has a source named ${source.key}`);
-  }
-  if (new RegExp(`streamName:\\s*['"]${source.streamName}['"]`).test(stack.text)) {
-    fail(`${name} already has a source on stream ${source.streamName}`);
   }
 
   const lineStart = stack.text.lastIndexOf('\n', found.index) + 1;

@@ -27,7 +27,8 @@ export const METRICS_NAMESPACE = 'Driverless';
 
 /**
  * Metric names the runtime emits, by dimension set.
- * Job metrics carry `[service, Source, Job]`; source metrics carry `[service, Source]`.
+ * Job metrics carry `[service, Source, Job]`; source metrics carry `[service, Source, FunctionName]`
+ * (`SOURCE_METRIC_DIMENSIONS` in `telemetry.ts`).
  */
 export const METRICS = {
   jobRecords: 'JobRecords',

@@ -20,6 +20,15 @@ export interface BatchReport {
 }
 
 /**
+ * Dimensions of the per-source figures (`BatchRecords`, `DeadLetters`), besides Powertools'
+ * `service`. Every function of a source (the main one and each isolated job's) reads every record
+ * and dead-letters the ones it cannot decode, so without `FunctionName` CloudWatch would add the
+ * functions together and count each record once per function. Job figures need no function: a job
+ * runs in one function only.
+ */
+export const SOURCE_METRIC_DIMENSIONS = ['Source', 'FunctionName'] as const;
+
+/**
  * Writes a batch's log line and metrics. Holds no per-invocation state: a batch's metrics are added
  * and published in one synchronous call, so two overlapping invocations in one process can never
  * publish each other's numbers, and the `Metrics` objects (one per dimension set: the source, and
@@ -31,9 +40,15 @@ export class Telemetry {
   readonly #service: string;
   readonly #sources = new Map<string, Metrics>();
   readonly #jobs = new Map<string, Map<string, Metrics>>();
+  readonly #functionName: string;
 
-  constructor(service: string) {
+  /** @param functionName the function reporting; outside Lambda, `local` */
+  constructor(
+    service: string,
+    functionName: string = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local',
+  ) {
     this.#service = service;
+    this.#functionName = functionName;
     this.logger = new Logger({ serviceName: service });
   }
 
@@ -55,7 +70,7 @@ export class Telemetry {
   #sourceMetrics(source: string): Metrics {
     let metrics = this.#sources.get(source);
     if (metrics === undefined) {
-      metrics = this.#metrics({ Source: source });
+      metrics = this.#metrics({ Source: source, FunctionName: this.#functionName });
       this.#sources.set(source, metrics);
     }
     return metrics;

@@ -5,7 +5,6 @@ import { RetailStack } from '../../example/retail-stack';
 import { MicroBatchPipeline } from '../../lib/micro-batch-pipeline';
 import type { MicroBatchPipelineProps } from '../../lib/micro-batch-pipeline-props';
 import type { SourceProps } from '../../lib/source-props';
-import { PipelinePropsError } from '../../lib/validate-pipeline-props';
 
 /** A trivial handler module: bundles in milliseconds, so tests synthesize fast. */
 export const FIXTURE_ENTRY = path.join(
@@ -51,18 +50,15 @@ export function retailStack(
   });
 }
 
-/** The problems a pipeline's props are rejected with, or [] when accepted (nothing is bundled then). */
+/**
+ * The problems a pipeline's props fail synth with (its validation errors), or [] when accepted.
+ * Nothing is bundled for rejected props.
+ */
 export function problemsOf(
   props: MicroBatchPipelineProps,
   stack = new Stack(new App(), 'TestStack'),
 ): string[] {
-  try {
-    new MicroBatchPipeline(stack, 'Test', props);
-    return [];
-  } catch (error) {
-    if (error instanceof PipelinePropsError) return [...error.problems];
-    throw error;
-  }
+  return new MicroBatchPipeline(stack, 'Test', props).node.validate();
 }
 
 /** Logical IDs a CloudFormation value refers to through `Ref` and `Fn::GetAtt`. */

@@ -457,27 +457,42 @@ describe('RetailStack', () => {
     }
   });
 
-  test('says on the dashboard when a source figure sums several functions', () => {
+  test('titles the per-source figures per function when a source has several', () => {
     // when
     const titles = dashboardWidgets()
       .map((w) => w.title)
       .filter((t) => t.startsWith('Records handled'));
     // then
     expect(titles).toStrictEqual([
-      'Records handled and dead letters, summed over 2 functions (main, popularity)',
+      'Records handled and dead letters, per function',
       'Records handled and dead letters',
     ]);
   });
 
-  test('draws per-source widgets from the runtime metrics on the dashboard', () => {
+  test('draws per-source figures once per function, never added up over functions', () => {
     // when
-    const metrics = dashboardMetrics();
+    const metrics = dashboardMetrics().filter(
+      ([, name]) => name === 'BatchRecords' || name === 'DeadLetters',
+    );
     // then
-    for (const source of ['productViews', 'orders']) {
-      for (const name of ['BatchRecords', 'DeadLetters']) {
-        expect(metrics).toContainEqual(['Driverless', name, 'Source', source, 'service', 'Retail']);
-      }
-    }
+    const line = (name: string, source: string) => [
+      'Driverless',
+      name,
+      'FunctionName',
+      '<token>',
+      'Source',
+      source,
+      'service',
+      'Retail',
+    ];
+    expect(metrics).toStrictEqual([
+      line('BatchRecords', 'productViews'),
+      line('DeadLetters', 'productViews'),
+      line('BatchRecords', 'productViews'),
+      line('DeadLetters', 'productViews'),
+      line('BatchRecords', 'orders'),
+      line('DeadLetters', 'orders'),
+    ]);
   });
 });
 

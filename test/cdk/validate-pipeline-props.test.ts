@@ -263,24 +263,42 @@ describe('validatePipelineProps', () => {
     expect(problems).toStrictEqual([]);
   });
 
-  test('reports every problem of a pipeline in one error', () => {
+  test('reports every problem of a pipeline in one synth validation error, not a constructor throw', () => {
     // given
+    const app = new App();
     const build = () =>
-      new MicroBatchPipeline(new Stack(new App(), 'TestStack'), 'Test', {
+      new MicroBatchPipeline(new Stack(app, 'TestStack'), 'Test', {
         sources: {
-          events: sourceProps({ batchSize: 0, parallelizationFactor: 0 }),
+          events: sourceProps({ batchSize: 0, parallelizationFactor: 11 }),
           other: sourceProps({ memorySize: 1 }),
         },
       });
+    // when
+    expect(build).not.toThrow();
     // then
-    expect(build).toThrow(PipelinePropsError);
-    expect(build).toThrow(
+    expect(() => app.synth()).toThrow(
       [
-        "Invalid props for MicroBatchPipeline 'Test':",
-        '  - sources.events.batchSize must be between 1 and 10000 (given 0)',
-        '  - sources.events.parallelizationFactor must be between 1 and 10 (given 0)',
-        '  - sources.other.memorySize must be between 128 and 10240 (given 1)',
+        'Validation failed with the following errors:',
+        '  [TestStack/Test] sources.events.batchSize must be between 1 and 10000 (given 0)',
+        '  [TestStack/Test] sources.events.parallelizationFactor must be between 1 and 10 (given 11)',
+        '  [TestStack/Test] sources.other.memorySize must be between 128 and 10240 (given 1)',
       ].join('\n'),
+    );
+  });
+
+  test('builds nothing from invalid props, and source() then throws every problem', () => {
+    // given
+    const stack = new Stack(new App(), 'TestStack');
+    // when
+    const pipeline = new MicroBatchPipeline(stack, 'Test', {
+      sources: { events: sourceProps({ batchSize: 0 }) },
+    });
+    // then
+    expect(pipeline.functions).toStrictEqual([]);
+    expect(stack.node.findAll().filter((c) => c instanceof lambda.Function)).toStrictEqual([]);
+    expect(() => pipeline.source('events')).toThrow(PipelinePropsError);
+    expect(() => pipeline.source('events')).toThrow(
+      "Invalid props for MicroBatchPipeline 'Test':\n  - sources.events.batchSize must be between 1 and 10000 (given 0)",
     );
   });
 

@@ -140,7 +140,7 @@ it("adds the source to the CDK app's pipeline with --wire, its entry beside the 
   expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
   expect(stack).toContain(`      sources: {
         clickCounts: {
-          stream: { shardCount: 1, streamName: 'click-counts' },
+          stream: { shardCount: 1 },
           entry: path.join(__dirname, '..', 'functions', 'click-counts.ts'),
           environment: { TABLE_NAME: '<table-name>' },
         },

@@ -127,7 +127,7 @@ export const VARIANT_APPS: readonly VariantApp[] = [
         sources: {
           windowed: sourceProps({ ...window, isolateJobs: ['slow'] }),
           tuned: sourceProps({
-            stream: { shardCount: 2 },
+            stream: { shardCount: 2, retentionPeriod: Duration.days(8) },
             batchSize: 10_000,
             maxBatchingWindow: Duration.seconds(300),
             parallelizationFactor: 10,

@@ -5,7 +5,6 @@ const ROOT = '/project';
 
 const source = (overrides: Partial<SourceToWire> = {}): SourceToWire => ({
   key: 'clickCounts',
-  streamName: 'click-counts',
   handlerFile: join(ROOT, 'functions', 'click-counts.ts'),
   environment: ['TABLE_NAME'],
   window: false,
@@ -44,11 +43,20 @@ describe('wireSource', () => {
     // Then
     expect(text).toContain(`      sources: {
         clickCounts: {
-          stream: { shardCount: 1, streamName: 'click-counts' },
+          stream: { shardCount: 1 },
           entry: path.join(__dirname, '..', 'functions', 'click-counts.ts'),
           environment: { TABLE_NAME: '<table-name>' },
         },
         clicks: {`);
+  });
+
+  it('leaves the stream name to CloudFormation, so a retained stream never blocks a redeploy', () => {
+    // When
+    const { entry } = wireSource(stackFile(PIPELINE), source());
+
+    // Then
+    expect(entry).toContain('  stream: { shardCount: 1 },');
+    expect(entry).not.toContain('streamName');
   });
 
   it('writes the entry from the project root in an ES module project', () => {
@@ -114,11 +122,6 @@ describe('wireSource', () => {
       'the key taken',
       PIPELINE.replace('clicks: {', 'clickCounts: {'),
       'lib/app-stack.ts already has a source named clickCounts',
-    ],
-    [
-      'the stream taken',
-      PIPELINE.replace("streamName: 'clicks'", "streamName: 'click-counts'"),
-      'lib/app-stack.ts already has a source on stream click-counts',
     ],
   ])('fails if the stack has %s', (_, stack, message) => {
     // When / Then

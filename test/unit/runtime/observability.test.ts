@@ -105,7 +105,47 @@ describe('observability', () => {
       JobRecords: 2,
       JobFailedRecords: 1,
     });
+  });
+
+  it('emits the per-source figures per function, so two functions of a source are not added together', async () => {
+    // Given
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'retail-views-main';
+
+    // When
+    const lines = await runOneBatch();
+
+    // Then
     const source = lines.find((line) => line.BatchRecords !== undefined);
-    expect(source).toMatchObject({ Source: 'productViews', BatchRecords: 3, DeadLetters: 1 });
+    expect(source).toMatchObject({
+      _aws: {
+        CloudWatchMetrics: [
+          {
+            Namespace: 'Driverless',
+            Dimensions: [['service', 'Source', 'FunctionName']],
+            Metrics: [
+              { Name: 'BatchRecords', Unit: 'Count' },
+              { Name: 'DeadLetters', Unit: 'Count' },
+            ],
+          },
+        ],
+      },
+      service: 'retail',
+      Source: 'productViews',
+      FunctionName: 'retail-views-main',
+      BatchRecords: 3,
+      DeadLetters: 1,
+    });
+  });
+
+  it('names the function local outside Lambda', async () => {
+    // Given
+    delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+
+    // When
+    const lines = await runOneBatch();
+
+    // Then
+    const source = lines.find((line) => line.BatchRecords !== undefined);
+    expect(source).toMatchObject({ FunctionName: 'local' });
   });
 });
