@@ -60,6 +60,15 @@ export interface EsmTuning {
    * @default 'string'
    */
   readonly s3PayloadFormat: 'string' | 'object';
+  /**
+   * How long after a tumbling window's end a caught-up read must have been sent before the window
+   * closes with no record of a later window in sight. A Kinesis server may stamp a record's
+   * arrival time a little before the record becomes readable (kinesalite does), so a read sent
+   * right at the end can miss a record that belongs to the window
+   * (docs/event-source-mapping.md#emulator-choices).
+   * @default 200
+   */
+  readonly windowCloseGraceMs: number;
   /** The clock used for record age, iterator age and window closing. @default Date.now */
   readonly now: () => number;
 }
@@ -73,6 +82,7 @@ export const defaultEsmTuning: EsmTuning = {
   maxWindowStateBytes: MAX_WINDOW_STATE_BYTES,
   getRecordsLimit: 10_000,
   s3PayloadFormat: 'string',
+  windowCloseGraceMs: 200,
   now: Date.now,
 };
 

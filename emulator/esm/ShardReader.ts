@@ -26,6 +26,12 @@ export type StartingIterator =
 interface Lane {
   queue: StreamRecord[];
   window: OpenWindow | undefined;
+  /**
+   * End of the last tumbling window this lane closed: earlier windows never open again, so a
+   * record stamped in one of them joins the window starting there
+   * (docs/event-source-mapping.md#emulator-choices).
+   */
+  closedUntilMs: number;
 }
 
 /**
@@ -49,7 +55,10 @@ export class ShardReader {
   private readonly recordsArrived = new Signal();
   private readonly recordsTaken = new Signal();
   private ended = false;
-  /** When a GetRecords last found the shard caught up (ctx clock), for closing windows. */
+  /**
+   * When the last GetRecords that found the shard caught up was sent (ctx clock), for closing
+   * windows: only what was readable when the request went out is known to have been read.
+   */
   private caughtUpAt = 0;
   private lastReadSequence: string | undefined;
   private readonly tumblingMs: number;
@@ -67,7 +76,11 @@ export class ShardReader {
     // whether AWS requires ParallelizationFactor 1 with windows,
     // docs/event-source-mapping.md#tumbling-windows).
     const laneCount = this.tumblingMs > 0 ? 1 : ctx.config.parallelizationFactor;
-    this.lanes = Array.from({ length: laneCount }, () => ({ queue: [], window: undefined }));
+    this.lanes = Array.from({ length: laneCount }, () => ({
+      queue: [],
+      window: undefined,
+      closedUntilMs: Number.NEGATIVE_INFINITY,
+    }));
   }
 
   /** Resolves when the shard is fully processed (true) or the mapping stopped (false). */
@@ -139,6 +152,7 @@ export class ShardReader {
         continue;
       }
       let out: GetRecordsCommandOutput;
+      const sentAt = tuning.now();
       try {
         out = await ctx.kinesis.send(
           new GetRecordsCommand({ ShardIterator: iterator, Limit: tuning.getRecordsLimit }),
@@ -164,7 +178,7 @@ export class ShardReader {
       // (docs/event-source-mapping.md#polling-and-limits).
       const caughtUp =
         raw.length === 0 || (raw.length < tuning.getRecordsLimit && !(out.MillisBehindLatest ?? 0));
-      if (caughtUp) this.caughtUpAt = tuning.now();
+      if (caughtUp) this.caughtUpAt = sentAt;
       iterator = out.NextShardIterator;
       if (!iterator) this.ended = true;
       this.recordsArrived.notify();
@@ -272,7 +286,7 @@ export class ShardReader {
     const { config, tuning } = this.ctx;
     let windowStart: number | undefined;
     if (this.tumblingMs > 0) {
-      windowStart = this.windowStartOf(lane.queue[0] as StreamRecord);
+      windowStart = this.windowStartOf(lane, lane.queue[0] as StreamRecord);
       lane.window ??= openWindow(windowStart, this.tumblingMs);
     }
     // Envelope: `{"Records":[]}` plus, with windows, the window keys and the state.
@@ -280,7 +294,7 @@ export class ShardReader {
     let count = 0;
     while (count < lane.queue.length && count < config.batchSize) {
       const record = lane.queue[count] as StreamRecord;
-      if (windowStart !== undefined && this.windowStartOf(record) !== windowStart) break;
+      if (windowStart !== undefined && this.windowStartOf(lane, record) !== windowStart) break;
       if (count > 0 && bytes + record.sizeBytes + 1 > tuning.maxPayloadBytes) break;
       bytes += record.sizeBytes + 1;
       count += 1;
@@ -288,24 +302,34 @@ export class ShardReader {
     return lane.queue.splice(0, count);
   }
 
-  private windowStartOf(record: StreamRecord): number {
-    return windowStartOf(record.arrivalMs, this.tumblingMs);
+  /**
+   * The window a record goes to: the one of its arrival time, or, when that window is already
+   * closed (the record became readable only after its window was closed), the window following
+   * the last closed one. A closed window never reopens.
+   */
+  private windowStartOf(lane: Lane, record: StreamRecord): number {
+    return Math.max(windowStartOf(record.arrivalMs, this.tumblingMs), lane.closedUntilMs);
   }
 
   /**
-   * Closes the lane's window when the next record belongs to a later window, or when the shard
-   * was read up to date after the window's end (no more records can arrive in it).
+   * Closes the lane's window when the next record belongs to a later window, or when a read sent
+   * at least `windowCloseGraceMs` after the window's end found the shard caught up. The grace
+   * covers Kinesis servers that stamp a record's arrival time before the record is readable
+   * (kinesalite does): a read sent right after the end can miss a record stamped inside the
+   * window.
    */
   private async closeWindowIfDue(lane: Lane): Promise<boolean> {
     const window = lane.window;
     if (!window) return false;
     const head = lane.queue[0];
     const due = head
-      ? this.windowStartOf(head) !== window.startMs
-      : this.caughtUpAt >= window.endMs || this.fetchFinished();
+      ? this.windowStartOf(lane, head) !== window.startMs
+      : this.caughtUpAt >= window.endMs + this.ctx.tuning.windowCloseGraceMs ||
+        this.fetchFinished();
     if (!due || this.ctx.isStopped()) return false;
     await this.finalInvoke(window, false);
     lane.window = undefined;
+    lane.closedUntilMs = window.endMs;
     return true;
   }
 
