@@ -53,7 +53,7 @@ describe('metrics of a handler that serves several batches', () => {
     }));
     expect(summary).toStrictEqual([
       {
-        dimensions: [['service', 'Source']],
+        dimensions: [['service', 'Source', 'FunctionName']],
         Job: undefined,
         BatchRecords: 3,
         JobRecords: undefined,
@@ -65,7 +65,7 @@ describe('metrics of a handler that serves several batches', () => {
         JobRecords: 3,
       },
       {
-        dimensions: [['service', 'Source']],
+        dimensions: [['service', 'Source', 'FunctionName']],
         Job: undefined,
         BatchRecords: 2,
         JobRecords: undefined,
