@@ -1,7 +1,7 @@
 // The cold-start goal holds for what users deploy as generated: each `driverless new` template and
 // the `driverless init` handler, bundled as the construct bundles them, stay within 100 KB. Size,
 // not init time, so it can be asserted on a busy machine; `npm run bench` measures the time.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   bundle,
@@ -15,6 +15,7 @@ const GOAL_BYTES = 100 * 1024;
 let scratch: string;
 beforeAll(() => {
   // Inside the repository, so the generated handler's `driverless/runtime` resolves to the sources.
+  mkdirSync(join(ROOT, '.driverless'), { recursive: true });
   scratch = mkdtempSync(join(ROOT, '.driverless', 'bundle-size-'));
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
