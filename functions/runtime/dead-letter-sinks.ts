@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { appendFile } from 'node:fs/promises';
 import type * as S3 from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type * as SQS from '@aws-sdk/client-sqs';
@@ -227,7 +228,6 @@ export function fileDeadLetters(path: string): DeadLetterSink {
         (letter) => letter.letterId === undefined || !written.has(letter.letterId),
       );
       if (fresh.length === 0) return [];
-      const { appendFile } = await import('node:fs/promises');
       await appendFile(path, fresh.map((letter) => `${JSON.stringify(letter)}\n`).join(''));
       for (const letter of fresh) if (letter.letterId !== undefined) written.add(letter.letterId);
       return [];

@@ -65,7 +65,7 @@ it("depends on this package's version and on the versions its own manifest pins"
     'aws-cdk-lib': `^${manifest.devDependencies['aws-cdk-lib'] ?? manifest.dependencies['aws-cdk-lib']}`,
     constructs: `^${manifest.devDependencies.constructs ?? manifest.dependencies.constructs}`,
     driverless: `^${manifest.version}`,
-    zod: `^${manifest.dependencies.zod}`,
+    zod: `^${manifest.devDependencies.zod ?? manifest.dependencies.zod}`,
   });
   expect(written.devDependencies['aws-cdk']).toBe(manifest.devDependencies['aws-cdk']);
   expect(written.devDependencies.typescript).toBe(`~${manifest.devDependencies.typescript}`);
@@ -96,10 +96,27 @@ it('writes the feature flags cdk init writes, with an app tsc checks and tsx run
 });
 
 it("passes its unit and local integration tests, and type-checks, against this repo's sources", async () => {
-  // Given: the package installed as a link, and jest's config extended only with what the
-  // sources need (middy is ESM-only; a built package needs neither)
-  await mkdir(join(project, 'node_modules'), { recursive: true });
-  await symlink(ROOT, join(project, 'node_modules', 'driverless'));
+  // Given: a stand-in for the installed package whose CLI is the repo's source launcher (the
+  // package's own bin is the build in dist/, which this test must not depend on), and jest's config
+  // extended with what the sources need: Driverless mapped to them, middy (ESM-only) transformed.
+  const installed = join(project, 'node_modules', 'driverless');
+  await mkdir(installed, { recursive: true });
+  for (const dir of ['bin', 'lib', 'functions']) {
+    await symlink(join(ROOT, dir), join(installed, dir));
+  }
+  await writeFile(
+    join(installed, 'package.json'),
+    JSON.stringify({
+      name: 'driverless',
+      version: '0.0.0-sources',
+      bin: { driverless: 'bin/driverless.mjs' },
+      exports: {
+        '.': './lib/index.ts',
+        './runtime': './functions/runtime/index.ts',
+        './package.json': './package.json',
+      },
+    }),
+  );
   await writeFile(
     join(project, 'jest.sources.config.js'),
     `const base = require('./jest.config.js');
@@ -108,7 +125,11 @@ module.exports = {
   testPathIgnorePatterns: ['-stack\\\\.test\\\\.ts$'],
   transform: { '^.+\\\\.(t|j)sx?$': base.transform['^.+\\\\.tsx?$'] },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
-  moduleNameMapper: { '^@middy/([a-z-]+)$': ${JSON.stringify(join(ROOT, 'node_modules', '@middy', '$1', 'index.js'))} },
+  moduleNameMapper: {
+    '^driverless$': ${JSON.stringify(join(ROOT, 'lib', 'index.ts'))},
+    '^driverless/runtime$': ${JSON.stringify(join(ROOT, 'functions', 'runtime', 'index.ts'))},
+    '^@middy/([a-z-]+)$': ${JSON.stringify(join(ROOT, 'node_modules', '@middy', '$1', 'index.js'))},
+  },
 };
 `,
   );
@@ -122,6 +143,10 @@ module.exports = {
         moduleResolution: 'bundler',
         lib: ['es2024'],
         typeRoots: [join(ROOT, 'node_modules', '@types')],
+        paths: {
+          driverless: [join(ROOT, 'lib', 'index.ts')],
+          'driverless/runtime': [join(ROOT, 'functions', 'runtime', 'index.ts')],
+        },
       },
       exclude: ['node_modules', 'cdk.out', 'jest.sources.config.js'],
     }),
