@@ -3,7 +3,8 @@
  * --language typescript` (the repository's aws-cdk CLI with its defaults: NodeNext, TypeScript 7,
  * jest with @swc/jest, an app run by tsx) plus a pipeline and a handler, the tarball installed
  * offline from the npm cache. Then the project's own commands: tsc, cdk synth, jest, and the
- * `driverless` CLI; and a second project on the oldest aws-cdk-lib the peer range allows.
+ * `driverless` CLI; a second project on the oldest aws-cdk-lib the peer range allows; and a project
+ * made by `driverless init`, whose own `npm test`, `npm start` and `cdk synth` must pass.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,8 @@ const ROOT = resolve(__dirname, '..', '..');
 const APP_FILES = join(__dirname, 'app');
 /** The project folder name: `cdk init` names the app, stack and test after it. */
 const PROJECT = 'consumer-app';
+/** The project `driverless init` makes. */
+const INIT_PROJECT = 'init-app';
 
 const OFFLINE_ENV = {
   CDK_DISABLE_CLI_TELEMETRY: 'true',
@@ -74,6 +77,7 @@ interface Manifest {
   peerDependencies?: Record<string, string>;
   bin?: Record<string, string>;
   engines?: Record<string, string>;
+  overrides?: Record<string, Record<string, string>>;
 }
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
@@ -93,6 +97,8 @@ let tarball: string;
 /** The consumer on the newest aws-cdk-lib (the repository's) and the one on the peer floor. */
 let latestDir: string;
 let floorDir: string;
+/** The project `driverless init` made. */
+let initDir: string;
 let floor: string;
 let registry: string;
 
@@ -110,12 +116,29 @@ async function createProject(variant: string, workspace?: string): Promise<strin
     dir,
   );
   cpSync(APP_FILES, dir, { recursive: true, force: true });
+  await installTarball(dir, workspace);
+  return dir;
+}
 
+/**
+ * Points the project's `driverless` dependency at the tarball (and, with `workspace`, aws-cdk-lib at
+ * the version that repository workspace installs), writes its lock from the repository's, and
+ * installs everything offline.
+ */
+async function installTarball(dir: string, workspace?: string): Promise<void> {
   const manifest = readJson<Manifest>(join(dir, 'package.json'));
   manifest.dependencies = {
     ...manifest.dependencies,
     driverless: `file:${relative(dir, tarball)}`,
     ...(workspace ? { 'aws-cdk-lib': awsCdkLibOf(join(ROOT, workspace)) } : {}),
+  };
+  // aws-kinesis-agg pins protobufjs 7.2.4; the repository overrides it with the fixed version
+  // Driverless depends on, so only that one is in the offline cache. A user's online install gets
+  // 7.2.4 beside it, unused: the KPL module is bundled with Driverless's own protobufjs.
+  manifest.overrides = {
+    'aws-kinesis-agg': {
+      protobufjs: readJson<Manifest>(join(ROOT, 'package.json')).dependencies?.protobufjs ?? '',
+    },
   };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
@@ -138,6 +161,15 @@ async function createProject(variant: string, workspace?: string): Promise<strin
   });
   writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
   await ok('npm', ['install', '--offline', '--no-audit', '--no-fund'], dir);
+}
+
+/** `driverless init` (the packed CLI's build), then the tarball installed offline. */
+async function createInitProject(): Promise<string> {
+  const parent = join(work, 'init');
+  mkdirSync(parent, { recursive: true });
+  const dir = join(parent, INIT_PROJECT);
+  await ok('node', [join(ROOT, 'dist', 'cli.cjs'), 'init', dir], parent);
+  await installTarball(dir);
   return dir;
 }
 
@@ -151,9 +183,10 @@ beforeAll(async () => {
   registry = (await ok('npm', ['config', 'get', 'registry'], ROOT)).stdout.trim();
   floor = awsCdkLibOf(join(ROOT, FLOOR_WORKSPACE));
   // Created together: installing is mostly waiting on the disk.
-  [latestDir, floorDir] = await Promise.all([
+  [latestDir, floorDir, initDir] = await Promise.all([
     createProject('latest'),
     createProject('floor', FLOOR_WORKSPACE),
+    createInitProject(),
   ]);
 });
 
@@ -322,6 +355,26 @@ describe('a cdk init app on the oldest aws-cdk-lib of the peer range', () => {
     expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toStrictEqual({
       code: 0,
       stderr: '',
+    });
+  });
+});
+
+describe('a project made by `driverless init`, with Driverless installed from the tarball', () => {
+  it.each([
+    ['npm test', ['npm', 'test']],
+    ['npm start', ['npm', 'start']],
+    ['cdk synth', ['npx', 'cdk', 'synth', '-q', '--no-notices']],
+  ])('passes %s offline', async (_what, [command, ...args]) => {
+    // When
+    const result = await run(command as string, args, initDir);
+
+    // Then
+    expect({
+      code: result.code,
+      output: result.code === 0 ? '' : result.stdout + result.stderr,
+    }).toStrictEqual({
+      code: 0,
+      output: '',
     });
   });
 });
