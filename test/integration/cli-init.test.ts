@@ -182,7 +182,7 @@ it("lets driverless new --wire add a windowed source to the project's stack", as
   const stack = await readFile(join(project, 'lib', 'click-pipeline-stack.ts'), 'utf8');
   expect(result.code).toBe(0);
   expect(stack).toContain(`        sales: {
-          stream: { shardCount: 1, streamName: 'sales' },
+          stream: { shardCount: 1 },
           entry: path.join(__dirname, '..', 'functions', 'sales.ts'),
           tumblingWindow: cdk.Duration.minutes(5),`);
 });
