@@ -1,8 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { comparePositions, lowestPosition, type RecordPosition } from '../kinesis/index';
+import type { BatchTimings } from './batch-timings';
+import { NO_SPAN, type TraceSpan } from './batch-trace';
 import { type CursorStore, firstIndexAfter } from './cursors';
 import { failedOutside, type Job, type JobContext, type JobOutcome, runJob, skipped } from './jobs';
-import { type JobInput, type Stages, stageView } from './stages';
+import { StageResults, type Stages } from './stages';
 import type { StreamRecord } from './stream-record';
 
 export interface RunJobsInput<T, S> {
@@ -13,26 +15,28 @@ export interface RunJobsInput<T, S> {
   readonly cursors: CursorStore | undefined;
   readonly context: Omit<JobContext, 'job' | 'signal'>;
   readonly logger: Logger;
+  /** The batch's span: each job, and each stage under the job that computed it, is a child. */
+  readonly span?: TraceSpan;
+  readonly timings?: BatchTimings;
 }
 
 /**
  * Runs the selected jobs concurrently, each on the records after its cursor. Jobs that start at the
- * same record share one stage view, so a stage is computed once per distinct starting point.
+ * same record share one set of stage results, so a stage is computed once per distinct starting point.
  */
 export async function runJobs<T, S>(input: RunJobsInput<T, S>): Promise<JobOutcome<T>[]> {
   const { records, cursors, context } = input;
+  const batchSpan = input.span ?? NO_SPAN;
   const loaded = cursors ? await cursors.load(context.shardId, input.selected) : undefined;
-  const views = new Map<number, JobInput<T, S>>();
-  const viewFrom = (start: number): JobInput<T, S> => {
-    let view = views.get(start);
-    if (!view) {
-      view = stageView(input.stages, start === 0 ? records : records.slice(start)) as JobInput<
-        T,
-        S
-      >;
-      views.set(start, view);
+  const results = new Map<number, StageResults<T, S & Stages<T>>>();
+  const resultsFrom = (start: number): StageResults<T, S & Stages<T>> => {
+    let shared = results.get(start);
+    if (!shared) {
+      const from = start === 0 ? records : records.slice(start);
+      shared = new StageResults(input.stages, from, input.timings);
+      results.set(start, shared);
     }
-    return view;
+    return shared;
   };
   return Promise.all(
     input.selected.map(async (job): Promise<JobOutcome<T>> => {
@@ -40,8 +44,10 @@ export async function runJobs<T, S>(input: RunJobsInput<T, S>): Promise<JobOutco
         const cursor = loaded?.get(job);
         const start = firstIndexAfter(records, cursor);
         if (start === records.length) return skipped(job);
-        const view = viewFrom(start);
+        const span = batchSpan.child(`job ${job}`);
+        const view = resultsFrom(start).viewFor(job, span);
         const outcome = await runJob(input.jobs[job] as Job<T, S>, view, { ...context, job });
+        traceOutcome(span, outcome);
         if (cursors) await commitCursor(cursors, job, cursor, view.records, outcome, input);
         return outcome;
       } catch (error) {
@@ -51,6 +57,15 @@ export async function runJobs<T, S>(input: RunJobsInput<T, S>): Promise<JobOutco
       }
     }),
   );
+}
+
+function traceOutcome<T>(span: TraceSpan, outcome: JobOutcome<T>): void {
+  span.annotate('job', outcome.job);
+  span.annotate('status', outcome.status);
+  span.annotate('records', outcome.records);
+  span.annotate('failedRecords', outcome.failed.length);
+  if (outcome.error !== undefined) span.fail(outcome.error);
+  span.end();
 }
 
 /**

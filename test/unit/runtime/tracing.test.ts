@@ -1,0 +1,138 @@
+import { createSocket, type Socket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import { kinesisEvent, lambdaContext } from '../../fixtures/kinesis-events';
+
+/** A stand-in for the X-Ray daemon Lambda runs beside a traced function: collects what is sent. */
+async function startDaemon(): Promise<{ socket: Socket; documents: Record<string, unknown>[] }> {
+  const documents: Record<string, unknown>[] = [];
+  const socket = createSocket('udp4');
+  socket.on('message', (message) => {
+    // Each datagram is a header line, then the segment document.
+    const [, body] = message.toString('utf8').split('\n');
+    if (body) documents.push(JSON.parse(body) as Record<string, unknown>);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { socket, documents };
+}
+
+const TRACE_ROOT = '1-67891233-abcdef012345678912345678';
+
+describe('tracing', () => {
+  const saved = { ...process.env };
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+
+  beforeAll(async () => {
+    daemon = await startDaemon();
+  });
+  afterAll(() => {
+    daemon.socket.close();
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+    daemon.documents.length = 0;
+  });
+
+  /** Lambda's environment for a function with active tracing, as the X-Ray SDK reads it. */
+  function tracedLambdaEnvironment(tracing: string | undefined): void {
+    Object.assign(process.env, {
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      LAMBDA_TASK_ROOT: '/var/task',
+      AWS_LAMBDA_FUNCTION_NAME: 'retail-views',
+      AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(daemon.socket.address() as AddressInfo).port}`,
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+      _X_AMZN_TRACE_ID: `Root=${TRACE_ROOT};Parent=53995c3f42cd8ad8;Sampled=1`,
+      DRIVERLESS_SOURCE: 'productViews',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    });
+    if (tracing === undefined) delete process.env.DRIVERLESS_TRACING;
+    else process.env.DRIVERLESS_TRACING = tracing;
+  }
+
+  async function runBatch(): Promise<void> {
+    await jest.isolateModulesAsync(async () => {
+      const { json, memoryDeadLetters, microBatch } = await import('driverless/runtime');
+      const handler = microBatch({
+        decode: json<{ n: number }>(),
+        deadLetters: memoryDeadLetters(),
+        stages: { doubled: ({ length }) => length * 2 },
+        jobs: {
+          counts: async ({ doubled }) => {
+            void doubled;
+          },
+          broken: async () => {
+            throw new Error('sink down');
+          },
+        },
+      });
+      await handler(kinesisEvent([{ data: { n: 1 } }, { data: { n: 2 } }]), lambdaContext());
+    });
+  }
+
+  /** Waits until the daemon has the batch's subsegment, sent last, when the batch ends. */
+  async function batchDocument(): Promise<Record<string, unknown>> {
+    for (;;) {
+      const batch = daemon.documents.find((doc) => doc.name === 'driverless batch');
+      if (batch) return batch;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  const named = (name: string) => daemon.documents.find((doc) => doc.name === name);
+
+  test('records one subsegment per batch in the invocation trace, annotated for search', async () => {
+    // Given
+    tracedLambdaEnvironment('true');
+
+    // When
+    await runBatch();
+
+    // Then
+    const batch = await batchDocument();
+    expect(batch).toMatchObject({
+      trace_id: TRACE_ROOT,
+      parent_id: '53995c3f42cd8ad8',
+      type: 'subsegment',
+      annotations: { source: 'productViews', shard: 'shardId-000000000003', records: 2 },
+    });
+    expect((batch.annotations as { batchId: string }).batchId).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  test('records each job and stage under the batch, with the job status', async () => {
+    // Given
+    tracedLambdaEnvironment('true');
+
+    // When
+    await runBatch();
+
+    // Then
+    const batch = await batchDocument();
+    const counts = named('job counts');
+    const broken = named('job broken');
+    expect(counts).toMatchObject({
+      parent_id: batch.id,
+      annotations: { job: 'counts', status: 'succeeded' },
+    });
+    expect(broken).toMatchObject({
+      parent_id: batch.id,
+      annotations: { job: 'broken', status: 'failed', failedRecords: 2 },
+      fault: true,
+    });
+    expect(named('stage doubled')).toMatchObject({ parent_id: counts?.id });
+    expect(named('decode')).toMatchObject({ parent_id: batch.id });
+  });
+
+  test('sends nothing when the pipeline has tracing off', async () => {
+    // Given
+    tracedLambdaEnvironment(undefined);
+
+    // When
+    await runBatch();
+    // A traced batch in the same process proves the daemon would have received it by now.
+    tracedLambdaEnvironment('true');
+    await runBatch();
+    await batchDocument();
+
+    // Then
+    expect(daemon.documents.filter((doc) => doc.name === 'driverless batch')).toHaveLength(1);
+  });
+});
