@@ -20,6 +20,8 @@ export const ENVIRONMENT = {
   deadLetterBucket: 'DRIVERLESS_DEAD_LETTER_BUCKET',
   /** DynamoDB table of per-job cursors (partition key `id`, string). */
   checkpointTable: 'DRIVERLESS_CHECKPOINT_TABLE',
+  /** `true` when the function has active X-Ray tracing: one segment per batch (`tracing: true`). */
+  tracing: 'DRIVERLESS_TRACING',
 } as const;
 
 /** CloudWatch namespace of the runtime's metrics (Powertools adds the `service` dimension). */
@@ -36,4 +38,10 @@ export const METRICS = {
   jobDuration: 'JobDuration',
   batchRecords: 'BatchRecords',
   deadLetters: 'DeadLetters',
+  /** Memory × billed duration of each invocation (init included), per source and function. */
+  batchGbSeconds: 'BatchGBSeconds',
+  /** A job's share of its invocations' GB-seconds, by its measured time. */
+  jobGbSeconds: 'JobGBSeconds',
+  /** A stage's share of its invocations' GB-seconds (dimensions `service, Source, Stage`). */
+  stageGbSeconds: 'StageGBSeconds',
 } as const;

@@ -8,6 +8,10 @@ import {
   lowestPosition,
   type RecordPosition,
 } from '../kinesis/index';
+import { InvocationBilling, memoryMbOf } from './batch-cost';
+import { BatchTimings } from './batch-timings';
+import type { TraceSpan } from './batch-trace';
+import { batchTracerFromEnvironment } from './batch-trace';
 import { checkOptions } from './check-options';
 import type { CursorStore } from './cursors';
 import { cursorsFromEnvironment, isReplay } from './cursors';
@@ -20,7 +24,7 @@ import { ENVIRONMENT } from './environment';
 import { type Job, selectJobs } from './jobs';
 import { runJobs } from './run-jobs';
 import type { Stages } from './stages';
-import { type BatchReport, Telemetry } from './telemetry';
+import { type BatchReport, type StageReport, Telemetry } from './telemetry';
 import { foldWindow, type WindowOptions } from './windows';
 
 /** Options of {@link microBatch}. */
@@ -89,9 +93,12 @@ export function microBatch<T, S = Record<never, never>, State = never>(
   const deadLetters = options.deadLetters ?? deadLettersFromEnvironment();
   const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
   const source = process.env[ENVIRONMENT.source] ?? functionName ?? 'local';
-  const telemetry = new Telemetry(
-    process.env.POWERTOOLS_SERVICE_NAME ?? process.env[ENVIRONMENT.pipeline] ?? 'driverless',
-  );
+  const service =
+    process.env.POWERTOOLS_SERVICE_NAME ?? process.env[ENVIRONMENT.pipeline] ?? 'driverless';
+  const telemetry = new Telemetry(service);
+  const tracer = batchTracerFromEnvironment(service);
+  // The handler is made while the module initializes: what came before is the init phase.
+  const billing = new InvocationBilling(performance.now());
   const marginMs = options.deadlineMarginMs ?? 1000;
   const cursors = options.cursors ?? cursorsFromEnvironment(process.env, functionName);
 
@@ -99,9 +106,32 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     event: KinesisEvent,
     context: Context,
   ): Promise<BatchResponse<State>> {
+    const span = tracer.startBatch();
+    try {
+      return await traced(event, context, span);
+    } catch (error) {
+      span.fail(error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  async function traced(
+    event: KinesisEvent,
+    context: Context,
+    span: TraceSpan,
+  ): Promise<BatchResponse<State>> {
     const started = performance.now();
+    const timings = new BatchTimings();
+    const decodeSpan = span.child('decode');
     const batch = decodeEvent(event, options.decode);
+    timings.decodeMs = performance.now() - started;
+    decodeSpan.end();
     const batchId = batchIdOf(batch);
+    span.annotate('source', source);
+    span.annotate('shard', batch.shardId);
+    span.annotate('batchId', batchId);
     const remaining = context?.getRemainingTimeInMillis?.();
     const deadline =
       remaining === undefined ? Number.POSITIVE_INFINITY : Date.now() + remaining - marginMs;
@@ -123,6 +153,8 @@ export function microBatch<T, S = Record<never, never>, State = never>(
               lambda: context,
             },
             logger: telemetry.logger,
+            span,
+            timings,
           });
     // One position per job: a job may fail more records than a spread could take as arguments.
     const failures: RecordPosition[] = [];
@@ -138,9 +170,7 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     // record's letter twice. This waits for the jobs, a cost paid only by batches with a bad record.
     const letters = stampLetters(batch.rejected, jobsLowest, batchId);
     const undelivered =
-      letters.length === 0
-        ? []
-        : await deliverDeadLetters(deadLetters, letters, deadline, telemetry.logger, { batchId });
+      letters.length === 0 ? [] : await deliverDeadLettersTraced(letters, deadline, batchId, span);
     const firstUndelivered = lowestPosition(undelivered);
     if (firstUndelivered) failures.push(firstUndelivered);
     const lowest = lowestPosition(failures);
@@ -152,6 +182,15 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     }
 
     const lastArrival = batch.lastArrivalSeconds;
+    const durationMs = performance.now() - started;
+    const cost = billing.cost(
+      memoryMbOf(context),
+      durationMs,
+      timings,
+      new Map(outcomes.map((outcome) => [outcome.job, outcome.durationMs])),
+    );
+    span.annotate('records', batch.records.length + batch.rejected.length);
+    span.annotate('failedJobs', outcomes.filter((o) => o.failed.length > 0).length);
     const report: BatchReport = {
       source,
       shardId: batch.shardId,
@@ -160,14 +199,36 @@ export function microBatch<T, S = Record<never, never>, State = never>(
       deadLetters: letters.length,
       undeliveredDeadLetters: undelivered.length,
       jobs: Object.fromEntries(
-        outcomes.map(({ job, failed, ...rest }) => [job, { ...rest, failed: failed.length }]),
+        outcomes.map(({ job, failed, ...rest }) => [
+          job,
+          { ...rest, failed: failed.length, gbSeconds: cost?.jobs[job] },
+        ]),
       ),
       iteratorAgeMs: lastArrival === undefined ? undefined : Date.now() - lastArrival * 1000,
       failedFrom: lowest?.sequenceNumber,
-      durationMs: performance.now() - started,
+      durationMs,
+      decodeMs: timings.decodeMs,
+      stages: stageReport(timings, cost),
+      gbSeconds: cost?.gbSeconds,
     };
     telemetry.report(report);
     return response;
+  }
+
+  async function deliverDeadLettersTraced(
+    letters: DeadLetter[],
+    deadline: number,
+    batchId: string,
+    span: TraceSpan,
+  ): Promise<readonly DeadLetter[]> {
+    const deliverySpan = span.child('dead letters');
+    const undelivered = await deliverDeadLetters(deadLetters, letters, deadline, telemetry.logger, {
+      batchId,
+    });
+    deliverySpan.annotate('letters', letters.length);
+    deliverySpan.annotate('undelivered', undelivered.length);
+    deliverySpan.end();
+    return undelivered;
   }
 
   /** The letters of the rejected records before `before` (all without it), stamped for delivery. */
@@ -196,4 +257,16 @@ export function microBatch<T, S = Record<never, never>, State = never>(
   }
 
   return middy(processBatch) as unknown as MicroBatchHandler<State>;
+}
+
+function stageReport(
+  timings: BatchTimings,
+  cost: { readonly stages: Readonly<Record<string, number>> } | undefined,
+): Record<string, StageReport> | undefined {
+  if (timings.stageMs.size === 0) return undefined;
+  const stages: Record<string, StageReport> = {};
+  for (const [stage, durationMs] of timings.stageMs) {
+    stages[stage] = { durationMs, gbSeconds: cost?.stages[stage] };
+  }
+  return stages;
 }

@@ -96,6 +96,7 @@ describe('observability', () => {
               { Name: 'JobRecords', Unit: 'Count' },
               { Name: 'JobFailedRecords', Unit: 'Count' },
               { Name: 'JobDuration', Unit: 'Milliseconds' },
+              { Name: 'JobGBSeconds', Unit: 'None' },
             ],
           },
         ],
@@ -125,6 +126,7 @@ describe('observability', () => {
             Metrics: [
               { Name: 'BatchRecords', Unit: 'Count' },
               { Name: 'DeadLetters', Unit: 'Count' },
+              { Name: 'BatchGBSeconds', Unit: 'None' },
             ],
           },
         ],
@@ -147,5 +149,74 @@ describe('observability', () => {
     // Then
     const source = lines.find((line) => line.BatchRecords !== undefined);
     expect(source).toMatchObject({ FunctionName: 'local' });
+  });
+
+  describe('what each job and stage costs', () => {
+    const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+    async function runCostedBatch() {
+      const handler = microBatch({
+        decode: json<{ n: number }>(),
+        deadLetters: memoryDeadLetters(),
+        stages: { lookup: async () => sleep(40) },
+        jobs: {
+          enriched: async ({ lookup }) => {
+            await lookup;
+          },
+          waits: async () => sleep(40),
+          quick: async () => undefined,
+        },
+      });
+      const stdout = captureStdout();
+      try {
+        await handler(kinesisEvent([{ data: { n: 1 } }]), lambdaContext());
+      } finally {
+        stdout.restore();
+      }
+      return stdout.lines();
+    }
+
+    it('logs each stage it computed with its time', async () => {
+      // When
+      const lines = await runCostedBatch();
+
+      // Then
+      const batch = lines.find((line) => line.message === 'batch')?.batch as {
+        stages: Record<string, { durationMs: number }>;
+        decodeMs: number;
+      };
+      expect(batch.stages.lookup?.durationMs).toBeGreaterThanOrEqual(39);
+      expect(batch.decodeMs).toBeGreaterThanOrEqual(0);
+    });
+
+    it('charges a stage to the stage, not to the job that read it first', async () => {
+      // When
+      const lines = await runCostedBatch();
+
+      // Then: `enriched` only waited on the stage, `waits` spent its own 40 ms
+      const gbSeconds = (job: string) =>
+        lines.find((line) => line.Job === job)?.JobGBSeconds as number;
+      const stage = lines.find((line) => line.Stage === 'lookup');
+      expect(stage).toMatchObject({
+        _aws: { CloudWatchMetrics: [{ Dimensions: [['service', 'Source', 'Stage']] }] },
+        Source: 'productViews',
+      });
+      expect(gbSeconds('waits')).toBeGreaterThan(gbSeconds('enriched') * 4);
+      expect(gbSeconds('waits')).toBeGreaterThan(gbSeconds('quick') * 4);
+      expect(stage?.StageGBSeconds as number).toBeGreaterThan(gbSeconds('enriched') * 4);
+    });
+
+    it('divides the whole invocation among stages and jobs', async () => {
+      // When
+      const lines = await runCostedBatch();
+
+      // Then
+      const total = lines.find((line) => line.BatchGBSeconds !== undefined)
+        ?.BatchGBSeconds as number;
+      const parts = lines
+        .map((line) => (line.JobGBSeconds ?? line.StageGBSeconds ?? 0) as number)
+        .reduce((sum, part) => sum + part, 0);
+      expect(parts).toBeCloseTo(total, 6);
+    });
   });
 });
