@@ -84,6 +84,8 @@ export class RetailStack extends Stack {
       deploymentConfig: props.deploymentConfig,
       // Per-job cursors: a job that already committed a retried batch is not run on it again.
       checkpoints: true,
+      // One X-Ray subsegment per batch, per stage and per job.
+      tracing: true,
       environment: {
         RECOMMENDATIONS_TABLE: this.recommendations.tableName,
         POPULARITY_TABLE: this.popularity.tableName,

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type {
   ConcurrencyBudgetMode,
   FailureDestinationKind,
+  LambdaPricing,
   MicroBatchPipelineProps,
 } from './micro-batch-pipeline-props';
 import type { NewStreamProps, SourceProps } from './source-props';
@@ -45,11 +46,14 @@ export const DEFAULTS = {
     deadLetterDestination: 'queue' as FailureDestinationKind,
     logRetention: logs.RetentionDays.ONE_MONTH,
     checkpoints: false,
+    tracing: false,
     redriveWindow: Duration.days(1),
     alarmActions: [] as readonly cloudwatch.IAlarmAction[],
     // SQS's maximum: a dead letter must outlive a long weekend, and no longer than that.
     failureRetention: Duration.days(14),
   },
+  // us-east-1, arm64 (the functions' architecture), first tier: https://aws.amazon.com/lambda/pricing/
+  pricing: { perGbSecond: 0.0000133334, perMillionRequests: 0.2 },
 } as const;
 
 /** Source props with every default applied. */
@@ -86,11 +90,15 @@ export type ResolvedPipelineProps = Omit<MicroBatchPipelineProps, 'sources'> &
       | 'deadLetterDestination'
       | 'logRetention'
       | 'checkpoints'
+      | 'tracing'
       | 'redriveWindow'
       | 'alarmActions'
       | 'failureRetention'
     >
-  > & { readonly sources: Readonly<Record<string, ResolvedSourceProps>> };
+  > & {
+    readonly sources: Readonly<Record<string, ResolvedSourceProps>>;
+    readonly pricing: Required<LambdaPricing>;
+  };
 
 /** Merges user props over {@link DEFAULTS}; an explicit `undefined` keeps the default. */
 export function withDefaults(props: MicroBatchPipelineProps, id: string): ResolvedPipelineProps {
@@ -108,6 +116,7 @@ export function withDefaults(props: MicroBatchPipelineProps, id: string): Resolv
     ...mergeDefined(DEFAULTS.pipeline, props),
     pipelineName: props.pipelineName ?? id,
     sources,
+    pricing: { ...DEFAULTS.pricing, ...definedOnly(props.pricing ?? {}) },
   } as ResolvedPipelineProps;
 }
 

@@ -11,6 +11,7 @@ export const ENVIRONMENT_NAMES = {
   deadLetterQueueUrl: 'DRIVERLESS_DEAD_LETTER_QUEUE_URL',
   deadLetterBucket: 'DRIVERLESS_DEAD_LETTER_BUCKET',
   checkpointTable: 'DRIVERLESS_CHECKPOINT_TABLE',
+  tracing: 'DRIVERLESS_TRACING',
 } as const;
 
 /** CloudWatch namespace of the runtime's metrics. */
@@ -26,6 +27,9 @@ export const METRIC_NAMES = {
   jobDuration: 'JobDuration',
   batchRecords: 'BatchRecords',
   deadLetters: 'DeadLetters',
+  batchGbSeconds: 'BatchGBSeconds',
+  jobGbSeconds: 'JobGBSeconds',
+  stageGbSeconds: 'StageGBSeconds',
 } as const;
 
 /**

@@ -25,11 +25,22 @@ export function kplProtobufDir(): string {
 export const KPL_MODULE_FILE = join('node_modules', `${KPL_MODULE}.js`);
 
 /** Modules the function bundle does not contain. */
-export const BUNDLE_EXTERNALS: readonly string[] = [
+const BUNDLE_EXTERNALS: readonly string[] = [
   // The Node.js runtime ships AWS SDK v3.
   '@aws-sdk/*',
   KPL_PACKAGE,
 ];
+
+/**
+ * Powertools Tracer and the X-Ray SDK under it, which the runtime requires only when the function
+ * is traced: an untraced function's bundle leaves them out.
+ */
+const TRACER_PACKAGE = '@aws-lambda-powertools/tracer';
+
+/** Modules a function's bundle leaves out: the tracer too, unless the function is traced. */
+export function bundleExternals(tracing: boolean): string[] {
+  return tracing ? [...BUNDLE_EXTERNALS] : [...BUNDLE_EXTERNALS, TRACER_PACKAGE];
+}
 
 /** esbuild options shared by the function bundle and the KPL module beside it. */
 export const BUNDLE_TARGET = { platform: 'node', target: 'node24', format: 'cjs' } as const;

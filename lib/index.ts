@@ -3,6 +3,7 @@ export { MicroBatchPipeline } from './micro-batch-pipeline';
 export type {
   ConcurrencyBudgetMode,
   FailureDestinationKind,
+  LambdaPricing,
   MicroBatchPipelineProps,
 } from './micro-batch-pipeline-props';
 export type { FunctionAlarms, SourceAlarms } from './pipeline-monitoring';

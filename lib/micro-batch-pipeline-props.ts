@@ -14,6 +14,29 @@ export type FailureDestinationKind = 'queue' | 'bucket';
 /** What the concurrency guardrail does when the pipeline can exceed its budget. */
 export type ConcurrencyBudgetMode = 'fail' | 'warn';
 
+/**
+ * What Lambda charges, for the dashboard's cost widgets. Prices differ by region and
+ * architecture; the functions run on arm64.
+ *
+ * @see https://aws.amazon.com/lambda/pricing/
+ */
+export interface LambdaPricing {
+  /**
+   * US dollars per GB-second of arm64 compute.
+   *
+   * Range: greater than 0.
+   * @default 0.0000133334 - us-east-1, first pricing tier
+   */
+  readonly perGbSecond?: number;
+  /**
+   * US dollars per million requests (one request is one batch).
+   *
+   * Range: 0 or more.
+   * @default 0.2 - us-east-1
+   */
+  readonly perMillionRequests?: number;
+}
+
 /** Props of {@link MicroBatchPipeline}. */
 export interface MicroBatchPipelineProps {
   /**
@@ -137,4 +160,23 @@ export interface MicroBatchPipelineProps {
    * @default false
    */
   readonly checkpoints?: boolean;
+  /**
+   * Active X-Ray tracing of every function. The runtime records one subsegment per batch, with one
+   * per stage and per job, annotated with `source`, `shard`, `batchId`, and each job's `status`,
+   * so a slow or failing job stands out in the trace map and traces can be searched by them.
+   * X-Ray bills traces recorded and read.
+   *
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
+   * @see https://aws.amazon.com/xray/pricing/
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /**
+   * Prices the dashboard uses to show what each source and each job costs per 1,000 records. The
+   * runtime measures each invocation's GB-seconds (memory × billed duration, the init phase on a
+   * cold start included) and divides them among stages and jobs by their measured time.
+   *
+   * @default - us-east-1 prices for arm64
+   */
+  readonly pricing?: LambdaPricing;
 }

@@ -136,6 +136,7 @@ export class MicroBatchPipeline extends Construct {
       this.dashboard = new PipelineDashboard(this, 'Dashboard', {
         pipelineName: this.pipelineName,
         sources: [],
+        pricing: resolved.pricing,
       });
       return;
     }
@@ -165,6 +166,7 @@ export class MicroBatchPipeline extends Construct {
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {
       pipelineName: this.pipelineName,
       sources: dashboardSources,
+      pricing: resolved.pricing,
     });
   }
 
@@ -262,6 +264,7 @@ export class MicroBatchPipeline extends Construct {
       ...(this.checkpointTable
         ? { [ENVIRONMENT_NAMES.checkpointTable]: this.checkpointTable.tableName }
         : {}),
+      ...(pipeline.tracing ? { [ENVIRONMENT_NAMES.tracing]: 'true' } : {}),
       [POWERTOOLS_ENVIRONMENT_NAMES.serviceName]: this.pipelineName,
       [POWERTOOLS_ENVIRONMENT_NAMES.metricsNamespace]: METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
@@ -276,6 +279,7 @@ export class MicroBatchPipeline extends Construct {
       alarmActions: pipeline.alarmActions,
       failureRetention: pipeline.failureRetention,
       accessLogs,
+      tracing: pipeline.tracing,
     };
     const wire = (fn: StreamFunction): StreamFunction => {
       grantWriteDeadLetters(deadLetters, fn.function);

@@ -282,6 +282,8 @@ export interface DashboardSource {
 export interface PipelineDashboardProps {
   readonly pipelineName: string;
   readonly sources: readonly DashboardSource[];
+  /** US dollars per GB-second and per million requests. */
+  readonly pricing: { readonly perGbSecond: number; readonly perMillionRequests: number };
 }
 
 /**
@@ -324,6 +326,7 @@ export class PipelineDashboard extends Construct {
           ]),
         ),
         recordsGraph(pipelineName, source),
+        costGraph(pipelineName, source, props.pricing),
       ];
       if (source.metricsEventCount) {
         row.push(
@@ -394,6 +397,60 @@ function recordsGraph(pipelineName: string, source: DashboardSource): cloudwatch
       metric(f, METRIC_NAMES.deadLetters, 'dead letters'),
     ]),
   );
+}
+
+/**
+ * What 1,000 records cost, in US dollars: per function of the source, its GB-seconds and requests
+ * (one per batch) over the records it handled; per job, its share of the GB-seconds over its
+ * records. A job's share comes from its measured time; the shared work (decode, dead letters,
+ * cursors) is spread over the jobs and stages in the same proportions.
+ */
+function costGraph(
+  pipelineName: string,
+  source: DashboardSource,
+  pricing: PipelineDashboardProps['pricing'],
+): cloudwatch.GraphWidget {
+  const several = source.functions.length > 1;
+  // Metric ids must be unique within one graph.
+  const functions = source.functions.map((f, i) => {
+    const metric = (name: string, statistic: string) =>
+      sourceMetric(pipelineName, source.name, f.functionName, name, statistic);
+    return new cloudwatch.MathExpression({
+      expression: `1000 * (gbs${i} * ${pricing.perGbSecond} + batches${i} * ${pricing.perMillionRequests} / 1000000) / records${i}`,
+      usingMetrics: {
+        [`gbs${i}`]: metric(METRIC_NAMES.batchGbSeconds, cloudwatch.Stats.SUM),
+        [`batches${i}`]: metric(METRIC_NAMES.batchGbSeconds, cloudwatch.Stats.SAMPLE_COUNT),
+        [`records${i}`]: metric(METRIC_NAMES.batchRecords, cloudwatch.Stats.SUM),
+      },
+      label: several ? `${f.label} (all jobs)` : `source ${source.name} (all jobs)`,
+      period: PERIOD,
+    });
+  });
+  const jobs = source.jobs.map(
+    (job, i) =>
+      new cloudwatch.MathExpression({
+        expression: `1000 * jobGbs${i} * ${pricing.perGbSecond} / jobRecords${i}`,
+        usingMetrics: {
+          [`jobGbs${i}`]: jobMetric(
+            pipelineName,
+            source.name,
+            job,
+            METRIC_NAMES.jobGbSeconds,
+            cloudwatch.Stats.SUM,
+          ),
+          [`jobRecords${i}`]: jobMetric(
+            pipelineName,
+            source.name,
+            job,
+            METRIC_NAMES.jobRecords,
+            cloudwatch.Stats.SUM,
+          ),
+        },
+        label: `job ${job}`,
+        period: PERIOD,
+      }),
+  );
+  return graph('Cost per 1,000 records (USD)', [...functions, ...jobs]);
 }
 
 function graph(title: string, left: cloudwatch.IMetric[]): cloudwatch.GraphWidget {

@@ -11,7 +11,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ResolvedSourceProps } from './defaults';
 import { createFailureStore, type FailureStore, onFailureDestination } from './failure-store';
-import { BUNDLE_EXTERNALS, bundleKplModuleCommand } from './function-bundle';
+import { bundleExternals, bundleKplModuleCommand } from './function-bundle';
 import type { FailureDestinationKind } from './micro-batch-pipeline-props';
 import { createFunctionAlarms, type FunctionAlarms } from './pipeline-monitoring';
 
@@ -37,6 +37,8 @@ export interface StreamFunctionProps {
   readonly failureRetention: Duration;
   /** Where an on-failure bucket's server access logs go. */
   readonly accessLogs: s3.IBucket;
+  /** Active X-Ray tracing; the environment must then set `DRIVERLESS_TRACING`. */
+  readonly tracing: boolean;
 }
 
 /**
@@ -81,12 +83,13 @@ export class StreamFunction extends Construct {
       memorySize: source.memorySize,
       timeout: source.timeout,
       reservedConcurrentExecutions: source.reservedConcurrentExecutions,
+      tracing: props.tracing ? lambda.Tracing.ACTIVE : undefined,
       environment: { ...props.environment },
       bundling: {
         minify: true,
         sourceMap: true,
         forceDockerBundling: false,
-        externalModules: [...BUNDLE_EXTERNALS],
+        externalModules: bundleExternals(props.tracing),
         // esbuild's per-file size report would print for every function at every synth and test.
         logLevel: nodejs.LogLevel.WARNING,
         commandHooks: {
@@ -96,6 +99,13 @@ export class StreamFunction extends Construct {
         },
       },
     });
+    if (props.tracing) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which have no resource to scope to.',
+      });
+    }
     this.alias = new lambda.Alias(this, 'LiveAlias', {
       aliasName: LIVE_ALIAS,
       version: this.function.currentVersion,

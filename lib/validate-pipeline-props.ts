@@ -54,6 +54,18 @@ export function validatePipelineProps(props: ResolvedPipelineProps): string[] {
   );
   wholeDaysBetween(problems, 'failureRetention', props.failureRetention, 1, 14);
   reservedEnvironment(problems, 'environment', props.environment);
+  const { perGbSecond, perMillionRequests } = props.pricing ?? {};
+  if (perGbSecond !== undefined && !(perGbSecond > 0 && Number.isFinite(perGbSecond))) {
+    problems.push(`pricing.perGbSecond must be a price greater than 0 (given ${perGbSecond})`);
+  }
+  if (
+    perMillionRequests !== undefined &&
+    !(perMillionRequests >= 0 && Number.isFinite(perMillionRequests))
+  ) {
+    problems.push(
+      `pricing.perMillionRequests must be a price of 0 or more (given ${perMillionRequests})`,
+    );
+  }
 
   const consumersByStream = new Map<object, string[]>();
   for (const name of names) {

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { projectFiles, STARTER } from '../../cli/init/project-files';
 import { packageManifest } from '../../cli/package-root';
-import { BUNDLE_EXTERNALS, BUNDLE_TARGET, KPL_MODULE } from '../../lib/function-bundle';
+import { BUNDLE_TARGET, bundleExternals, KPL_MODULE } from '../../lib/function-bundle';
 import { machine } from '../machine';
 import type { JsonValue, Scenario, ScenarioOutput } from '../scenario';
 import { spread } from '../stats';
@@ -113,7 +113,8 @@ export async function bundle(
     bundle: true,
     ...BUNDLE_TARGET,
     minify: true,
-    external: [...BUNDLE_EXTERNALS],
+    // As the constructs bundle a function without tracing, the default.
+    external: bundleExternals(false),
     metafile: true,
     logLevel: 'silent',
   });

@@ -26,7 +26,7 @@ import {
   startEventSourceMapping,
   startKinesis,
 } from '../../emulator/index';
-import { BUNDLE_EXTERNALS, BUNDLE_TARGET } from '../../lib/function-bundle';
+import { BUNDLE_TARGET, bundleExternals } from '../../lib/function-bundle';
 import { removeScratch, scratchDir, sleep } from './report';
 
 const ROOT = join(__dirname, '..', '..');
@@ -44,7 +44,7 @@ export async function bundleFixture(fixture: string, name: string, code = 'v1'):
     bundle: true,
     ...BUNDLE_TARGET,
     minify: true,
-    external: [...BUNDLE_EXTERNALS],
+    external: bundleExternals(false),
     define: { BENCH_CODE: JSON.stringify(code) },
     logLevel: 'silent',
   });

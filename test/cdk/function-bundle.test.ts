@@ -47,6 +47,14 @@ describe('the function asset', () => {
     expect(readFileSync(join(taskRoot, KPL_MODULE_FILE), 'utf8')).toMatch(/protobuf/i);
   });
 
+  it('leaves the tracer and the X-Ray SDK out of an untraced function', () => {
+    // Given
+    const bundle = readFileSync(join(taskRoot, 'index.js'), 'utf8');
+
+    // Then: the variable the X-Ray SDK reads its daemon's address from
+    expect(bundle).not.toMatch(/AWS_XRAY_DAEMON_ADDRESS/);
+  });
+
   it('de-aggregates a KPL record with only the AWS SDK beside it, as on Lambda', async () => {
     // Given: the runtime's SDK is the only package outside the asset (NODE_PATH, as on Lambda)
     const runtimeModules = join(scratch, 'runtime', 'node_modules');

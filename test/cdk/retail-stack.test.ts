@@ -457,6 +457,38 @@ describe('RetailStack', () => {
     }
   });
 
+  test('traces every function, as the example shows tracing on', () => {
+    // then
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      TracingConfig: { Mode: 'Active' },
+      Environment: { Variables: Match.objectLike({ DRIVERLESS_TRACING: 'true' }) },
+    });
+  });
+
+  test('draws what 1,000 records cost per source and per job', () => {
+    // when
+    const costs = dashboardWidgets().filter((w) => w.title === 'Cost per 1,000 records (USD)');
+    // then: one widget per source; jobs drawn with their GB-seconds over their records
+    expect(costs).toHaveLength(2);
+    const metrics = costs.flatMap((widget) => widget.metrics.map(stringsOf));
+    for (const [source, job] of [
+      ['productViews', 'recommendations'],
+      ['productViews', 'popularity'],
+      ['orders', 'recommendations'],
+    ]) {
+      expect(metrics).toContainEqual([
+        'Driverless',
+        'JobGBSeconds',
+        'Job',
+        job,
+        'Source',
+        source,
+        'service',
+        'Retail',
+      ]);
+    }
+  });
+
   test('titles the per-source figures per function when a source has several', () => {
     // when
     const titles = dashboardWidgets()
@@ -471,9 +503,10 @@ describe('RetailStack', () => {
 
   test('draws per-source figures once per function, never added up over functions', () => {
     // when
-    const metrics = dashboardMetrics().filter(
-      ([, name]) => name === 'BatchRecords' || name === 'DeadLetters',
-    );
+    const metrics = dashboardWidgets()
+      .filter((widget) => widget.title.startsWith('Records handled'))
+      .flatMap((widget) => widget.metrics.map(stringsOf))
+      .filter(([, name]) => name === 'BatchRecords' || name === 'DeadLetters');
     // then
     const line = (name: string, source: string) => [
       'Driverless',
@@ -550,7 +583,9 @@ function dashboardWidgets(): Array<{ title: string; metrics: unknown[][] }> {
 
 /** Every metric of the dashboard as `[namespace, name, ...dimensions]`, tokens shown as `<token>`. */
 function dashboardMetrics(): string[][] {
-  return dashboardWidgets().flatMap((widget) =>
-    widget.metrics.map((metric) => metric.filter((item) => typeof item === 'string')),
-  );
+  return dashboardWidgets().flatMap((widget) => widget.metrics.map(stringsOf));
+}
+
+function stringsOf(metric: unknown[]): string[] {
+  return metric.filter((item): item is string => typeof item === 'string');
 }
