@@ -4,6 +4,8 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   assemblyStackNames,
   type EmbeddedStack,
+  type EsmEvent,
+  type EventSourceMappingConfig,
   type KinesisEngine,
   kinesisClient,
   type LocalApp,
@@ -55,6 +57,8 @@ export interface DevOptions {
   readonly interactive?: boolean;
   /** Called with the first record processed (benchmarks). */
   readonly onFirstProcessed?: () => void;
+  /** Every mapping event, after the live view has counted it (benchmarks, tests). */
+  readonly onMappingEvent?: (mapping: EventSourceMappingConfig, event: EsmEvent) => void;
   /** Called when a watch-mode update finished: the versions published and what needs a restart. */
   readonly onUpdate?: (update: {
     published: { functionName: string; version: string }[];
@@ -142,6 +146,7 @@ export async function runDev(
       onNote: (note) => progress(`  note: ${note}`),
       onMappingEvent: (mapping, event) => {
         activity?.onMappingEvent(mapping, event);
+        options.onMappingEvent?.(mapping, event);
         if (!firstSeen && event.type === 'recordsCheckpointed') {
           firstSeen = true;
           options.onFirstProcessed?.();
@@ -266,7 +271,7 @@ export async function runDev(
     await traffic?.done.catch(() => undefined);
     await tap.stop();
     if (interactive) output.stdout('\n');
-    if (accounting) output.stdout(accountingReport(live));
+    if (accounting) output.stdout(accountingReport(live, options.records ?? 0));
     await runCleanup();
     output.stdout(renderSummary(header, live));
     return code;
@@ -312,9 +317,10 @@ async function waitForAccounting(
   return 1;
 }
 
-function accountingReport(activity: AppActivity): string {
+function accountingReport(activity: AppActivity, wanted: number): string {
   const result = activity.outstanding();
-  const complete = result.every((entry) => entry.missing === 0);
+  const allPut = activity.put.length >= wanted;
+  const complete = allPut && result.every((entry) => entry.missing === 0);
   return `${[
     table(
       ['source', 'stream', 'records put', 'accounted for', 'missing'],
@@ -324,7 +330,9 @@ function accountingReport(activity: AppActivity): string {
     `${activity.put.length.toLocaleString('en-US')} records put; ${
       complete
         ? 'every record accounted for (processed, dead-lettered with its reason, filtered out or given up on).'
-        : 'SOME RECORDS WERE NOT ACCOUNTED FOR (the table names the sources behind).'
+        : allPut
+          ? 'SOME RECORDS WERE NOT ACCOUNTED FOR (the table names the sources behind).'
+          : `ONLY ${activity.put.length.toLocaleString('en-US')} OF THE ${wanted.toLocaleString('en-US')} RECORDS EXPECTED WERE PUT before the timeout.`
     }`,
   ].join('\n')}\n`;
 }
