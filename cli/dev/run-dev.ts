@@ -1,5 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   assemblyStackNames,
@@ -225,24 +225,35 @@ export async function runDev(
       ? watchFiles(projectDir, patterns, (paths) => {
           if (again) return;
           again = true;
-          updating = updating.then(() => {
-            again = false;
-            return update(paths);
-          });
+          updating = updating
+            .then(() => {
+              again = false;
+              return update(paths);
+            })
+            // The session outlives a failed update: it keeps running the code it had.
+            .catch((error: unknown) => {
+              live.notice(`update failed, the running code is unchanged: ${firstLine(error)}`);
+              if (!interactive) progress(`  update failed: ${firstLine(error)}`);
+            });
         })
       : undefined;
     if (watcher) cleanup.push(() => watcher.close());
 
     const header: SessionHeader = {
       command,
-      app: relative(process.cwd(), projectDir) || '.',
+      app: basename(projectDir),
       stacks,
       endpoints: stack.endpoints,
       stateFile,
       watching: watch ? patterns.include.join(' ') : undefined,
     };
     const traffic = options.traffic?.({ kinesis, app: stack.app });
-    if (traffic) cleanup.push(() => traffic.stop());
+    if (traffic) {
+      cleanup.push(() => traffic.stop());
+      // A put that fails (a server stopping, a timeout on a busy machine) ends the demo traffic,
+      // not the session.
+      traffic.done.catch((error: unknown) => live.notice(`demo traffic stopped: ${firstLine(error)}`));
+    }
     const interactive = options.interactive ?? (process.stdout.isTTY === true && !accounting);
     progress(`› running. ${interactive ? '' : 'SIGINT or SIGTERM stops it.'}`);
     let ticker: NodeJS.Timeout | undefined;
