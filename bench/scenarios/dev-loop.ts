@@ -94,7 +94,12 @@ async function startSession(projectDir: string, watch: boolean): Promise<Session
         }
       },
     },
-    { stdout: () => undefined, stderr: (text) => void (errors += text) },
+    {
+      stdout: () => undefined,
+      stderr: (text) => {
+        errors += text;
+      },
+    },
   );
   const stack = await Promise.race([
     running,

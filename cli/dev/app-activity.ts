@@ -181,6 +181,11 @@ export class AppActivity {
     if (this.notices.length > 50) this.notices.splice(0, this.notices.length - 50);
   }
 
+  /** What the view calls a function: its source (and jobs), else its name. */
+  labelOf(functionName: string): string {
+    return this.#byFunction.get(functionName)?.label ?? functionName;
+  }
+
   /** Records put on every stream so far. */
   totalPut(): number {
     return [...this.incoming.values()].reduce((sum, counter) => sum + counter.total, 0);

@@ -194,7 +194,9 @@ export function renderSummary(
   now = Date.now(),
 ): string {
   const rows = [...activity.mappings.values()];
-  const published = [...activity.publishedVersions].map(([fn, version]) => `${fn} v${version}`);
+  const published = [...activity.publishedVersions].map(
+    ([fn, version]) => `${activity.labelOf(fn)} v${version}`,
+  );
   return `${[
     `${header.command} ran ${formatElapsed(now - activity.startedAt)}: ${count(activity.totalPut())} records put`,
     table(

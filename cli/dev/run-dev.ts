@@ -209,7 +209,7 @@ export async function runDev(
       const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
       if (published.length > 0) {
         live.notice(
-          `published ${published.map((p) => `${p.functionName} v${p.version}`).join(', ')} in ${took}: the live alias moved, mappings kept running`,
+          `published ${published.map((p) => `${live.labelOf(p.functionName)} v${p.version}`).join(', ')} in ${took}: the live alias moved, mappings kept running`,
         );
       } else if (plan.needRestart.length === 0) {
         live.notice(`no function code changed (${took})`);
@@ -252,7 +252,9 @@ export async function runDev(
       cleanup.push(() => traffic.stop());
       // A put that fails (a server stopping, a timeout on a busy machine) ends the demo traffic,
       // not the session.
-      traffic.done.catch((error: unknown) => live.notice(`demo traffic stopped: ${firstLine(error)}`));
+      traffic.done.catch((error: unknown) =>
+        live.notice(`demo traffic stopped: ${firstLine(error)}`),
+      );
     }
     const interactive = options.interactive ?? (process.stdout.isTTY === true && !accounting);
     progress(`› running. ${interactive ? '' : 'SIGINT or SIGTERM stops it.'}`);
