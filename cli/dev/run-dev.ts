@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, relative, resolve } from 'node:path';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -11,9 +12,11 @@ import {
   type LocalApp,
   readAssemblyStacks,
   STATE_FILE,
+  staleStateReason,
   startEmbeddedStack,
   synthesize,
 } from '../../emulator/index';
+import { CliError, EXIT_FAILURE } from '../cli-error';
 import { AppActivity } from './app-activity';
 import { renderLiveView, renderSummary, type SessionHeader, table } from './live-view';
 import { planUpdate } from './plan-update';
@@ -116,6 +119,14 @@ export async function runDev(
     cleanup.length = 0;
   };
   try {
+    // The stack claims the file only once the synth is done: say at once that it is taken.
+    const taken = stateFileOwner(resolve(projectDir, stateFile));
+    if (taken !== undefined) {
+      throw new CliError(
+        `another session (pid ${taken}) runs this project and writes ${stateFile}: stop it, or give this one its own state file with --state-file .driverless/<name>.json`,
+        EXIT_FAILURE,
+      );
+    }
     await mkdir(sessionDir, { recursive: true });
     cleanup.push(() => rm(sessionDir, { recursive: true, force: true }));
     progress(`› synthesizing the app (${relative(process.cwd(), projectDir) || '.'}/cdk.json)…`);
@@ -260,8 +271,12 @@ export async function runDev(
     progress(`› running. ${interactive ? '' : 'SIGINT or SIGTERM stops it.'}`);
     let ticker: NodeJS.Timeout | undefined;
     if (interactive) {
-      // Clear and redraw whole: the stop hint and the header are part of every frame.
-      const draw = () => output.stdout(`\x1b[H\x1b[2J${renderLiveView(header, live)}`);
+      // Every frame is whole (header and stop hint included), written over the last one line by
+      // line: each line clears its own rest and the screen below the frame is cleared, so nothing
+      // flickers and nothing of a longer earlier frame stays.
+      const draw = () =>
+        output.stdout(`\x1b[H${renderLiveView(header, live).replace(/\n/g, '\x1b[K\n')}\x1b[J`);
+      output.stdout('\x1b[2J');
       draw();
       ticker = setInterval(draw, 1000);
       cleanup.push(() => clearInterval(ticker));
@@ -279,11 +294,12 @@ export async function runDev(
     watcher?.close();
     await updating;
     clearInterval(ticker);
+    // Below the last frame, which stays on screen as the final state.
+    if (interactive) output.stdout('\n');
     progress('› stopping…');
     traffic?.stop();
     await traffic?.done.catch(() => undefined);
     await tap.stop();
-    if (interactive) output.stdout('\n');
     if (accounting) output.stdout(accountingReport(live, options.records ?? 0));
     await runCleanup();
     output.stdout(renderSummary(header, live));
@@ -348,6 +364,18 @@ function accountingReport(activity: AppActivity, wanted: number): string {
           : `ONLY ${activity.put.length.toLocaleString('en-US')} OF THE ${wanted.toLocaleString('en-US')} RECORDS EXPECTED WERE PUT before the timeout.`
     }`,
   ].join('\n')}\n`;
+}
+
+/** The pid of a running process that owns the state file at `path`, if any. */
+function stateFileOwner(path: string): number | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const state = JSON.parse(readFileSync(path, 'utf8')) as { pid?: unknown };
+    if (typeof state.pid !== 'number' || state.pid === process.pid) return undefined;
+    return staleStateReason(path, state) === undefined ? state.pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function firstLine(error: unknown): string {
