@@ -140,7 +140,12 @@ export async function runDev(
       projectDir,
       resolve(sessionDir, `assembly-${generation}`),
       synthOptions,
-    );
+    ).catch((error: unknown) => {
+      // The app's own output says what is wrong with it: all of it, then the one-line error.
+      const [first, ...rest] = (error instanceof Error ? error.message : String(error)).split('\n');
+      if (rest.length > 0) progress(rest.join('\n'));
+      throw new CliError(first ?? 'synth failed', EXIT_FAILURE);
+    });
     if (pendingSignal !== undefined) return pendingSignal;
     const stacks = options.stacks?.length ? [...options.stacks] : assemblyStackNames(assemblyDir);
     progress(
