@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import manifest from '../package.json';
 import { CliError, EXIT_USAGE, oneLine } from './cli-error';
+import { register as registerDev } from './commands/dev';
 import { register as registerInit } from './commands/init';
 import { register as registerNew } from './commands/new';
 import { register as registerRedrive } from './commands/redrive';
@@ -21,7 +22,7 @@ export function buildProgram(output?: ProgramOutput): Command {
   program
     .name('driverless')
     .description(
-      'Driverless: create pipeline projects, run handlers over files and streams, scaffold functions, redrive failures',
+      'Driverless: create pipeline projects, run them locally, run handlers over files and streams, scaffold functions, redrive failures',
     )
     .version(manifest.version, '-V, --version', 'print the version')
     .showSuggestionAfterError(true)
@@ -36,6 +37,7 @@ Exit codes: 0 ok, 1 the work failed (records dead-lettered or failed), 2 bad usa
 
 Examples:
   $ npx driverless init click-pipeline
+  $ npx driverless dev
   $ npx driverless run functions/orders.ts --file orders.ndjson.gz
   $ npx driverless run functions/orders.ts --stream orders --from -2h
   $ npx driverless new click-counts --template window
@@ -43,6 +45,7 @@ Examples:
   $ npx driverless help run`,
   );
   registerInit(program);
+  registerDev(program);
   registerRun(program);
   registerNew(program);
   registerRedrive(program);

@@ -171,6 +171,11 @@ function selectStack(
   return stacks[0] as StackArtifact;
 }
 
+/** The stack names of the cloud assembly in `directory` (nested assemblies included), in manifest order. */
+export function assemblyStackNames(directory: string): string[] {
+  return findStacks(resolvePath(directory)).map((stack) => stack.stackName);
+}
+
 /** Reads the cloud assembly in `directory` into a {@link LocalApp}. */
 export function readAssembly(directory: string, options: ReadAssemblyOptions = {}): LocalApp {
   const dir = resolvePath(directory);

@@ -1,4 +1,5 @@
 import { readAssembly } from './assembly';
+import { readAssemblyStacks } from './assembly-stacks';
 import {
   kinesisClient,
   LOCAL_ACCOUNT_ID,
@@ -28,6 +29,11 @@ export interface EmbeddedStackOptions {
   readonly assemblyDir: string;
   /** The stack to run when the assembly has several. */
   readonly stackName?: string;
+  /**
+   * Several stacks of the assembly run together on one set of servers (`[]`: every stack);
+   * takes the place of `stackName`. @default - `stackName`, or the assembly's only stack
+   */
+  readonly stackNames?: readonly string[];
   /** @default 'kinesalite' (fast); 'kinesis-local' has resharding, consumers and encryption */
   readonly kinesisEngine?: KinesisEngine;
   /** Timing of the event source mappings (tests scale them down). @default - as AWS (ESM README) */
@@ -80,10 +86,15 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   try {
     const servers = await startServers({ kinesisEngine: options.kinesisEngine ?? 'kinesalite' });
     cleanup.push(() => servers.stop());
-    const modelled = readAssembly(options.assemblyDir, {
-      ...(options.stackName === undefined ? {} : { stackName: options.stackName }),
-      sqsEndpoint: servers.endpoints.sqs,
-    });
+    const modelled =
+      options.stackNames === undefined
+        ? readAssembly(options.assemblyDir, {
+            ...(options.stackName === undefined ? {} : { stackName: options.stackName }),
+            sqsEndpoint: servers.endpoints.sqs,
+          })
+        : readAssemblyStacks(options.assemblyDir, options.stackNames, {
+            sqsEndpoint: servers.endpoints.sqs,
+          });
     const skippedTypes = [...new Set(modelled.skipped.map((resource) => resource.type))].sort();
     if (skippedTypes.length > 0) options.onNote?.(`not run locally: ${skippedTypes.join(', ')}`);
     const { app, notes } = await provision(modelled, {

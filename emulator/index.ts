@@ -9,7 +9,9 @@
 // - Assemble a rig of its parts (benchmarks): API servers, FunctionHost, startEventSourceMapping.
 // - Observe it: EsmEvent, what a running mapping reports; EsmTuning, its timing.
 
-export { ESM_DEFAULTS } from './assembly';
+export type { ReadAssemblyOptions } from './assembly';
+export { assemblyStackNames, ESM_DEFAULTS } from './assembly';
+export { readAssemblyStacks } from './assembly-stacks';
 export type { ServiceEndpoints } from './clients';
 export {
   documentClient,
@@ -50,5 +52,6 @@ export { startServers } from './servers/embedded-servers';
 export type { KinesisEngine, KinesisServer } from './servers/kinesis-server';
 export { startKinesis } from './servers/kinesis-server';
 export type { StackState, StackStateAsRead } from './state-file';
-export { STATE_FILE } from './state-file';
+export { STATE_FILE, staleStateReason } from './state-file';
+export type { SynthesizeOptions } from './synth';
 export { synthesize } from './synth';

@@ -1,5 +1,5 @@
 import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import {
   LOCAL_ACCOUNT_ID,
   LOCAL_CREDENTIALS,
@@ -50,6 +50,8 @@ export interface StackState {
  */
 export type StackStateAsRead = Partial<Omit<StackState, 'endpoints'>> & {
   readonly endpoints?: Partial<StackState['endpoints']>;
+  /** The process that runs the stack (every file the claim writes names it). */
+  readonly pid?: number;
 };
 
 /**
@@ -74,17 +76,30 @@ interface Owner {
 const OWNER_ONLY = 0o600;
 
 /**
+ * Paths claimed by this process and not yet released: two stacks in one process (two
+ * `startLocal` calls in one test file) share a pid, so the pid in the file cannot tell them apart.
+ */
+const claimedHere = new Set<string>();
+
+/**
  * Takes `path` for this process: creates it (exclusively, mode 0600) with this process's pid.
  * A file left by a stack that is no longer running is replaced.
  * @throws if another running process owns the file, naming its pid and what to do
  */
 export async function claimStateFile(path: string): Promise<StateFileClaim> {
+  const key = resolve(path);
+  if (claimedHere.has(key)) {
+    throw new Error(
+      `another embedded stack of this process writes ${path}: give each stack its own state file`,
+    );
+  }
   await mkdir(dirname(path), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const file = await open(path, 'wx', OWNER_ONLY);
       await file.writeFile(`${JSON.stringify(ownerRecord())}\n`);
       await file.close();
+      claimedHere.add(key);
       return claimed(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -92,7 +107,7 @@ export async function claimStateFile(path: string): Promise<StateFileClaim> {
     const owner = await readOwner(path);
     if (owner !== undefined && owner !== process.pid && isRunning(owner)) {
       throw new Error(
-        `another embedded stack (pid ${owner}) is running and writes ${path}: stop it first, or delete the file if that process is not a stack`,
+        `another embedded stack (pid ${owner}) is running and writes ${path}: stop it first, give this one its own state file (driverless dev --state-file), or delete the file if that process is not a stack`,
       );
     }
     // Left by a stack that ended without cleaning up (killed): not anyone's any more.
@@ -117,6 +132,7 @@ function claimed(path: string): StateFileClaim {
       if (released) return;
       released = true;
       if ((await readOwner(path)) === process.pid) await unlink(path).catch(() => undefined);
+      claimedHere.delete(resolve(path));
     },
   };
 }
@@ -142,6 +158,19 @@ function isRunning(pid: number): boolean {
     // EPERM: the process exists but belongs to another user.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Why a state file cannot be used to reach its stack, or `undefined` when it can: a file whose
+ * owner (its `pid`) is no longer running was left by a stack that was killed, and its endpoints
+ * now lead nowhere (or to someone else's server on a reused port).
+ */
+export function staleStateReason(
+  path: string,
+  state: { readonly pid?: unknown },
+): string | undefined {
+  if (typeof state.pid !== 'number' || isRunning(state.pid)) return undefined;
+  return `${path} was written by a stack that is no longer running (pid ${state.pid}): start the stack again (driverless dev, npm start) or delete the file`;
 }
 
 /** Writes the state file of a running stack through the claim this stack holds on it. */

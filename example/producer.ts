@@ -83,10 +83,16 @@ export function startRetailProducer(options: RetailProducerOptions): {
   };
 
   const done = (async () => {
-    let next = Date.now();
+    const startedAt = Date.now();
+    let next = startedAt;
+    let made = 0;
     while (!stopped && (options.limit === undefined || sent < options.limit)) {
-      const due = Math.max(1, Math.round((options.ratePerSecond * tickMs) / 1000));
+      // What the rate allows by now, less what was made: a rate under one record per tick puts
+      // one record every few ticks instead of one every tick.
+      const allowed = Math.floor(((Date.now() - startedAt) * options.ratePerSecond) / 1000) + 1;
+      const due = Math.max(0, allowed - made);
       const count = options.limit === undefined ? due : Math.min(due, options.limit - sent);
+      made += count;
       const byStream = new Map<string, { partitionKey: string; data: string }[]>();
       for (let i = 0; i < count; i++) {
         const { stream, ...record } = event();

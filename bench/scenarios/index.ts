@@ -3,6 +3,7 @@
 import type { Scenario } from '../scenario';
 import { coldStartScenario } from './cold-start';
 import { cursorsScenario } from './cursors';
+import { devLoopScenario } from './dev-loop';
 import { handlerScenario } from './handler';
 import { jobsScenario } from './jobs';
 import { localScenario } from './local';
@@ -19,4 +20,5 @@ export const SCENARIOS: readonly Scenario[] = [
   cursorsScenario,
   coldStartScenario,
   synthScenario,
+  devLoopScenario,
 ];

@@ -4,7 +4,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { StackStateAsRead } from '../../emulator/index';
+import { type StackStateAsRead, staleStateReason } from '../../emulator/index';
 import { RedriveUsageError } from './redrive-error';
 
 /** The clients a redrive uses. */
@@ -30,6 +30,8 @@ export function clientsFromStateFile(path: string): RedriveClients {
       `endpoint file ${path} is ${reason}: start the embedded stack (npm start) or pass --endpoint-file`,
     );
   }
+  const stale = staleStateReason(path, state);
+  if (stale) throw new RedriveUsageError(`${stale}, or pass --endpoint-file`);
   const { lambda, sqs, kinesis, s3 } = state.endpoints ?? {};
   if (!lambda || !sqs || !kinesis || !s3) {
     throw new RedriveUsageError(

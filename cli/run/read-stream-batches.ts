@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisEvent } from 'driverless/runtime';
-import { STATE_FILE, type StackStateAsRead } from '../../emulator/index';
+import { STATE_FILE, type StackStateAsRead, staleStateReason } from '../../emulator/index';
 import { fail } from '../cli-error';
 import { eventRecord } from './synthetic-events';
 
@@ -56,6 +56,8 @@ export function kinesisTarget(endpoint: string | undefined): KinesisTarget {
     } catch {
       fail(`${STATE_FILE} is not JSON: restart the embedded stack (npm start) or pass --endpoint`);
     }
+    const stale = staleStateReason(STATE_FILE, state);
+    if (stale) fail(`${stale}, or pass --endpoint`);
     const kinesis = state.endpoints?.kinesis;
     if (!kinesis)
       fail(

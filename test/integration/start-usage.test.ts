@@ -16,7 +16,8 @@ describe('npm start usage errors', () => {
   it.each([
     [['--bogus'], "Unknown option '--bogus'"],
     [['--records', 'abc'], '--records must be a positive whole number (given abc)'],
-    [['--rate', '0'], '--rate must be a positive whole number (given 0)'],
+    [['--rate=-1'], '--rate must be a number of records per second, 0 or more (given -1)'],
+    [['--rate', 'fast'], '--rate must be a number of records per second, 0 or more (given fast)'],
     [['--engine', 'foo'], '--engine must be kinesalite or kinesis-local (given foo)'],
     [['--records'], "Option '--records <value>' argument missing"],
     [['extra'], "Unexpected argument 'extra'"],
