@@ -80,7 +80,10 @@ function verdict(summary: PutSummary): string {
  */
 export function formatPutSummary(summary: PutSummary): string {
   const totals = pairs([
-    ['stream', `${summary.stream} (${n(summary.shards)} shards) at ${summary.endpoint}`],
+    [
+      'stream',
+      `${summary.stream} (${n(summary.shards)} shard${summary.shards === 1 ? '' : 's'}) at ${summary.endpoint}`,
+    ],
     [
       'sent',
       `${n(summary.sent)} records in ${(summary.durationMs / 1000).toFixed(1)} s (${n(summary.recordsPerSecond)} records/s)`,

@@ -56,9 +56,9 @@ export class PutProgress {
     this.#drawn = true;
   }
 
-  /** Ends the line, so the summary starts on a fresh one. */
+  /** Clears the line: the summary that follows says where everything ended. */
   done(): void {
-    if (this.#drawn) process.stderr.write('\n');
+    if (this.#drawn) process.stderr.write('\r\u001b[K');
     this.#drawn = false;
   }
 }

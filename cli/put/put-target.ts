@@ -50,9 +50,12 @@ function streamNameIn(state: StackStateAsRead | undefined, given: string): strin
 
 function labelOf(state: StackStateAsRead, functionName: string): string {
   const fn = Object.values(state.functions ?? {}).find((f) => f.name === functionName);
+  const source = fn?.environment?.DRIVERLESS_SOURCE;
   const jobs = fn?.environment?.DRIVERLESS_JOBS;
-  // A function running only some jobs is named by them, as the live view of `npm start` does.
-  return jobs && !jobs.startsWith('!') ? `${functionName} [${jobs}]` : functionName;
+  // Named as the live view of `npm start` names it: the source, with the jobs of a function
+  // that runs only some; a function outside a pipeline by its name.
+  if (source === undefined) return functionName;
+  return jobs && !jobs.startsWith('!') ? `${source} [${jobs}]` : source;
 }
 
 function functionNameOf(mapping: EventSourceMappingConfiguration): string {

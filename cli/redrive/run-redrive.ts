@@ -25,6 +25,8 @@ export interface RedriveOutput {
   readonly stderr: (text: string) => void;
   /** Whether stderr is a terminal (the progress bar redraws one line). */
   readonly interactive: boolean;
+  /** The terminal's width, which a redrawn line must not pass. @default 120 */
+  readonly columns?: number;
 }
 
 /**
@@ -61,7 +63,11 @@ function progressBar(output: RedriveOutput): (progress: RedriveProgress) => void
     const width = 30;
     const filled = total === 0 ? width : Math.round((done / total) * width);
     const label = `${phase}${what ? ` ${what}` : ''}`;
-    const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${unit ? ` ${unit}` : ''}`;
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${unit ? ` ${unit}` : ''}`;
+    // A redrawn line must fit the terminal: a wrapped one is redrawn as a new line each time.
+    const room = (output.columns ?? 120) - bar.length - 2;
+    const cut = label.length > room ? `${label.slice(0, Math.max(0, room - 1))}…` : label;
+    const line = `${cut} ${bar}`;
     if (line === last) return;
     last = line;
     if (output.interactive) output.stderr(`\r${line}${done >= total ? '\n' : ''}`);

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { STATE_FILE, type StackStateAsRead } from '../../emulator/index';
 import type { RunError, RunSummary } from './batch-runner';
 
 const n = (value: number) => value.toLocaleString('en-US');
@@ -43,6 +45,7 @@ export function formatFailureReport(
   summary: RunSummary,
   deadLetterReasons: ReadonlyMap<string, number>,
   env: NodeJS.ProcessEnv,
+  stackEnvironment: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
 ): string {
   const lines: string[] = [];
   const failedAnything = summary.failed > 0 || summary.windowsFailed > 0;
@@ -71,10 +74,41 @@ export function formatFailureReport(
       lines.push('  (--allow-dead-letters exits 0 when dead letters are expected)');
   }
   for (const name of unsetVariablesNamedIn(summary.errors, env)) {
+    const values = [...(stackEnvironment.get(name) ?? [])];
+    // One value in the running local stack: the one the function gets there, ready to paste.
+    const value = values.length === 1 ? values[0] : '<value>';
+    const from =
+      values.length === 1
+        ? ` (the value the running local stack gives it, from ${STATE_FILE})`
+        : '';
     lines.push(
-      `hint: ${name} is not set here. The stack passes it to the function on AWS; \`run\` sets only ` +
-        `AWS_REGION and AWS_LAMBDA_FUNCTION_NAME. Set it for the run: ${name}=<value> npx driverless run …`,
+      `hint: ${name} is not set here. The stack passes it to the function; \`run\` sets only ` +
+        `AWS_REGION and AWS_LAMBDA_FUNCTION_NAME. Set it for the run${from}: ${name}=${value} npx driverless run …`,
     );
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+/**
+ * Every environment variable the functions of a running local stack get, with its values, from
+ * its state file (`.driverless/local.json`); empty when no stack runs here.
+ */
+export function localStackEnvironment(path: string = STATE_FILE): Map<string, Set<string>> {
+  const variables = new Map<string, Set<string>>();
+  if (!existsSync(path)) return variables;
+  let state: StackStateAsRead;
+  try {
+    state = JSON.parse(readFileSync(path, 'utf8')) as StackStateAsRead;
+  } catch {
+    return variables;
+  }
+  for (const fn of Object.values(state.functions ?? {})) {
+    for (const [name, value] of Object.entries(fn.environment ?? {})) {
+      if (typeof value !== 'string') continue;
+      const seen = variables.get(name) ?? new Set<string>();
+      seen.add(value);
+      variables.set(name, seen);
+    }
+  }
+  return variables;
 }

@@ -12,7 +12,7 @@ import {
   deadLetterOffset,
   deadLetterReasons,
 } from './dead-letter-file';
-import { formatFailureReport } from './failure-report';
+import { formatFailureReport, localStackEnvironment } from './failure-report';
 import { formatSummary } from './format-summary';
 import { setLambdaEnvironment } from './lambda-environment';
 import { loadHandler } from './load-handler';
@@ -129,7 +129,7 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
   const runner = new BatchRunner(handler, functionName, {
     ignoreCursors: options.ignoreCursors === true,
   });
-  const bar = new ProgressBar();
+  const bar = new ProgressBar(undefined, `running ${entry}`);
   const restore = captureStdout((line) => runner.observeLogLine(line), showLogLevel);
   const showProgress = () =>
     bar.update(
@@ -174,6 +174,7 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
         summary,
         summary.deadLettered > 0 ? deadLetterReasons(deadLetterFile, letterOffset) : new Map(),
         process.env,
+        localStackEnvironment(),
       ),
     );
   }

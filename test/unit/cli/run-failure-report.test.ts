@@ -78,6 +78,25 @@ describe('formatFailureReport', () => {
     ]);
   });
 
+  it("suggests the running local stack's value for an unset variable", () => {
+    // Given
+    const failed = summary({
+      failed: 1,
+      errors: [{ job: 'a', error: 'Error: ORDERS_TABLE is not set', invocations: 1, records: 1 }],
+    });
+
+    // When
+    const report = formatFailureReport(
+      failed,
+      new Map(),
+      {},
+      new Map([['ORDERS_TABLE', new Set(['retail-orders'])]]),
+    );
+
+    // Then
+    expect(report).toContain('ORDERS_TABLE=retail-orders npx driverless run …');
+  });
+
   it('says so when records failed without any error', () => {
     // Given a handler that returned batch item failures of its own
     const failed = summary({ failed: 2 });
