@@ -1,5 +1,6 @@
 import { fail } from '../cli-error';
 import { importBundled } from '../run/load-handler';
+import { isSchema, schemaGenerator } from './schema-generator';
 
 /**
  * The data of one record a generator makes: a string is sent as its UTF-8 text, a `Uint8Array` as
@@ -57,14 +58,30 @@ export async function* generatedData(
   }
 }
 
-/** Imports the module given to `--generate` and returns its generator (exit 2 if it has none). */
-export async function loadGenerator(entry: string): Promise<RecordGenerator> {
+/**
+ * Imports the module given to `--generate` and returns its generator (exit 2 if it has none).
+ * `<module>#<export>` picks an export. An export that is a schema rather than a function (a zod 4
+ * validator, or a JSON Schema object) gets a generator derived from it: see {@link schemaGenerator}.
+ */
+export async function loadGenerator(given: string): Promise<RecordGenerator> {
+  const hash = given.lastIndexOf('#');
+  const entry = hash > 0 ? given.slice(0, hash) : given;
+  const name = hash > 0 ? given.slice(hash + 1) : undefined;
   const module = await importBundled(entry, '--generate module', `a module exporting ${SHAPE}`);
   // A CommonJS bundle imported from ESM may wrap the exports once more under `default`.
-  const nested = (module.default as { default?: unknown; generate?: unknown } | undefined) ?? {};
-  const candidate = [module.generate, nested.generate, nested.default, module.default].find(
-    (value) => typeof value === 'function',
+  const nested = (module.default as Record<string, unknown> | undefined) ?? {};
+  if (name !== undefined) {
+    const chosen = module[name] ?? nested[name];
+    if (typeof chosen === 'function' && !isSchema(chosen)) return chosen as RecordGenerator;
+    if (isSchema(chosen)) return schemaGenerator(chosen, `${entry}#${name}`);
+    fail(`${entry} exports no generator or schema named ${name}`);
+  }
+  const candidates = [module.generate, nested.generate, nested.default, module.default];
+  const candidate = candidates.find((value) => typeof value === 'function' && !isSchema(value));
+  if (candidate !== undefined) return candidate as RecordGenerator;
+  const schema = candidates.find(isSchema);
+  if (schema !== undefined) return schemaGenerator(schema, entry);
+  fail(
+    `${entry} exports no generator: ${SHAPE}, or a schema (zod 4, JSON Schema) as default or via <module>#<export>`,
   );
-  if (candidate === undefined) fail(`${entry} exports no generator: ${SHAPE}`);
-  return candidate as RecordGenerator;
 }
