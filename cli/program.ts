@@ -4,6 +4,7 @@ import { CliError, EXIT_USAGE, oneLine } from './cli-error';
 import { register as registerDev } from './commands/dev';
 import { register as registerInit } from './commands/init';
 import { register as registerNew } from './commands/new';
+import { register as registerPut } from './commands/put';
 import { register as registerRedrive } from './commands/redrive';
 import { register as registerRun } from './commands/run';
 
@@ -22,7 +23,7 @@ export function buildProgram(output?: ProgramOutput): Command {
   program
     .name('driverless')
     .description(
-      'Driverless: create pipeline projects, run them locally, run handlers over files and streams, scaffold functions, redrive failures',
+      'Driverless: create pipeline projects, run them locally, put records, run handlers over files and streams, scaffold functions, redrive failures',
     )
     .version(manifest.version, '-V, --version', 'print the version')
     .showSuggestionAfterError(true)
@@ -42,6 +43,7 @@ Examples:
   $ npx driverless run functions/orders.ts --stream orders --from -2h
   $ npx driverless new click-counts --template window
   $ npx driverless redrive --source orders --dry-run
+  $ npx driverless put --stream orders --file orders.ndjson --records 100
   $ npx driverless help run`,
   );
   registerInit(program);
@@ -49,6 +51,7 @@ Examples:
   registerRun(program);
   registerNew(program);
   registerRedrive(program);
+  registerPut(program);
   // Subcommands inherit exitOverride and output only when set before they are created, so set
   // them on every command after registration.
   for (const command of program.commands) {

@@ -21,6 +21,7 @@ import type { EventSourceMappingConfig, LocalApp } from './model';
 import { provision } from './provision';
 import { type EmbeddedServers, startServers } from './servers/embedded-servers';
 import type { KinesisEngine } from './servers/kinesis-server';
+import { SettledRecords } from './settled-records';
 import { claimStateFile, writeStateFile } from './state-file';
 
 /** Options of {@link startEmbeddedStack}. */
@@ -109,9 +110,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       ...(options.onLog === undefined ? {} : { onLog: options.onLog }),
     });
     cleanup.push(() => functions.stop());
+    // Every mapping's settled records, served to tools in other processes (driverless put).
+    const settledRecords = new SettledRecords();
     const lambdaApi = await startLambdaApi({
       host: functions,
       listEventSourceMappings: () => app.mappings,
+      settledRecords,
     });
     cleanup.push(() => lambdaApi.close());
     const endpoints = { ...servers.endpoints, lambda: lambdaApi.endpoint };
@@ -130,9 +134,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         accountId: LOCAL_ACCOUNT_ID,
         roleArn: executionRoleArn(app, mapping),
         ...(options.tuning === undefined ? {} : { tuning: options.tuning }),
-        ...(options.onMappingEvent === undefined
-          ? {}
-          : { onEvent: (event: EsmEvent) => options.onMappingEvent?.(mapping, event) }),
+        onEvent: (event: EsmEvent) => {
+          settledRecords.observe(mapping.uuid, event);
+          options.onMappingEvent?.(mapping, event);
+        },
       });
       mappings.set(mapping.uuid, running);
     }

@@ -5,7 +5,8 @@
 //
 // - Run a synthesized app: startEmbeddedStack (the whole stack from a cloud assembly), synthesize.
 // - Reach it: SDK clients for its endpoints, LOCAL_* identity, and STATE_FILE, where a running
-//   stack tells other tools its endpoints.
+//   stack tells other tools its endpoints; SETTLED_RECORDS_PATH on its Lambda endpoint, where it
+//   tells them which records its mappings are done with.
 // - Assemble a rig of its parts (benchmarks): API servers, FunctionHost, startEventSourceMapping.
 // - Observe it: EsmEvent, what a running mapping reports; EsmTuning, its timing.
 
@@ -51,6 +52,8 @@ export type { EmbeddedServers, StartServersOptions } from './servers/embedded-se
 export { startServers } from './servers/embedded-servers';
 export type { KinesisEngine, KinesisServer } from './servers/kinesis-server';
 export { startKinesis } from './servers/kinesis-server';
+export type { SettledBatch, SettledPage } from './settled-records';
+export { SETTLED_RECORDS_PATH } from './settled-records';
 export type { StackState, StackStateAsRead } from './state-file';
 export { STATE_FILE, staleStateReason } from './state-file';
 export type { SynthesizeOptions } from './synth';

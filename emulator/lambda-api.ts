@@ -5,12 +5,18 @@ import type { FunctionHost, ResolvedFunction } from './functions/function-host';
 import { LambdaServiceError } from './functions/lambda-service-error';
 import type { EventSourceMappingConfig } from './model';
 import { foreignRequestReason } from './servers/loopback-guard';
+import { SETTLED_RECORDS_PATH, type SettledRecords } from './settled-records';
 
 export interface LambdaApiOptions {
   /** The functions to serve. */
   readonly host: Pick<FunctionHost, 'invoke' | 'resolve' | 'list'>;
   /** The mappings ListEventSourceMappings reports. @default - none */
   readonly listEventSourceMappings?: () => readonly EventSourceMappingConfig[];
+  /**
+   * Served at `GET /driverless/settled-records?after=<n>` (not an AWS API): what the mappings have
+   * settled, for tools waiting on their records. @default - not served
+   */
+  readonly settledRecords?: Pick<SettledRecords, 'since'>;
   /** Port on 127.0.0.1. @default 0 (a free port) */
   readonly port?: number;
 }
@@ -79,6 +85,14 @@ async function route(
   response: ServerResponse,
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  if (url.pathname === SETTLED_RECORDS_PATH && options.settledRecords && request.method === 'GET') {
+    const after = Number(url.searchParams.get('after') ?? '0');
+    return sendJson(
+      response,
+      200,
+      options.settledRecords.since(Number.isSafeInteger(after) && after >= 0 ? after : 0),
+    );
+  }
   const segments = url.pathname.split('/').filter((segment) => segment !== '');
   if (`/${segments[0]}` !== API) return sendUnknownOperation(response, request);
   const [, collection, id, action] = segments.map((segment) => decodeURIComponent(segment));

@@ -59,5 +59,6 @@ Examples:
       process.stdout.write(
         `still to do:\n${result.remaining.map((line) => `  - ${line}`).join('\n')}\n`,
       );
+      process.stdout.write(`try it:\n${result.tryIt.map((line) => `  ${line}`).join('\n')}\n`);
     });
 }

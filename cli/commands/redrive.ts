@@ -52,6 +52,7 @@ Exit codes: 0 all recovered, 1 something still failing or not recoverable, 2 bad
           stdout: (text) => stdout(text),
           stderr: (text) => stderr(text),
           interactive: process.stderr.isTTY === true,
+          ...(process.stderr.columns ? { columns: process.stderr.columns } : {}),
         });
       },
     );

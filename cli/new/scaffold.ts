@@ -34,6 +34,8 @@ export interface Scaffolded {
   readonly sourceEntry: string;
   readonly wired?: string;
   readonly remaining: readonly string[];
+  /** Commands that try the new function on this machine: its test, then a run over records. */
+  readonly tryIt: readonly string[];
 }
 
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -207,11 +209,22 @@ export async function scaffold(name: string, options: NewOptions): Promise<Scaff
   if (templateName === 'window' && !wired) {
     remaining.push("import Duration from 'aws-cdk-lib' in the stack if it is not imported yet");
   }
+  // The run needs what the stack would pass (the handler reads it at cold start) and, for a
+  // window handler, the source's window: without them it fails, or runs no window code.
+  const variables = env.map(
+    (variable) => `${variable}=<${variable.toLowerCase().replace(/_/g, '-')}>`,
+  );
+  const window = templateName === 'window' ? ' --tumbling-window 300' : '';
+  const tryIt = [
+    `npx jest test/unit/${name}.test.ts`,
+    `${variables.join(' ')} npx driverless run functions/${name}.ts --file <records.ndjson>${window}`,
+  ];
   return {
     handler: handlerPath,
     test: testPath,
     sourceEntry: entry,
     ...(wired ? { wired } : {}),
     remaining,
+    tryIt,
   };
 }

@@ -67,6 +67,25 @@ function payloadRecords(
 }
 
 /**
+ * Why the mapping discarded a pointer's batch, from the on-failure record's `requestContext`
+ * (`condition`: RetryAttemptsExhausted, RecordAgeExceeded…) and `responseContext` (the function's
+ * error type), as Lambda writes them (docs/event-source-mapping.md#on-failure-record).
+ */
+function pointerReason(pointer: OnFailurePointer): string {
+  const { requestContext, responseContext } = pointer as {
+    requestContext?: { condition?: unknown };
+    responseContext?: { functionError?: unknown };
+  };
+  const condition =
+    typeof requestContext?.condition === 'string' ? requestContext.condition : 'unknown condition';
+  const error =
+    typeof responseContext?.functionError === 'string' && responseContext.functionError !== ''
+      ? `, function error ${responseContext.functionError}`
+      : '';
+  return `discarded by the mapping (${condition}${error})`;
+}
+
+/**
  * Adds the records of a pointer's range: those `known` already (an S3 payload), the rest re-read
  * from the stream. Records trimmed by retention are reported not recoverable and keep the pointer.
  */
@@ -104,7 +123,8 @@ async function addPointerRecords(
       });
     }
   }
-  for (const fields of found.values()) context.set.add(message, fn.name, fields, 'pointer');
+  const reason = pointerReason(pointer);
+  for (const fields of found.values()) context.set.add(message, fn.name, fields, 'pointer', reason);
   const missing = info.batchSize - found.size;
   if (missing > 0 || found.size === 0) {
     context.set.notRecoverable(

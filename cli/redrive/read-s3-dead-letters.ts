@@ -60,7 +60,13 @@ export async function readS3DeadLetters(
         );
         continue;
       }
-      context.set.add(message, fn.name, replayFieldsOf(letter, letter.data));
+      context.set.add(
+        message,
+        fn.name,
+        replayFieldsOf(letter, letter.data),
+        'letter',
+        letter.reason,
+      );
     }
     if (message && !complete) message.incomplete = true;
   }

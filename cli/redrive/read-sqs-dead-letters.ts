@@ -89,7 +89,7 @@ export async function readSqsDeadLetters(context: ReadContext, queueUrl: string)
       }
       data = payload.data;
     }
-    set.add(read, fn.name, replayFieldsOf(letter, data));
+    set.add(read, fn.name, replayFieldsOf(letter, data), 'letter', letter.reason);
   }
   context.onProgress?.({ phase: 'reading', done: received.length, total: received.length });
 }

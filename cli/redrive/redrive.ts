@@ -76,6 +76,60 @@ export interface RedriveSummary {
   readonly deleted: number;
   readonly notRecoverableIds: readonly string[];
   readonly stillFailingIds: readonly string[];
+  /** The records read, per function and reason, most frequent first: what a dry run shows. */
+  readonly reasons: readonly RedriveReason[];
+}
+
+/** How many records read for one function failed for one reason, with a few to look at. */
+export interface RedriveReason {
+  readonly functionName: string;
+  /** The letter's reason, or the mapping's on-failure condition. */
+  readonly reason: string;
+  readonly records: number;
+  /** Up to {@link SAMPLES_PER_REASON} records: `<shardId>:<sequenceNumber> <data, as text, cut>`. */
+  readonly samples: readonly string[];
+}
+
+const SAMPLES_PER_REASON = 2;
+const SAMPLE_CHARS = 80;
+
+/** A record as a sample line: where it is, and the start of its data as text. */
+function sampleOf(record: {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly data: string;
+}): string {
+  const text = Buffer.from(record.data, 'base64').toString('utf8').replace(/\s+/g, ' ');
+  const cut = text.length > SAMPLE_CHARS ? `${text.slice(0, SAMPLE_CHARS)}…` : text;
+  return `${record.shardId}:${record.sequenceNumber} ${JSON.stringify(cut)}`;
+}
+
+/** Groups records by function and reason, most records first. */
+export function reasonsOf(
+  records: Iterable<{
+    readonly functionName: string;
+    readonly reason?: string;
+    readonly shardId: string;
+    readonly sequenceNumber: string;
+    readonly data: string;
+  }>,
+): RedriveReason[] {
+  const groups = new Map<
+    string,
+    { functionName: string; reason: string; records: number; samples: string[] }
+  >();
+  for (const record of records) {
+    const reason = record.reason ?? 'no reason recorded';
+    const key = `${record.functionName}\u0000${reason}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { functionName: record.functionName, reason, records: 0, samples: [] };
+      groups.set(key, group);
+    }
+    group.records += 1;
+    if (group.samples.length < SAMPLES_PER_REASON) group.samples.push(sampleOf(record));
+  }
+  return [...groups.values()].sort((a, b) => b.records - a.records);
 }
 
 function checkRange(name: string, value: number, min: number, max: number): void {
@@ -158,6 +212,12 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
   const set = new ReplaySet();
   const byName = new Map(functions.map((fn) => [fn.name, fn]));
   const mainFunction = mainFunctionOf(functions);
+  // The bar says which destination it is reading: readers report counts only.
+  let reading: Pick<RedriveProgress, 'what' | 'unit'> = {};
+  const onProgress = options.onProgress
+    ? (progress: RedriveProgress) => options.onProgress?.({ ...reading, ...progress })
+    : undefined;
+  const nameOf = (queueUrl: string) => queueUrl.slice(queueUrl.lastIndexOf('/') + 1);
   const context: ReadContext = {
     sqs,
     s3,
@@ -168,17 +228,27 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
     payloadBuckets,
     functionOf: (letter: DeadLetterMessage) =>
       letter.functionName ? byName.get(letter.functionName) : mainFunction,
-    onProgress: options.onProgress,
+    onProgress,
   };
   const listedKeys = new Map<string, ReadonlySet<string>>();
   try {
     // Buckets first: a bucket that cannot be read fails the run before any message is received.
     for (const bucket of letterBuckets) {
+      reading = { what: `dead letters in bucket ${bucket}`, unit: 'objects' };
       listedKeys.set(bucket, await readS3DeadLetters(context, bucket));
     }
-    for (const [bucket, owners] of pointerBuckets) await readS3Pointers(context, bucket, owners);
-    for (const queueUrl of queueUrls) await readSqsDeadLetters(context, queueUrl);
-    for (const [queueUrl, fn] of pointerQueues) await readSqsPointers(context, queueUrl, fn);
+    for (const [bucket, owners] of pointerBuckets) {
+      reading = { what: `on-failure records in bucket ${bucket}`, unit: 'objects' };
+      await readS3Pointers(context, bucket, owners);
+    }
+    for (const queueUrl of queueUrls) {
+      reading = { what: `dead letters in queue ${nameOf(queueUrl)}`, unit: 'messages' };
+      await readSqsDeadLetters(context, queueUrl);
+    }
+    for (const [queueUrl, fn] of pointerQueues) {
+      reading = { what: `on-failure records in queue ${nameOf(queueUrl)}`, unit: 'messages' };
+      await readSqsPointers(context, queueUrl, fn);
+    }
     set.settle();
   } catch (error) {
     // Whatever was received becomes visible again at once: a failed read loses and hides nothing.
@@ -203,7 +273,9 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
   if (!dryRun) {
     const startedAt = Date.now();
     try {
-      await replay(lambda, qualifier, replayable, batchSize, options.onProgress);
+      const through = [...new Set(replayable.map((r) => `${r.functionName}:${qualifier}`))];
+      reading = { what: `records through ${through.join(', ')}`, unit: 'records' };
+      await replay(lambda, qualifier, replayable, batchSize, onProgress);
     } catch (error) {
       if (!(error instanceof ReplayInvokeError)) {
         await releaseHeld(sqs, set.held).catch(() => undefined);
@@ -254,6 +326,7 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
     deleted,
     notRecoverableIds: set.notRecoverableIds,
     stillFailingIds: failing.map((r) => `${r.functionName}:${r.shardId}:${r.sequenceNumber}`),
+    reasons: reasonsOf(replayable),
   };
 }
 

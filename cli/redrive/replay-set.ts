@@ -17,10 +17,18 @@ export interface ReplayRecord {
    * writes for it is its only copy.
    */
   inLetter: boolean;
+  /**
+   * Why it failed, as the first letter naming it says (the runtime's reason), else as its
+   * on-failure record says (the mapping's condition): what a dry run reports per reason.
+   */
+  reason?: string;
 }
 
 /** What a record is replayed from: where it was found, without its identity or outcome. */
-export type ReplayFields = Omit<ReplayRecord, 'key' | 'functionName' | 'outcome' | 'inLetter'>;
+export type ReplayFields = Omit<
+  ReplayRecord,
+  'key' | 'functionName' | 'outcome' | 'inLetter' | 'reason'
+>;
 
 /** Where a failure message is kept, and so how it is deleted once recovered. */
 export type FailureOrigin =
@@ -88,6 +96,7 @@ export class ReplaySet {
     functionName: string,
     fields: ReplayFields,
     from: 'letter' | 'pointer' = 'letter',
+    reason?: string,
   ): ReplayRecord {
     const key = recordKey(
       functionName,
@@ -100,6 +109,12 @@ export class ReplaySet {
       record = { ...fields, key, functionName, outcome: 'pending', inLetter: false };
       this.records.set(key, record);
     }
+    // A letter's reason (the handler's) says more than an on-failure record's condition.
+    if (
+      reason !== undefined &&
+      (record.reason === undefined || (from === 'letter' && !record.inLetter))
+    )
+      record.reason = reason;
     if (from === 'letter') record.inLetter = true;
     if (!message.records.includes(record)) message.records.push(record);
     return record;

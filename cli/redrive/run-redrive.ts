@@ -25,6 +25,8 @@ export interface RedriveOutput {
   readonly stderr: (text: string) => void;
   /** Whether stderr is a terminal (the progress bar redraws one line). */
   readonly interactive: boolean;
+  /** The terminal's width, which a redrawn line must not pass. @default 120 */
+  readonly columns?: number;
 }
 
 /**
@@ -51,12 +53,21 @@ export function parseSince(value: string, now = Date.now()): Date {
   return new Date(time);
 }
 
+/**
+ * One labelled bar per destination read and per replay:
+ * `reading dead letters in queue orders-dlq [#####.....] 12/40 messages`.
+ */
 function progressBar(output: RedriveOutput): (progress: RedriveProgress) => void {
   let last = '';
-  return ({ phase, done, total }) => {
+  return ({ phase, done, total, what, unit }) => {
     const width = 30;
     const filled = total === 0 ? width : Math.round((done / total) * width);
-    const line = `${phase.padEnd(9)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+    const label = `${phase}${what ? ` ${what}` : ''}`;
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${unit ? ` ${unit}` : ''}`;
+    // A redrawn line must fit the terminal: a wrapped one is redrawn as a new line each time.
+    const room = (output.columns ?? 120) - bar.length - 2;
+    const cut = label.length > room ? `${label.slice(0, Math.max(0, room - 1))}…` : label;
+    const line = `${cut} ${bar}`;
     if (line === last) return;
     last = line;
     if (output.interactive) output.stderr(`\r${line}${done >= total ? '\n' : ''}`);
@@ -76,8 +87,37 @@ function describe(summary: RedriveSummary): string {
     `  deleted messages: ${summary.deleted}`,
     ...summary.notRecoverableIds.map((id) => `  not recoverable: ${id}`),
     ...summary.stillFailingIds.slice(0, 20).map((id) => `  still failing: ${id}`),
+    ...(summary.stillFailingIds.length > 20
+      ? [
+          `  … and ${summary.stillFailingIds.length - 20} more still failing (--json lists them all)`,
+        ]
+      : []),
+    ...reasonLines(summary),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** Per function, the records read by reason (most frequent first), with a sample or two of each. */
+function reasonLines(summary: RedriveSummary): string[] {
+  if (summary.reasons.length === 0) return [];
+  const lines = [
+    summary.dryRun ? 'would replay, by function and reason:' : 'read, by function and reason:',
+  ];
+  const shown = summary.reasons.slice(0, 20);
+  for (const functionName of new Set(shown.map((r) => r.functionName))) {
+    lines.push(`  ${functionName}`);
+    for (const { reason, records, samples } of shown.filter(
+      (r) => r.functionName === functionName,
+    )) {
+      lines.push(`    ${records} × ${reason}`);
+      for (const sample of samples) lines.push(`        e.g. ${sample}`);
+    }
+  }
+  if (summary.reasons.length > shown.length)
+    lines.push(
+      `  … and ${summary.reasons.length - shown.length} more reasons (--json lists them all)`,
+    );
+  return lines;
 }
 
 /** An error that says the endpoint is not there (connection refused, DNS, timeout). */

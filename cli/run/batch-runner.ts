@@ -40,13 +40,30 @@ export interface RunSummary {
   deadLetterFile?: string;
   /** First line of the last error a handler threw, if any invocation threw. */
   lastError?: string;
+  /** Why jobs and invocations failed: each distinct error once, with how often it happened. */
+  errors: RunError[];
+}
+
+/** One distinct failure of a run: the same error of the same job, counted. */
+export interface RunError {
+  /** The job that failed, or `undefined` when the handler itself threw (nothing ran). */
+  readonly job?: string;
+  /** `Name: message` as the runtime logged it, or a description of records a job returned failed. */
+  readonly error: string;
+  /** Invocations in which it happened (a batch's retries count too). */
+  invocations: number;
+  /** Records of those invocations the error failed. */
+  records: number;
 }
 
 interface BatchLine {
   readonly message?: string;
   readonly batch?: {
     readonly deadLetters?: number;
-    readonly jobs?: Record<string, { status?: string; records?: number; failed?: number }>;
+    readonly jobs?: Record<
+      string,
+      { status?: string; records?: number; failed?: number; error?: string }
+    >;
   };
 }
 
@@ -77,7 +94,9 @@ export class BatchRunner {
     jobs: {},
     durationMs: 0,
     recordsPerSecond: 0,
+    errors: [],
   };
+  readonly #errors = new Map<string, RunError>();
   readonly #started = performance.now();
 
   constructor(
@@ -109,7 +128,31 @@ export class BatchRunner {
       if (field) tally[field] += 1;
       tally.records += outcome.records ?? 0;
       tally.failedRecords += outcome.failed ?? 0;
+      if (outcome.error !== undefined) {
+        this.#countError(job, outcome.error, outcome.failed ?? outcome.records ?? 0);
+      } else if (outcome.status === 'partial' || (outcome.failed ?? 0) > 0) {
+        // A job that returns records as failed gives no error: say what it did instead.
+        this.#countError(job, 'the job returned records as failed', outcome.failed ?? 0);
+      }
     }
+  }
+
+  #countError(job: string | undefined, error: string, records: number): void {
+    const key = `${job ?? ''}\u0000${error}`;
+    const seen = this.#errors.get(key);
+    if (seen) {
+      seen.invocations += 1;
+      seen.records += records;
+      return;
+    }
+    const entry: RunError = {
+      ...(job === undefined ? {} : { job }),
+      error,
+      invocations: 1,
+      records,
+    };
+    this.#errors.set(key, entry);
+    this.summary.errors.push(entry);
   }
 
   /**
@@ -187,6 +230,7 @@ export class BatchRunner {
     } catch (error) {
       this.summary.lastError =
         error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      this.#countError(undefined, this.summary.lastError, event.Records.length);
       return { kind: 'failure', functionError: 'Unhandled', reason: 'function error' };
     }
     return classifyBatchResponse(

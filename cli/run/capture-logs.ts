@@ -1,10 +1,15 @@
 /**
  * Diverts what the handler writes to stdout while a run is going, so stdout carries only the
  * summary: JSON lines go to `onJson` (the runtime's `batch` lines feed the summary), metrics
- * (EMF, `_aws`) are dropped, anything else goes on to stderr. Returns the function that restores
+ * (EMF, `_aws`) are dropped, JSON lines at a level `show` accepts (WARN and above by default) and
+ * anything not JSON go on to stderr. Returns the function that restores
  * stdout.
  */
-export function captureStdout(onJson: (line: Record<string, unknown>) => void): () => void {
+export function captureStdout(
+  onJson: (line: Record<string, unknown>) => void,
+  show: (level: string) => boolean = (level) =>
+    level === 'WARN' || level === 'ERROR' || level === 'CRITICAL',
+): () => void {
   const original = process.stdout.write.bind(process.stdout);
   let partial = '';
   const take = (text: string): void => {
@@ -33,8 +38,7 @@ export function captureStdout(onJson: (line: Record<string, unknown>) => void): 
     if ('_aws' in parsed) return;
     onJson(parsed as Record<string, unknown>);
     const level = (parsed as { level?: unknown }).level;
-    if (level === 'WARN' || level === 'ERROR' || level === 'CRITICAL')
-      process.stderr.write(`${line}\n`);
+    if (typeof level === 'string' && show(level)) process.stderr.write(`${line}\n`);
   };
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
     take(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));

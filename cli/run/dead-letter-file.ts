@@ -58,3 +58,28 @@ export function countDeadLetters(path: string, offset: number): number {
   }
   return ids.size;
 }
+
+/**
+ * How many of the distinct dead letters appended to `path` after `offset` bytes give each reason:
+ * what a failed run says about its dead letters, so the user need not open the file to know why.
+ */
+export function deadLetterReasons(path: string, offset: number): Map<string, number> {
+  const reasons = new Map<string, number>();
+  if (!existsSync(path)) return reasons;
+  const seen = new Set<string>();
+  for (const line of readFileSync(path).subarray(offset).toString('utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    let letter: { id?: unknown; reason?: unknown };
+    try {
+      letter = JSON.parse(line) as { id?: unknown; reason?: unknown };
+    } catch {
+      continue;
+    }
+    const id = String(letter.id ?? line);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const reason = typeof letter.reason === 'string' ? letter.reason : 'no reason given';
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  }
+  return reasons;
+}

@@ -17,15 +17,33 @@ export type LoadedHandler = (
  * Every import failure (unknown job, missing environment, syntax) exits 2 with its first line.
  */
 export async function loadHandler(entry: string, jobs: string | undefined): Promise<LoadedHandler> {
-  const path = resolve(entry);
-  if (!existsSync(path))
-    fail(`handler module ${entry} does not exist (give the path of a .ts file exporting handler)`);
   if (jobs !== undefined) process.env.DRIVERLESS_JOBS = jobs;
+  const module = await importBundled(entry, 'handler module', 'a .ts file exporting handler');
+  // A CommonJS module imported from ESM may put its exports under `default`.
+  const handler =
+    module.handler ?? (module as { default?: { handler?: unknown } }).default?.handler;
+  if (typeof handler !== 'function')
+    fail(`${entry} exports no handler function (export const handler = microBatch({...}))`);
+  return handler as LoadedHandler;
+}
+
+/**
+ * Imports a user's TypeScript or JavaScript module, bundled as the construct bundles a handler
+ * (see {@link bundleHandler}), and returns its exports. A missing file, a build error or a throw
+ * at import exits 2 with one line; `what` and `expected` name the module in that line.
+ */
+export async function importBundled(
+  entry: string,
+  what: string,
+  expected: string,
+): Promise<Record<string, unknown>> {
+  const path = resolve(entry);
+  if (!existsSync(path)) fail(`${what} ${entry} does not exist (give the path of ${expected})`);
   const bundle = await bundleHandler(path, entry);
-  let module: { handler?: unknown };
+  let module: Record<string, unknown>;
   try {
     // A plain absolute path: it imports under Node ESM and under jest (which turns import() into require).
-    module = (await import(bundle)) as { handler?: unknown };
+    module = (await import(bundle)) as Record<string, unknown>;
   } catch (error) {
     const name = error instanceof Error ? error.name : 'Error';
     await rm(bundle, { force: true });
@@ -33,12 +51,7 @@ export async function loadHandler(entry: string, jobs: string | undefined): Prom
   }
   // Node has read the bundle once it is imported (its source map is inline): nothing is left behind.
   await rm(bundle, { force: true });
-  // A CommonJS module imported from ESM may put its exports under `default`.
-  const handler =
-    module.handler ?? (module as { default?: { handler?: unknown } }).default?.handler;
-  if (typeof handler !== 'function')
-    fail(`${entry} exports no handler function (export const handler = microBatch({...}))`);
-  return handler as LoadedHandler;
+  return module;
 }
 
 /** The nearest folder at or above `path` holding a package.json (where node_modules resolves). */

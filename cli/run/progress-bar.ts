@@ -5,7 +5,13 @@ export class ProgressBar {
   readonly #started = performance.now();
   readonly #enabled: boolean;
 
-  constructor(enabled: boolean = process.stderr.isTTY === true) {
+  /**
+   * @param label what the bar counts, printed first (`running functions/orders.ts`)
+   */
+  constructor(
+    enabled: boolean = process.stderr.isTTY === true,
+    private readonly label = '',
+  ) {
     this.#enabled = enabled;
   }
 
@@ -23,7 +29,7 @@ export class ProgressBar {
       const filled = Math.round(clamped * width);
       line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(clamped * 100).toFixed(0).padStart(3)}% ${line}`;
     }
-    process.stderr.write(`\r${line}\u001b[K`);
+    process.stderr.write(`\r${this.label ? `${this.label} ` : ''}${line}\u001b[K`);
     this.#drawn = true;
   }
 

@@ -42,7 +42,7 @@ function readProblem(path: string, gzip: boolean, lines: number, error: unknown)
  * The lines of a file (gzip by extension or magic bytes), numbered from 1. A read or
  * decompression error fails with exit 2 naming the file and the last line read whole.
  */
-async function* fileLines(
+export async function* fileLines(
   path: string,
   progress?: FileProgress,
 ): AsyncGenerator<{ readonly line: string; readonly lineNumber: number }> {

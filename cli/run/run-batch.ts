@@ -1,14 +1,22 @@
 import { basename } from 'node:path';
 import type { KinesisEvent } from 'driverless/runtime';
 import { MAX_WINDOW_STATE_BYTES } from '../../functions/kinesis/index';
+import { isWindowHandler } from '../../functions/runtime/windows';
 import { CliError, EXIT_FAILURE, EXIT_OK, fail, oneLine } from '../cli-error';
 import { parseIntegerOption, parseTime } from '../parse-time';
 import { BatchRunner, type RunSummary } from './batch-runner';
 import { captureStdout } from './capture-logs';
-import { checkDeadLetterFile, countDeadLetters, deadLetterOffset } from './dead-letter-file';
+import {
+  checkDeadLetterFile,
+  countDeadLetters,
+  deadLetterOffset,
+  deadLetterReasons,
+} from './dead-letter-file';
+import { formatFailureReport, localStackEnvironment } from './failure-report';
 import { formatSummary } from './format-summary';
 import { setLambdaEnvironment } from './lambda-environment';
 import { loadHandler } from './load-handler';
+import { keepBatchLines } from './log-level';
 import { ProgressBar } from './progress-bar';
 import { checkFile, type FileProgress, fileSize, readFileBatches } from './read-file-batches';
 import { kinesisTarget, readStreamBatches } from './read-stream-batches';
@@ -105,15 +113,24 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
   const letterOffset = deadLetterOffset(deadLetterFile);
   const functionName = basename(entry).replace(/\.[cm]?[jt]s$/, '');
   setLambdaEnvironment(process.env, { functionName, region });
+  const showLogLevel = keepBatchLines(process.env);
   // The handler loads before a file is read whole: a typo in it should not wait for a big file.
   const handler = await loadHandler(entry, options.jobs);
+  if (tumblingSeconds === undefined && isWindowHandler(handler)) {
+    // Events without window fields skip the handler's window code: the run would look fine and
+    // write nothing.
+    process.stderr.write(
+      `warning: ${entry} has a tumbling window, but --tumbling-window is not set: its reduce and ` +
+        "onClose will not run and nothing will be written. Pass --tumbling-window <seconds> (the source's tumblingWindow).\n",
+    );
+  }
   const events = await openEvents();
 
   const runner = new BatchRunner(handler, functionName, {
     ignoreCursors: options.ignoreCursors === true,
   });
-  const bar = new ProgressBar();
-  const restore = captureStdout((line) => runner.observeLogLine(line));
+  const bar = new ProgressBar(undefined, `running ${entry}`);
+  const restore = captureStdout((line) => runner.observeLogLine(line), showLogLevel);
   const showProgress = () =>
     bar.update(
       runner.summary.records,
@@ -147,10 +164,22 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
   if (stopped !== undefined && summary.invocations === 0) throw stopped;
   process.stdout.write(formatSummary(summary));
   if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  const failed =
+    summary.failed > 0 ||
+    summary.windowsFailed > 0 ||
+    (summary.deadLettered > 0 && !options.allowDeadLetters);
+  if (failed || stopped !== undefined) {
+    process.stderr.write(
+      formatFailureReport(
+        summary,
+        summary.deadLettered > 0 ? deadLetterReasons(deadLetterFile, letterOffset) : new Map(),
+        process.env,
+        localStackEnvironment(),
+      ),
+    );
+  }
   if (stopped !== undefined) throw stoppedMidway(stopped, summary);
-  if (summary.failed > 0 || summary.windowsFailed > 0) return EXIT_FAILURE;
-  if (summary.deadLettered > 0 && !options.allowDeadLetters) return EXIT_FAILURE;
-  return EXIT_OK;
+  return failed ? EXIT_FAILURE : EXIT_OK;
 }
 
 /**

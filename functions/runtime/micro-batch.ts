@@ -25,7 +25,7 @@ import { type Job, selectJobs } from './jobs';
 import { runJobs } from './run-jobs';
 import type { Stages } from './stages';
 import { type BatchReport, type StageReport, Telemetry } from './telemetry';
-import { foldWindow, type WindowOptions } from './windows';
+import { foldWindow, WINDOW_HANDLER, type WindowOptions } from './windows';
 
 /** Options of {@link microBatch}. */
 // `NoInfer` makes `decode` the only source of `T`, so stages and jobs are typed from it.
@@ -256,7 +256,9 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     return letters;
   }
 
-  return middy(processBatch) as unknown as MicroBatchHandler<State>;
+  const handler = middy(processBatch) as unknown as MicroBatchHandler<State>;
+  if (options.window) Object.defineProperty(handler, WINDOW_HANDLER, { value: true });
+  return handler;
 }
 
 function stageReport(

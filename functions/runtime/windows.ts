@@ -47,6 +47,21 @@ export interface WindowOptions<T, State> {
 }
 
 /**
+ * Marks a handler made with a `window` option. A registered symbol, so a tool holding a handler
+ * bundled with its own copy of the runtime (`driverless run`) still recognises it: a window
+ * handler invoked without window fields runs none of its window code, and the tool says so.
+ */
+export const WINDOW_HANDLER = Symbol.for('driverless.windowHandler');
+
+/** Whether `handler` was made by `microBatch` with a `window` option (see {@link WINDOW_HANDLER}). */
+export function isWindowHandler(handler: unknown): boolean {
+  return (
+    typeof handler === 'function' &&
+    (handler as { [WINDOW_HANDLER]?: unknown })[WINDOW_HANDLER] === true
+  );
+}
+
+/**
  * Folds the good records before the first failure into the window state (Lambda retries from that
  * failure with the state returned here) and closes the window on its final invocation. Without a
  * window option the incoming state is passed through: Lambda fails a windowed response without one.

@@ -196,3 +196,16 @@ it('fails if the name is not kebab-case', async () => {
     stderr: 'driverless new: <name> must be kebab-case like click-counts (given ClickCounts)\n',
   });
 });
+
+it('says how to try a window handler: its test, then a run with its variables and window', async () => {
+  // When
+  const result = await runCli(['new', 'store-sales', '--template', 'window', '--dir', project]);
+
+  // Then
+  expect(result.stdout.split('\n').slice(-4)).toStrictEqual([
+    'try it:',
+    '  npx jest test/unit/store-sales.test.ts',
+    '  TABLE_NAME=<table-name> npx driverless run functions/store-sales.ts --file <records.ndjson> --tumbling-window 300',
+    '',
+  ]);
+});
