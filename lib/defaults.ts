@@ -45,6 +45,9 @@ export const DEFAULTS = {
     deadLetterDestination: 'queue' as FailureDestinationKind,
     logRetention: logs.RetentionDays.ONE_MONTH,
     checkpoints: false,
+    state: false,
+    // EventBridge's smallest rate: windows on a quiet stream close within a minute of being due.
+    stateTickInterval: Duration.minutes(1),
     redriveWindow: Duration.days(1),
     alarmActions: [] as readonly cloudwatch.IAlarmAction[],
     // SQS's maximum: a dead letter must outlive a long weekend, and no longer than that.
@@ -69,6 +72,7 @@ export type ResolvedSourceProps = SourceProps &
       | 'timeout'
       | 'isolateJobs'
       | 'jobs'
+      | 'state'
     >
   >;
 
@@ -86,6 +90,8 @@ export type ResolvedPipelineProps = Omit<MicroBatchPipelineProps, 'sources'> &
       | 'deadLetterDestination'
       | 'logRetention'
       | 'checkpoints'
+      | 'state'
+      | 'stateTickInterval'
       | 'redriveWindow'
       | 'alarmActions'
       | 'failureRetention'
@@ -101,6 +107,7 @@ export function withDefaults(props: MicroBatchPipelineProps, id: string): Resolv
       ...mergeDefined(DEFAULTS.source, source),
       isolateJobs: source.isolateJobs ?? [],
       jobs: source.jobs ?? [],
+      state: source.state ?? props.state ?? DEFAULTS.pipeline.state,
     } as ResolvedSourceProps;
   }
   return {

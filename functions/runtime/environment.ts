@@ -20,6 +20,8 @@ export const ENVIRONMENT = {
   deadLetterBucket: 'DRIVERLESS_DEAD_LETTER_BUCKET',
   /** DynamoDB table of per-job cursors (partition key `id`, string). */
   checkpointTable: 'DRIVERLESS_CHECKPOINT_TABLE',
+  /** DynamoDB table of the stateful jobs' keyed state (partition key `pk`, sort key `sk`, strings). */
+  stateTable: 'DRIVERLESS_STATE_TABLE',
 } as const;
 
 /** CloudWatch namespace of the runtime's metrics (Powertools adds the `service` dimension). */
