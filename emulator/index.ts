@@ -7,7 +7,8 @@
 // - Reach it: SDK clients for its endpoints, LOCAL_* identity, and STATE_FILE, where a running
 //   stack tells other tools its endpoints.
 // - Assemble a rig of its parts (benchmarks): API servers, FunctionHost, startEventSourceMapping.
-// - Observe it: EsmEvent, what a running mapping reports; EsmTuning, its timing.
+// - Observe it: EsmEvent, what a running mapping reports; EsmTuning, its timing; ScheduleFiring,
+//   each tick of a scheduled rule (scheduleIntervalMs makes them come faster).
 
 export { ESM_DEFAULTS } from './assembly';
 export type { ServiceEndpoints } from './clients';
@@ -42,7 +43,10 @@ export type {
   InvokeResult,
   LocalApp,
   LocalFunction,
+  LocalSchedule,
+  ScheduleTarget,
 } from './model';
+export type { ScheduleFiring } from './schedules';
 export type { DynamoServer } from './servers/dynamo-server';
 export { startDynamo } from './servers/dynamo-server';
 export type { EmbeddedServers, StartServersOptions } from './servers/embedded-servers';
