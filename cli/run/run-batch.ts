@@ -6,6 +6,7 @@ import { parseIntegerOption, parseTime } from '../parse-time';
 import { BatchRunner, type RunSummary } from './batch-runner';
 import { captureStdout } from './capture-logs';
 import { checkDeadLetterFile, countDeadLetters, deadLetterOffset } from './dead-letter-file';
+import { finalTickEvent, setRunStateTable } from './final-tick';
 import { formatSummary } from './format-summary';
 import { setLambdaEnvironment } from './lambda-environment';
 import { loadHandler } from './load-handler';
@@ -105,6 +106,7 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
   const letterOffset = deadLetterOffset(deadLetterFile);
   const functionName = basename(entry).replace(/\.[cm]?[jt]s$/, '');
   setLambdaEnvironment(process.env, { functionName, region });
+  setRunStateTable(process.env);
   // The handler loads before a file is read whole: a typo in it should not wait for a big file.
   const handler = await loadHandler(entry, options.jobs);
   const events = await openEvents();
@@ -134,6 +136,8 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
         onBatch: showProgress,
       });
     }
+    // Only an input that ended: a run stopped midway has records left, whose windows are not due.
+    await runner.finalTick(finalTickEvent(process.env.DRIVERLESS_SOURCE || functionName));
   } catch (error) {
     stopped = error;
   } finally {
@@ -148,7 +152,9 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
   process.stdout.write(formatSummary(summary));
   if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   if (stopped !== undefined) throw stoppedMidway(stopped, summary);
-  if (summary.failed > 0 || summary.windowsFailed > 0) return EXIT_FAILURE;
+  if (summary.failed > 0 || summary.windowsFailed > 0 || summary.finalTickFailed) {
+    return EXIT_FAILURE;
+  }
   if (summary.deadLettered > 0 && !options.allowDeadLetters) return EXIT_FAILURE;
   return EXIT_OK;
 }
