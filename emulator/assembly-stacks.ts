@@ -28,6 +28,7 @@ export function readAssemblyStacks(
     buckets: apps.flatMap((app) => app.buckets),
     functions: apps.flatMap((app) => app.functions),
     mappings: apps.flatMap((app) => app.mappings),
+    schedules: apps.flatMap((app) => app.schedules),
     skipped: apps.flatMap((app) => app.skipped),
   };
 }

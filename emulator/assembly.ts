@@ -21,6 +21,7 @@ import type {
   OnFailureDestination,
   StartingPosition,
 } from './model';
+import { readScheduleRule } from './schedule-rules';
 
 /**
  * Reads a synthesized cloud assembly (`cdk.out`) into the {@link LocalApp} the embedded stack runs:
@@ -106,6 +107,7 @@ const SUPPORTED = new Set([
   'AWS::Lambda::Alias',
   'AWS::Lambda::Version',
   'AWS::Lambda::EventSourceMapping',
+  'AWS::Events::Rule',
 ]);
 
 function readJson<T>(file: string): T {
@@ -230,6 +232,7 @@ function templateToLocalApp(
     buckets: [],
     functions: [],
     mappings: [],
+    schedules: [],
     skipped: [],
   };
   const problems = new Problems();
@@ -294,6 +297,13 @@ function templateToLocalApp(
     const read = problems.guard(() => readMapping(logicalId, resource, resolver, app, problems));
     if (read?.kind === 'mapping') app.mappings.push(read.mapping);
     else if (read?.kind === 'skipped') app.skipped.push({ logicalId, type: read.type });
+  }
+  for (const [logicalId, resource] of ofType('AWS::Events::Rule')) {
+    const read = problems.guard(() => readScheduleRule(logicalId, resource, resolver, app));
+    if (read?.kind === 'schedule') {
+      app.schedules.push(read.schedule);
+      for (const type of read.skippedTargets) app.skipped.push({ logicalId, type });
+    } else if (read?.kind === 'skipped') app.skipped.push({ logicalId, type: read.type });
   }
   if (problems.list.length > 0) {
     throw new TemplateError(

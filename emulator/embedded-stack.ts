@@ -19,6 +19,7 @@ import { FunctionHost, type FunctionLogLine } from './functions/index';
 import { type LambdaApi, startLambdaApi } from './lambda-api';
 import type { EventSourceMappingConfig, LocalApp } from './model';
 import { provision } from './provision';
+import { type RunningSchedules, type ScheduleFiring, startSchedules } from './schedules';
 import { type EmbeddedServers, startServers } from './servers/embedded-servers';
 import type { KinesisEngine } from './servers/kinesis-server';
 import { SettledRecords } from './settled-records';
@@ -57,6 +58,14 @@ export interface EmbeddedStackOptions {
    * in a test harness. @default - none
    */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * Fire every scheduled rule (`rate(...)`, e.g. the pipeline's state ticks) this often instead of
+   * at its rate, so tests and `driverless dev` need not wait a minute for a tick.
+   * @default - each rule's own rate
+   */
+  readonly scheduleIntervalMs?: number;
+  /** Every firing of a scheduled rule on each of its targets, once the invocation is done. */
+  readonly onScheduleFiring?: (firing: ScheduleFiring) => void;
 }
 
 /** A running embedded stack: the app's resources on real API servers, its functions, its mappings. */
@@ -145,6 +154,17 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       await Promise.all([...mappings.values()].map((running) => running.stop()));
     });
     await Promise.all([...mappings.values()].map((running) => running.ready));
+
+    const schedules: RunningSchedules = startSchedules(app.schedules, {
+      invoke: (name, qualifier, event) => functions.invoke(name, qualifier, event),
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT_ID,
+      ...(options.scheduleIntervalMs === undefined
+        ? {}
+        : { intervalMs: options.scheduleIntervalMs }),
+      ...(options.onScheduleFiring === undefined ? {} : { onFiring: options.onScheduleFiring }),
+    });
+    cleanup.push(() => schedules.stop());
 
     if (stateFile) await writeStateFile(stateFile, app, endpoints);
     return { app, endpoints, servers, functions, lambdaApi, mappings, stop: stopAll };

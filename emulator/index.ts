@@ -8,7 +8,8 @@
 //   stack tells other tools its endpoints; SETTLED_RECORDS_PATH on its Lambda endpoint, where it
 //   tells them which records its mappings are done with.
 // - Assemble a rig of its parts (benchmarks): API servers, FunctionHost, startEventSourceMapping.
-// - Observe it: EsmEvent, what a running mapping reports; EsmTuning, its timing.
+// - Observe it: EsmEvent, what a running mapping reports; EsmTuning, its timing; ScheduleFiring,
+//   each tick of a scheduled rule (scheduleIntervalMs makes them come faster).
 
 export type { ReadAssemblyOptions } from './assembly';
 export { assemblyStackNames, ESM_DEFAULTS } from './assembly';
@@ -45,7 +46,10 @@ export type {
   InvokeResult,
   LocalApp,
   LocalFunction,
+  LocalSchedule,
+  ScheduleTarget,
 } from './model';
+export type { ScheduleFiring } from './schedules';
 export type { DynamoServer } from './servers/dynamo-server';
 export { startDynamo } from './servers/dynamo-server';
 export type { EmbeddedServers, StartServersOptions } from './servers/embedded-servers';

@@ -152,6 +152,12 @@ const NAME_RULES: Record<string, NameRule> = {
     maxLength: 64,
     lowercase: true,
   },
+  'AWS::Events::Rule': {
+    property: 'Name',
+    invalid: /[^A-Za-z0-9_.-]/g,
+    maxLength: 64,
+    lowercase: false,
+  },
   'AWS::IAM::Role': {
     property: 'RoleName',
     invalid: /[^a-z0-9_+=,.@-]/g,
@@ -379,6 +385,10 @@ export function createTemplateResolver(
             EventSourceMappingArn: `${arnPrefix('lambda')}:event-source-mapping:${uuid}`,
           },
         };
+      }
+      case 'AWS::Events::Rule': {
+        const arn = `${arnPrefix('events')}:rule/${name}`;
+        return { name, ref: name, attributes: { Arn: arn } };
       }
       case 'AWS::IAM::Role':
         return {

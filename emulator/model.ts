@@ -105,6 +105,35 @@ export interface EventSourceMappingConfig {
   metricsEventCount: boolean;
 }
 
+/**
+ * What a rule target receives, from the scheduled event: the event itself, a constant (`Input`), a
+ * part of it (`InputPath`) or a template filled from its paths (`InputTransformer`).
+ * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html
+ */
+export type ScheduleTargetInput =
+  | { kind: 'event' }
+  | { kind: 'constant'; value: unknown }
+  | { kind: 'path'; path: string }
+  | { kind: 'transformer'; paths: Record<string, string>; template: string };
+
+/** A function a schedule invokes, with its qualifier if any (`live`). */
+export interface ScheduleTarget {
+  id: string;
+  functionName: string;
+  qualifier?: string;
+  input: ScheduleTargetInput;
+}
+
+/** One enabled AWS::Events::Rule with a `rate(...)` schedule and the local functions it invokes. */
+export interface LocalSchedule {
+  logicalId: string;
+  name: string;
+  arn: string;
+  /** The rule's rate, in milliseconds. */
+  rateMs: number;
+  targets: ScheduleTarget[];
+}
+
 export interface LocalApp {
   stackName: string;
   region: string;
@@ -116,6 +145,7 @@ export interface LocalApp {
   buckets: LocalBucket[];
   functions: LocalFunction[];
   mappings: EventSourceMappingConfig[];
+  schedules: LocalSchedule[];
   /** Resource types present in the template that the embedded stack does not run (reported once). */
   skipped: { logicalId: string; type: string }[];
 }

@@ -47,6 +47,9 @@ export const DEFAULTS = {
     logRetention: logs.RetentionDays.ONE_MONTH,
     checkpoints: false,
     tracing: false,
+    state: false,
+    // EventBridge's smallest rate: windows on a quiet stream close within a minute of being due.
+    stateTickInterval: Duration.minutes(1),
     redriveWindow: Duration.days(1),
     alarmActions: [] as readonly cloudwatch.IAlarmAction[],
     // SQS's maximum: a dead letter must outlive a long weekend, and no longer than that.
@@ -73,6 +76,7 @@ export type ResolvedSourceProps = SourceProps &
       | 'timeout'
       | 'isolateJobs'
       | 'jobs'
+      | 'state'
     >
   >;
 
@@ -91,6 +95,8 @@ export type ResolvedPipelineProps = Omit<MicroBatchPipelineProps, 'sources'> &
       | 'logRetention'
       | 'checkpoints'
       | 'tracing'
+      | 'state'
+      | 'stateTickInterval'
       | 'redriveWindow'
       | 'alarmActions'
       | 'failureRetention'
@@ -109,6 +115,7 @@ export function withDefaults(props: MicroBatchPipelineProps, id: string): Resolv
       ...mergeDefined(DEFAULTS.source, source),
       isolateJobs: source.isolateJobs ?? [],
       jobs: source.jobs ?? [],
+      state: source.state ?? props.state ?? DEFAULTS.pipeline.state,
     } as ResolvedSourceProps;
   }
   return {

@@ -12,6 +12,7 @@ export const ENVIRONMENT_NAMES = {
   deadLetterBucket: 'DRIVERLESS_DEAD_LETTER_BUCKET',
   checkpointTable: 'DRIVERLESS_CHECKPOINT_TABLE',
   tracing: 'DRIVERLESS_TRACING',
+  stateTable: 'DRIVERLESS_STATE_TABLE',
 } as const;
 
 /** CloudWatch namespace of the runtime's metrics. */

@@ -179,4 +179,29 @@ export interface MicroBatchPipelineProps {
    * @default - us-east-1 prices for arm64
    */
   readonly pricing?: LambdaPricing;
+  /**
+   * Keyed state for the runtime's stateful jobs (`aggregate`, `dedupe`, `join`) on every source:
+   * one DynamoDB table for the pipeline (partition key `pk`, sort key `sk`, TTL attribute
+   * `expiresAt`, on-demand, point-in-time recovery, encrypted, retained when it leaves the stack),
+   * item read/write, Query and BatchGetItem for every function of each stateful source, the
+   * table's name in `DRIVERLESS_STATE_TABLE`, and a tick schedule per function: an EventBridge
+   * rule invoking its `live` alias every `stateTickInterval`, so windows close and joins time out
+   * while a stream is quiet. A source's own `state` wins over this one.
+   *
+   * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
+   * @default false
+   */
+  readonly state?: boolean;
+  /**
+   * How often the tick schedule invokes each stateful function's `live` alias (ticks follow the
+   * alias, so they shift with traffic on a deploy). On a quiet stream, a window is emitted at most
+   * this long after the watermark passes its end. Each tick is one asynchronous invocation per
+   * function: 43,200 a month per function at the default.
+   *
+   * Range: whole minutes, from 1 minute (EventBridge's smallest rate) to 1 day. Needs `state` on
+   * the pipeline or on a source.
+   * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html#eb-rate-expressions
+   * @default Duration.minutes(1)
+   */
+  readonly stateTickInterval?: Duration;
 }

@@ -39,6 +39,8 @@ import {
   type SourceAlarms,
 } from './pipeline-monitoring';
 import { addReferenceCycleCheck } from './reference-cycles';
+import { createStateTable, grantStateAccess } from './state-table';
+import { StateTicks } from './state-ticks';
 import { StreamFunction } from './stream-function';
 import { checkRedriveWindow } from './stream-retention';
 import { PipelinePropsError, validatePipelineProps } from './validate-pipeline-props';
@@ -99,6 +101,8 @@ export class MicroBatchPipeline extends Construct {
   readonly functions: readonly nodejs.NodejsFunction[];
   /** Per-job cursors, when `checkpoints` is on. */
   readonly checkpointTable?: dynamodb.Table;
+  /** Keyed state of the stateful jobs, when `state` is on for the pipeline or a source. */
+  readonly stateTable?: dynamodb.Table;
   /**
    * Server access logs of every failure bucket of the pipeline (dead letters, their payloads,
    * on-failure records), each under its bucket's construct path; kept a year.
@@ -151,6 +155,9 @@ export class MicroBatchPipeline extends Construct {
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
       });
+    }
+    if (Object.values(resolved.sources).some((source) => source.state)) {
+      this.stateTable = createStateTable(this, 'State');
     }
     const application = new codedeploy.LambdaApplication(this, 'Application');
 
@@ -248,6 +255,7 @@ export class MicroBatchPipeline extends Construct {
           })
         : undefined;
 
+    const stateTable = source.state ? this.stateTable : undefined;
     const environment = (jobs: string | undefined): Record<string, string> => ({
       ...pipeline.environment,
       ...source.environment,
@@ -265,6 +273,7 @@ export class MicroBatchPipeline extends Construct {
         ? { [ENVIRONMENT_NAMES.checkpointTable]: this.checkpointTable.tableName }
         : {}),
       ...(pipeline.tracing ? { [ENVIRONMENT_NAMES.tracing]: 'true' } : {}),
+      ...(stateTable ? { [ENVIRONMENT_NAMES.stateTable]: stateTable.tableName } : {}),
       [POWERTOOLS_ENVIRONMENT_NAMES.serviceName]: this.pipelineName,
       [POWERTOOLS_ENVIRONMENT_NAMES.metricsNamespace]: METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
@@ -289,6 +298,15 @@ export class MicroBatchPipeline extends Construct {
       // Exactly the calls of the runtime's cursors (functions/runtime/cursors.ts): one
       // BatchGetItem for a batch's cursors, one conditional UpdateItem per job that commits.
       this.checkpointTable?.grant(fn.function, 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem');
+      if (stateTable) {
+        grantStateAccess(stateTable, fn.function);
+        // Every function of the source, isolated jobs included: each runs its own stateful jobs.
+        new StateTicks(fn, 'StateTicks', {
+          alias: fn.alias,
+          source: name,
+          interval: pipeline.stateTickInterval,
+        });
+      }
       return fn;
     };
 

@@ -223,4 +223,13 @@ export interface SourceProps {
    * @default - isolated jobs only
    */
   readonly jobs?: readonly string[];
+  /**
+   * Give this source's functions the pipeline's state table and ticks (see the pipeline's
+   * `state`): on for a source with stateful jobs, or the other side of a `join`, when the
+   * pipeline's `state` is off; off for a stateless source of a stateful pipeline, which then gets
+   * neither access nor ticks.
+   *
+   * @default - the pipeline's `state`
+   */
+  readonly state?: boolean;
 }

@@ -1,7 +1,7 @@
 import { type Duration, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { isNewStream } from './concurrency-budget';
-import type { ResolvedPipelineProps, ResolvedSourceProps } from './defaults';
+import { DEFAULTS, type ResolvedPipelineProps, type ResolvedSourceProps } from './defaults';
 import { CONSUMER_NAME, consumerName, STREAM_NAME } from './physical-names';
 
 /**
@@ -66,6 +66,7 @@ export function validatePipelineProps(props: ResolvedPipelineProps): string[] {
       `pricing.perMillionRequests must be a price of 0 or more (given ${perMillionRequests})`,
     );
   }
+  stateTickInterval(problems, props);
 
   const consumersByStream = new Map<object, string[]>();
   for (const name of names) {
@@ -200,6 +201,28 @@ function consumerNames(
           `${CONSUMER_NAME.maxLength} characters (given ${name.length}: '${name}'); shorten pipelineName, the source name or the job name`,
       );
     }
+  }
+}
+
+/**
+ * EventBridge rate expressions take a whole number of minutes, at least 1; a day bounds how late a
+ * window on a quiet stream may close (and the ticks' maximum event age, at most 24 hours).
+ */
+function stateTickInterval(problems: string[], props: ResolvedPipelineProps): void {
+  const interval = props.stateTickInterval;
+  if (interval.isUnresolved()) return;
+  const minutes = interval.toMinutes({ integral: false });
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) {
+    problems.push(
+      `stateTickInterval must be whole minutes between 1 minute and 1 day, e.g. Duration.minutes(${Math.min(1440, Math.max(1, Math.round(minutes)))}) (given ${interval.toHumanString()})`,
+    );
+  }
+  const stateful = Object.values(props.sources).some((source) => source.state);
+  // The default is the same object when the user gave none.
+  if (!stateful && interval !== DEFAULTS.pipeline.stateTickInterval) {
+    problems.push(
+      `stateTickInterval needs state: set state: true on the pipeline or on a source, or remove stateTickInterval (given ${interval.toHumanString()} with no stateful source)`,
+    );
   }
 }
 

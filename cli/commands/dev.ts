@@ -58,6 +58,12 @@ export function register(program: Command): void {
       120,
     )
     .option(
+      '--tick <seconds>',
+      'fire scheduled rules (the ticks that close stateful windows on quiet streams) this often instead of at their own rate',
+      positiveInteger('tick'),
+      5,
+    )
+    .option(
       '--state-file <path>',
       'where endpoints and names are written for the AWS CLI, run and redrive (mode 0600, removed on exit)',
       '.driverless/local.json',
@@ -94,6 +100,7 @@ Examples:
         engine: string;
         records?: number;
         timeout: number;
+        tick: number;
         stateFile: string;
       }) => {
         if (options.engine !== 'kinesalite' && options.engine !== 'kinesis-local') {
@@ -107,6 +114,7 @@ Examples:
           engine: options.engine,
           ...(options.records === undefined ? {} : { records: options.records }),
           timeoutSeconds: options.timeout,
+          tickSeconds: options.tick,
           stateFile: options.stateFile,
         });
       },

@@ -74,13 +74,20 @@ counts the window failed. Saved events are re-batched by the shard of their even
 their own window keys are dropped; without --tumbling-window they are invoked as saved,
 window keys included (a response must then carry state).
 
+Stateful jobs (aggregate, dedupe, join): their state is kept in memory for the run
+(DRIVERLESS_STATE_TABLE=memory:, unless the variable names a table). After the last
+record, the handler gets one final tick {"driverless":"tick","source":<DRIVERLESS_SOURCE
+or the entry's name>,"time":<now>,"final":true}: the input is over, every open window is
+emitted. It is not counted as a batch or an invocation; a handler without stateful jobs
+answers it and nothing changes. If it still fails after 3 attempts, the run exits 1.
+
 Input is checked before the first invocation: the file is read whole (every line, a gzip
 to its end; a record over Kinesis's 1 MiB with its partition key, or a saved record Lambda
 could not have sent, is refused), the stream's shards are listed and the dead-letter file
 is opened for appending. If the input still breaks during the run (the file changed), the
 summary of what ran is printed and the error line says where it stopped.
 
-Exit codes: 0 ok; 1 records failed, a window's final invocation failed, or records were
+Exit codes: 0 ok; 1 records failed, a window's final invocation or the final tick failed, or records were
 dead-lettered without --allow-dead-letters; 2 bad usage or input (missing, truncated or
 corrupt file, bad line, unwritable dead-letter file, unknown job, bad time or window,
 unreachable endpoint).

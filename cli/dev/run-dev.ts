@@ -52,6 +52,11 @@ export interface DevOptions {
   readonly timeoutSeconds?: number;
   /** Relative to the project. @default '.driverless/local.json' */
   readonly stateFile?: string;
+  /**
+   * How often scheduled rules fire: a stateful window on a quiet stream closes a tick after it is
+   * due, and a minute, the cloud's rate, feels like a hang at a terminal. @default 5
+   */
+  readonly tickSeconds?: number;
   /** Starts demo traffic once the stack runs. @default - none (records come from the user) */
   readonly traffic?: (context: { kinesis: KinesisClient; app: LocalApp }) => DevTraffic;
   /** The command as the user typed it, for the view and messages. @default 'driverless dev' */
@@ -159,6 +164,7 @@ export async function runDev(
       stackNames: stacks,
       kinesisEngine: options.engine ?? 'kinesalite',
       stateFile: resolve(projectDir, stateFile),
+      scheduleIntervalMs: (options.tickSeconds ?? 5) * 1000,
       onNote: (note) => progress(`  note: ${note}`),
       onMappingEvent: (mapping, event) => {
         activity?.onMappingEvent(mapping, event);

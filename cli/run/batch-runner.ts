@@ -4,6 +4,7 @@ import {
   type BatchResponseOptions,
   classifyBatchResponse,
 } from '../../functions/kinesis/index';
+import { predatesTicks, type TickEvent } from './final-tick';
 import { type LoadedHandler, runContext } from './load-handler';
 import { type ShardWindow, windowEventOf } from './shard-window';
 
@@ -38,6 +39,11 @@ export interface RunSummary {
   durationMs: number;
   recordsPerSecond: number;
   deadLetterFile?: string;
+  /**
+   * Set when the final tick at the end of the input still failed after {@link MAX_ATTEMPTS}: the
+   * stateful jobs' open windows were not all emitted.
+   */
+  finalTickFailed?: true;
   /** First line of the last error a handler threw, if any invocation threw. */
   lastError?: string;
   /** Why jobs and invocations failed: each distinct error once, with how often it happened. */
@@ -209,6 +215,33 @@ export class BatchRunner {
       }
     }
     this.summary.windowsFailed += 1;
+    return false;
+  }
+
+  /**
+   * The end of the input (docs/state.md): one tick with `final`, after the last record, so the
+   * stateful jobs emit every open window. It is not a batch: batches, records and invocations do
+   * not count it, so a run of a handler without stateful jobs reads as before. A handler that
+   * rejects it as not a Kinesis event predates ticks and has nothing to emit; any other error is
+   * retried like a window's final invocation, then reported in `finalTickFailed`.
+   * @returns whether the handler took the tick
+   */
+  async finalTick(event: TickEvent): Promise<boolean> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const context = runContext(this.functionName, this.summary.invocations + attempt, {
+        replay: this.options.ignoreCursors === true,
+      });
+      try {
+        // A tick has no Records: the loaded handler's type names only what every handler takes.
+        await this.handler(event as unknown as KinesisEvent, context);
+        return true;
+      } catch (error) {
+        if (predatesTicks(error)) return false;
+        this.summary.lastError =
+          error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      }
+    }
+    this.summary.finalTickFailed = true;
     return false;
   }
 

@@ -68,6 +68,9 @@ export function formatSummary(summary: RunSummary): string {
     summary.deadLettered > 0 && summary.deadLetterFile
       ? `\n\ndead letters: ${summary.deadLetterFile}`
       : '';
+  const tick = summary.finalTickFailed
+    ? '\n\nfinal tick failed: the stateful jobs did not emit every open window'
+    : '';
   const error = summary.lastError ? `\nlast handler error: ${summary.lastError}` : '';
-  return `${totals}${perJob}${letters}${error}\n`;
+  return `${totals}${perJob}${letters}${tick}${error}\n`;
 }

@@ -13,6 +13,7 @@ import {
   deadLetterReasons,
 } from './dead-letter-file';
 import { formatFailureReport, localStackEnvironment } from './failure-report';
+import { finalTickEvent, setRunStateTable } from './final-tick';
 import { formatSummary } from './format-summary';
 import { setLambdaEnvironment } from './lambda-environment';
 import { loadHandler } from './load-handler';
@@ -114,6 +115,7 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
   const functionName = basename(entry).replace(/\.[cm]?[jt]s$/, '');
   setLambdaEnvironment(process.env, { functionName, region });
   const showLogLevel = keepBatchLines(process.env);
+  setRunStateTable(process.env);
   // The handler loads before a file is read whole: a typo in it should not wait for a big file.
   const handler = await loadHandler(entry, options.jobs);
   if (tumblingSeconds === undefined && isWindowHandler(handler)) {
@@ -151,6 +153,8 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
         onBatch: showProgress,
       });
     }
+    // Only an input that ended: a run stopped midway has records left, whose windows are not due.
+    await runner.finalTick(finalTickEvent(process.env.DRIVERLESS_SOURCE || functionName));
   } catch (error) {
     stopped = error;
   } finally {
@@ -167,6 +171,7 @@ export async function runBatch(entry: string, options: RunOptions): Promise<numb
   const failed =
     summary.failed > 0 ||
     summary.windowsFailed > 0 ||
+    summary.finalTickFailed === true ||
     (summary.deadLettered > 0 && !options.allowDeadLetters);
   if (failed || stopped !== undefined) {
     process.stderr.write(

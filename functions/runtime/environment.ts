@@ -22,6 +22,8 @@ export const ENVIRONMENT = {
   checkpointTable: 'DRIVERLESS_CHECKPOINT_TABLE',
   /** `true` when the function has active X-Ray tracing: one segment per batch (`tracing: true`). */
   tracing: 'DRIVERLESS_TRACING',
+  /** DynamoDB table of the stateful jobs' keyed state (partition key `pk`, sort key `sk`, strings). */
+  stateTable: 'DRIVERLESS_STATE_TABLE',
 } as const;
 
 /** CloudWatch namespace of the runtime's metrics (Powertools adds the `service` dimension). */

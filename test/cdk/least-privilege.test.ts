@@ -36,7 +36,17 @@ interface PolicyStatement {
 describe('least privilege', () => {
   let queues: Template;
   let buckets: Template;
+  let state: Template;
   beforeAll(() => {
+    state = synthPipeline(
+      pipelineProps({
+        state: true,
+        sources: {
+          events: sourceProps({ isolateJobs: ['slow'] }),
+          audit: sourceProps({ state: false }),
+        },
+      }),
+    ).template;
     queues = synthPipeline(
       pipelineProps({
         checkpoints: true,
@@ -62,6 +72,23 @@ describe('least privilege', () => {
       ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
       ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
     ]);
+  });
+
+  test('grants each stateful function item reads and writes, Query and BatchGetItem on the state table, nothing more', () => {
+    // when
+    const onTable = statements(state).filter((s) =>
+      s.ids.some((id) => /^TestState[0-9A-F]{8}$/.test(id)),
+    );
+    // then
+    const calls = [
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ];
+    expect(onTable.map((s) => s.actions)).toStrictEqual([calls, calls]);
   });
 
   test('lets functions put dead-letter payloads only under dead-letters/', () => {

@@ -152,6 +152,26 @@ export const VARIANT_APPS: readonly VariantApp[] = [
     },
   },
   {
+    name: 'state: a table and ticks for isolated jobs, a source opting out, a per-source pipeline',
+    build: (app) => {
+      const stack = new Stack(app, 'State');
+      new MicroBatchPipeline(stack, 'Stateful', {
+        state: true,
+        stateTickInterval: Duration.minutes(5),
+        checkpoints: true,
+        sources: {
+          views: sourceProps({ isolateJobs: ['conversions'] }),
+          orders: sourceProps(),
+          audit: sourceProps({ state: false }),
+        },
+      });
+      new MicroBatchPipeline(stack, 'OneStatefulSource', {
+        deadLetterDestination: 'bucket',
+        sources: { views: sourceProps({ state: true }), clicks: sourceProps() },
+      });
+    },
+  },
+  {
     name: 'maximum-length names',
     build: (app) => {
       const stack = new Stack(app, 'LongNames', { stackName: `L${'n'.repeat(127)}` });

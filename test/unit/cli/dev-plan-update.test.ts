@@ -28,6 +28,7 @@ function app(overrides: Partial<LocalApp> = {}): LocalApp {
     buckets: [],
     functions: [fn()],
     mappings: [],
+    schedules: [],
     skipped: [],
     ...overrides,
   };
