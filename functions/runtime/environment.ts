@@ -20,6 +20,11 @@ export const ENVIRONMENT = {
   deadLetterBucket: 'DRIVERLESS_DEAD_LETTER_BUCKET',
   /** DynamoDB table of per-job cursors (partition key `id`, string). */
   checkpointTable: 'DRIVERLESS_CHECKPOINT_TABLE',
+  /**
+   * DynamoDB table of the keyed state of stateful jobs (partition key `pk`, sort key `sk`, TTL
+   * `expiresAt`), or `memory:<name>` for state kept in the process (batch mode).
+   */
+  stateTable: 'DRIVERLESS_STATE_TABLE',
 } as const;
 
 /** CloudWatch namespace of the runtime's metrics (Powertools adds the `service` dimension). */
