@@ -43,9 +43,17 @@ export type {
 } from './state/aggregate';
 export { aggregate } from './state/aggregate';
 export type { TickEvent } from './state/bind-stateful';
+export type { DedupeHandler, DedupeOptions } from './state/dedupe';
+export { dedupe } from './state/dedupe';
 export type { Duration } from './state/duration';
 export type { LateContext, LateHandling } from './state/late-records';
-export type { DynamoStateTableOptions, StateTable } from './state/state-table';
+export type {
+  DynamoStateTableOptions,
+  StateItem,
+  StateKey,
+  StateTable,
+  StateWrite,
+} from './state/state-table';
 export { dynamoStateTable, memoryStateTable } from './state/state-table';
 export type { StatefulJob } from './state/stateful-job';
 export type {
