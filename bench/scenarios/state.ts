@@ -60,10 +60,22 @@ type Sums = { count: number; sum: number };
 function counting(inner: StateTable) {
   const counts = { reads: 0, writes: 0 };
   const table: StateTable = {
-    query: (...args) => (counts.reads++, inner.query(...args)),
-    get: (...args) => (counts.reads++, inner.get(...args)),
-    put: (...args) => (counts.writes++, inner.put(...args)),
-    delete: (...args) => (counts.writes++, inner.delete(...args)),
+    query: (...args) => {
+      counts.reads++;
+      return inner.query(...args);
+    },
+    get: (...args) => {
+      counts.reads++;
+      return inner.get(...args);
+    },
+    put: (...args) => {
+      counts.writes++;
+      return inner.put(...args);
+    },
+    delete: (...args) => {
+      counts.writes++;
+      return inner.delete(...args);
+    },
   };
   return { table, counts };
 }

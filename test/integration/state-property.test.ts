@@ -46,7 +46,6 @@ const SHARDS = ['shardId-000000000000', 'shardId-000000000001', 'shardId-0000000
 /** A state table whose calls start failing after a budget, like a process killed midway. */
 class KillableTable implements StateTable {
   #budget = Number.POSITIVE_INFINITY;
-  kills = 0;
   constructor(readonly inner: StateTable) {}
   killAfter(calls: number) {
     this.#budget = calls;
@@ -58,10 +57,22 @@ class KillableTable implements StateTable {
     if (this.#budget <= 0) throw new Error('killed');
     this.#budget--;
   }
-  query: StateTable['query'] = async (...args) => (this.#spend(), this.inner.query(...args));
-  get: StateTable['get'] = async (...args) => (this.#spend(), this.inner.get(...args));
-  put: StateTable['put'] = async (...args) => (this.#spend(), this.inner.put(...args));
-  delete: StateTable['delete'] = async (...args) => (this.#spend(), this.inner.delete(...args));
+  query: StateTable['query'] = async (...args) => {
+    this.#spend();
+    return this.inner.query(...args);
+  };
+  get: StateTable['get'] = async (...args) => {
+    this.#spend();
+    return this.inner.get(...args);
+  };
+  put: StateTable['put'] = async (...args) => {
+    this.#spend();
+    return this.inner.put(...args);
+  };
+  delete: StateTable['delete'] = async (...args) => {
+    this.#spend();
+    return this.inner.delete(...args);
+  };
 }
 
 interface Outcome {
@@ -208,7 +219,7 @@ async function run(seed: number, faults: { kills: boolean }) {
       if (random() < 0.5) continue;
       const ready = stream.records
         .slice(stream.next)
-        .filter((r, i, all) => all.slice(0, i + 1).every((x) => x.availableAt <= now));
+        .filter((_, i, all) => all.slice(0, i + 1).every((x) => x.availableAt <= now));
       if (ready.length === 0) continue;
       const batch = ready.slice(0, between(random, 1, 8));
       const e = event(stream.source, stream.shardId, batch, stream.next);

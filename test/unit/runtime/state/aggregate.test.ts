@@ -333,3 +333,81 @@ describe('aggregate', () => {
     ).toThrow(/allowedLateness.*given "2 minutes"/);
   });
 });
+
+describe('aggregate under concurrency', () => {
+  it('never folds into a window that closed while the batch was folding: the record is late', async () => {
+    // Given: a window of "a" holds one view; a batch's write will race the final tick
+    const inner = memoryStateTable();
+    let race: (() => Promise<unknown>) | undefined;
+    const table: StateTable = {
+      ...inner,
+      put: async (item, expected) => {
+        const run = item.pk.startsWith('agg|') ? race : undefined;
+        race = undefined;
+        if (run) await run();
+        return inner.put(item, expected);
+      },
+    };
+    const closed: ClosedWindow<{ views: number }>[] = [];
+    const { handler, deadLetters } = viewsHandler(table, closed);
+    await handler(kinesisEvent(views(['a', 1000])), lambdaContext());
+    race = () =>
+      handler(
+        {
+          driverless: 'tick',
+          source: 'local',
+          time: new Date().toISOString(),
+          final: true,
+        } as never,
+        lambdaContext(),
+      );
+
+    // When: a second view of "a" is folded while the tick closes and emits the window
+    const response = await handler(
+      kinesisEvent(views(['a', 2000]), { start: 100 }),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(closed.map((w) => w.value)).toStrictEqual([{ views: 1 }]);
+    expect(deadLetters.letters.map((l) => [l.reason, l.sequenceNumber])).toStrictEqual([
+      ['late', sequenceNumber(100)],
+    ]);
+  });
+
+  it('shares one memory table among the handlers of a process with DRIVERLESS_STATE_TABLE=memory:', async () => {
+    // Given: two handlers (two sources' functions in one `driverless run`)
+    process.env.DRIVERLESS_STATE_TABLE = 'memory:shared-test';
+    const seen: number[] = [];
+    const make = () =>
+      microBatch({
+        decode: json<View>(),
+        deadLetters: memoryDeadLetters(),
+        jobs: {
+          views: aggregate({
+            key: (r) => r.data.product,
+            eventTime: (r) => r.data.ts,
+            window: tumbling('1m'),
+            init: () => 0,
+            add: (acc) => acc + 1,
+            merge: (a, b) => a + b,
+            emit: (w) => void seen.push(w.value),
+          }),
+        },
+      });
+    const first = make();
+    const second = make();
+
+    // When: one handler folds, the other ends the input
+    await first(kinesisEvent(views(['a', 1000], ['a', 2000])), lambdaContext());
+    await second(
+      { driverless: 'tick', source: 'local', time: new Date().toISOString(), final: true } as never,
+      lambdaContext(),
+    );
+    delete process.env.DRIVERLESS_STATE_TABLE;
+
+    // Then
+    expect(seen).toStrictEqual([2]);
+  });
+});
