@@ -411,3 +411,34 @@ describe('aggregate under concurrency', () => {
     expect(seen).toStrictEqual([2]);
   });
 });
+
+describe('ticks', () => {
+  it('answer a tick with an empty response in a handler without stateful jobs', async () => {
+    // Given
+    const handler = microBatch({
+      decode: json<View>(),
+      deadLetters: memoryDeadLetters(),
+      jobs: { plain: () => undefined },
+    });
+
+    // When
+    const response = await handler(
+      { driverless: 'tick', source: 'local', time: new Date().toISOString() } as never,
+      lambdaContext(),
+    );
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+  });
+
+  it('fail a tick whose time is not a time, naming it', async () => {
+    // Given
+    const closed: ClosedWindow<{ views: number }>[] = [];
+    const { handler } = viewsHandler(memoryStateTable(), closed);
+
+    // When / Then
+    await expect(
+      handler({ driverless: 'tick', source: 'local', time: 'soon' } as never, lambdaContext()),
+    ).rejects.toThrow(/time is not an ISO-8601 time \(given "soon"\)/);
+  });
+});
