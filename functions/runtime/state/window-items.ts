@@ -25,6 +25,11 @@ export interface WindowItemBody<A> {
   readonly seqs: Record<string, string>;
 }
 
+// Conditional writes in flight per batch.
+export const CONCURRENCY = 16;
+// Attempts at a conditional write that lose to concurrent writers before the batch fails.
+export const ATTEMPTS = 8;
+
 export const windowPartition = (source: string, job: string, key: string): string =>
   `agg|${source}|${job}|${key}`;
 export const duePartition = (source: string, job: string): string => `due|${source}|${job}`;
