@@ -95,7 +95,7 @@ afterAll(async () => {
   await server.stop();
 });
 
-async function run(seed: number, faults: { kills: boolean }) {
+async function run(seed: number, faults: { kills: boolean; bisectAfterKill?: boolean }) {
   const random = seeded(seed);
   const client = dynamoClient(server.endpoint);
   const tableName = `state-${seed}-${faults.kills}`;
@@ -232,6 +232,16 @@ async function run(seed: number, faults: { kills: boolean }) {
         await deliver(stream.source, e);
         table.heal();
       }
+      if (faults.bisectAfterKill && fault < 0.25 && e.Records.length > 1) {
+        // Lambda bisects the killed batch: its halves see what the killed attempt wrote.
+        const half = Math.ceil(e.Records.length / 2);
+        for (const records of [e.Records.slice(0, half), e.Records.slice(half)]) {
+          expect(await deliver(stream.source, { Records: records })).toStrictEqual({
+            batchItemFailures: [],
+          });
+        }
+        continue;
+      }
       const response = await deliver(stream.source, e);
       expect(response).toStrictEqual({ batchItemFailures: [] });
       if (fault >= 0.25 && fault < 0.4) {
@@ -267,7 +277,7 @@ async function run(seed: number, faults: { kills: boolean }) {
     }
   }
   await client.send(new DeleteTableCommand({ TableName: tableName }));
-  return { outcomes, models, counts };
+  return { outcomes, models, counts, streams };
 }
 
 describe.each([
@@ -299,6 +309,32 @@ describe.each([
       expect(outcome.differing).toStrictEqual([]);
       // Only an attempt killed between emit and marking the window emitted emits it again.
       if (!kills) expect(outcome.repeats).toBe(0);
+    }
+  });
+});
+
+describe('keyed event-time state when killed batches are bisected (seed 31)', () => {
+  it('folds every record exactly once or accounts for it as late, and emits each window with one value', async () => {
+    // Given / When: each killed attempt is followed by its two halves, not by itself
+    const { outcomes, streams } = await run(31, { kills: true, bisectAfterKill: true });
+
+    // Then: a window may close between the halves, so which records are late depends on what the
+    // killed attempt wrote; but every record of a source is in exactly one tumbling window and
+    // one session, or late for that job
+    for (const source of SOURCES) {
+      const records = streams.filter((s) => s.source === source).flatMap((s) => s.records);
+      for (const job of ['perMinute', 'sessions']) {
+        const outcome = outcomes.get(`${source}/${job}`)!;
+        const kept = records.filter((r) => !outcome.late.has(r.id));
+        const windows = [...outcome.emitted.values()];
+        expect({ source, job, count: windows.reduce((n, w) => n + w.count, 0) }).toStrictEqual({
+          source,
+          job,
+          count: kept.length,
+        });
+        expect(windows.reduce((n, w) => n + w.sum, 0)).toBe(kept.reduce((n, r) => n + r.value, 0));
+        expect(outcome.differing).toStrictEqual([]);
+      }
     }
   });
 });
