@@ -8,6 +8,7 @@ import { handlerScenario } from './handler';
 import { jobsScenario } from './jobs';
 import { localScenario } from './local';
 import { starvationScenario } from './starvation';
+import { stateScenario } from './state';
 import { synthScenario } from './synth';
 import { upgradeScenario } from './upgrade';
 
@@ -18,6 +19,7 @@ export const SCENARIOS: readonly Scenario[] = [
   upgradeScenario,
   localScenario,
   cursorsScenario,
+  stateScenario,
   coldStartScenario,
   synthScenario,
   devLoopScenario,

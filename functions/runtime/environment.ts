@@ -22,7 +22,10 @@ export const ENVIRONMENT = {
   checkpointTable: 'DRIVERLESS_CHECKPOINT_TABLE',
   /** `true` when the function has active X-Ray tracing: one segment per batch (`tracing: true`). */
   tracing: 'DRIVERLESS_TRACING',
-  /** DynamoDB table of the stateful jobs' keyed state (partition key `pk`, sort key `sk`, strings). */
+  /**
+   * DynamoDB table of the keyed state of stateful jobs (partition key `pk`, sort key `sk`, TTL
+   * `expiresAt`), or `memory:<name>` for state kept in the process (batch mode).
+   */
   stateTable: 'DRIVERLESS_STATE_TABLE',
 } as const;
 

@@ -35,5 +35,33 @@ export { batchIdOf, microBatch } from './micro-batch';
 export { REPLAY_CLIENT_CONTEXT } from './replay-context';
 export type { JobInput, Stage, Stages } from './stages';
 export type { StandardSchemaV1 } from './standard-schema';
+export type {
+  AggregateOptions,
+  ClosedWindow,
+  EmitContext,
+  WatermarkOptions,
+} from './state/aggregate';
+export { aggregate } from './state/aggregate';
+export type { TickEvent } from './state/bind-stateful';
+export type { DedupeHandler, DedupeOptions } from './state/dedupe';
+export { dedupe } from './state/dedupe';
+export type { Duration } from './state/duration';
+export type { LateContext, LateHandling } from './state/late-records';
+export type {
+  DynamoStateTableOptions,
+  StateItem,
+  StateKey,
+  StateTable,
+  StateWrite,
+} from './state/state-table';
+export { dynamoStateTable, memoryStateTable } from './state/state-table';
+export type { StatefulJob } from './state/stateful-job';
+export type {
+  SessionWindows,
+  SlidingWindows,
+  TumblingWindows,
+  WindowAssigner,
+} from './state/window-assigners';
+export { session, sliding, tumbling } from './state/window-assigners';
 export type { StreamRecord } from './stream-record';
 export type { WindowContext, WindowOptions } from './windows';

@@ -24,6 +24,8 @@ import { ENVIRONMENT } from './environment';
 import { type Job, selectJobs } from './jobs';
 import { runJobs } from './run-jobs';
 import type { Stages } from './stages';
+import { bindStateful, isTick } from './state/bind-stateful';
+import { type StateTable, stateTableFromEnvironment } from './state/state-table';
 import { type BatchReport, type StageReport, Telemetry } from './telemetry';
 import { foldWindow, WINDOW_HANDLER, type WindowOptions } from './windows';
 
@@ -48,6 +50,11 @@ export interface MicroBatchOptions<T, S, State> {
    * @default - DynamoDB cursors when DRIVERLESS_CHECKPOINT_TABLE is set (`checkpoints: true`), else none
    */
   readonly cursors?: CursorStore;
+  /**
+   * Keyed state of stateful jobs (`aggregate`, `dedupe`).
+   * @default - the table DRIVERLESS_STATE_TABLE names (`state: true`), or memory for `memory:`
+   */
+  readonly state?: StateTable;
   /**
    * Time kept free before Lambda's timeout; jobs still running then count as failed, so the
    * invocation can still answer with an exact partial response.
@@ -101,11 +108,20 @@ export function microBatch<T, S = Record<never, never>, State = never>(
   const billing = new InvocationBilling(performance.now());
   const marginMs = options.deadlineMarginMs ?? 1000;
   const cursors = options.cursors ?? cursorsFromEnvironment(process.env, functionName);
+  const stateful = bindStateful(jobs, selected, {
+    source,
+    functionName,
+    deadLetters,
+    logger: telemetry.logger,
+    table: () => options.state ?? stateTableFromEnvironment(process.env),
+  });
 
   async function processBatch(
     event: KinesisEvent,
     context: Context,
   ): Promise<BatchResponse<State>> {
+    // A tick (the pipeline's schedule, or the end of `driverless run`'s input) has no records.
+    if (isTick(event)) return stateful.tick(event, context);
     const span = tracer.startBatch();
     try {
       return await traced(event, context, span);
@@ -140,7 +156,7 @@ export function microBatch<T, S = Record<never, never>, State = never>(
       batch.records.length === 0
         ? []
         : await runJobs({
-            jobs,
+            jobs: stateful.jobsFor(event),
             selected,
             stages,
             records: batch.records,
