@@ -189,7 +189,7 @@ export function testStream(options: TestStreamOptions = {}): TestStream {
     count += 1;
     const shard = checkShard(forcedShard ?? record.shard ?? shardOfKey(partitionKey));
     const arrivedAt =
-      record.arrivedAt === undefined ? (arrival += 1) - 1 : millisOf(record.arrivedAt, 'arrivedAt');
+      record.arrivedAt === undefined ? arrival : millisOf(record.arrivedAt, 'arrivedAt');
     arrival = Math.max(arrival, arrivedAt + 1);
     const sequence = sequenceNumber(next[shard] ?? 0, shard);
     next[shard] = (next[shard] ?? 0) + 1;
