@@ -7,6 +7,7 @@
 //   LocalStack) and returns a LocalPipeline: put, drained, deadLetters, invocations, clients, faults.
 // Anything not exported here is internal and free to change.
 
+export { DrainTimeoutError } from './drain-tracker';
 export type { HandlerEnvironment } from './handler-environment';
 export { setHandlerEnvironment } from './handler-environment';
 export type { InvokeOptions, InvokeResult, KinesisHandler } from './invoke';
@@ -24,3 +25,21 @@ export type { AggregatedRecord } from './kpl';
 export { kplAggregate } from './kpl';
 export type { LambdaContextOptions } from './lambda-context';
 export { lambdaContext } from './lambda-context';
+export type {
+  DrainedOptions,
+  FunctionFault,
+  LocalClients,
+  LocalEndpoints,
+  LocalFaults,
+  LocalFunctionResource,
+  LocalPipeline,
+  LocalResource,
+  LocalResources,
+  MappingDrain,
+  PutRecord,
+  PutResult,
+  RecordedInvocation,
+  TableFault,
+} from './local-pipeline';
+export type { StartLocalOptions } from './start-local';
+export { startLocal } from './start-local';
