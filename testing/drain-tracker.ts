@@ -1,17 +1,6 @@
 import type { EsmEvent, EventSourceMappingConfig } from '../emulator/index';
+import { DrainTimeoutError } from './drain-timeout-error';
 import type { MappingDrain, PutResult } from './local-pipeline';
-
-/** Raised by `drained()` when records are still pending at its timeout. */
-export class DrainTimeoutError extends Error {
-  override readonly name = 'DrainTimeoutError';
-  /** Each mapping that is behind and by how many records. */
-  readonly behind: readonly { readonly mapping: string; readonly pending: number }[];
-
-  constructor(message: string, behind: DrainTimeoutError['behind']) {
-    super(message);
-    this.behind = behind;
-  }
-}
 
 const keyOf = (shardId: string, sequenceNumber: string) => `${shardId}:${sequenceNumber}`;
 

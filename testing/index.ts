@@ -7,7 +7,7 @@
 //   LocalStack) and returns a LocalPipeline: put, drained, deadLetters, invocations, clients, faults.
 // Anything not exported here is internal and free to change.
 
-export { DrainTimeoutError } from './drain-tracker';
+export { DrainTimeoutError } from './drain-timeout-error';
 export type { HandlerEnvironment } from './handler-environment';
 export { setHandlerEnvironment } from './handler-environment';
 export type { InvokeOptions, InvokeResult, KinesisHandler } from './invoke';
