@@ -10,8 +10,9 @@
 // - dist/index.mjs, dist/runtime.mjs, dist/testing.mjs: ES module entries re-exporting the
 //   CommonJS builds, so a process that both imports and requires Driverless gets one copy of it
 //   (no dual-package hazard);
-// - dist/cli.cjs: the `driverless` command, with dist/server-main.mjs and dist/worker.cjs beside it
-//   because the embedded stack starts them as separate processes (paths relative to __dirname);
+// - dist/cli.cjs: the `driverless` command, with dist/server-main.mjs (and the dist/loopback-guard.mjs
+//   it loads) and dist/worker.cjs beside it because the embedded stack starts them as separate
+//   processes (paths relative to __dirname);
 // - dist/types/: declarations, referenced by the `types` conditions of package.json.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,6 +83,13 @@ await Promise.all([
     outfile: 'dist/server-main.mjs',
     format: 'esm',
     external: external(),
+  }),
+  // server-main loads the guard by path at run time, so it is built beside it, not bundled in.
+  build({
+    ...common,
+    entryPoints: ['emulator/servers/loopback-guard.ts'],
+    outfile: 'dist/loopback-guard.mjs',
+    format: 'esm',
   }),
 ]);
 copyFileSync(join(root, 'emulator/functions/worker.cjs'), join(dist, 'worker.cjs'));
