@@ -3,7 +3,6 @@ import type { LocalFunctionResource, LocalResource, LocalResources } from './loc
 
 /** A function as the test API needs it: what it reads, its environment and timeout. */
 export interface ModelFunction extends LocalFunctionResource {
-  readonly environment: Readonly<Record<string, string>>;
   readonly timeoutSeconds: number;
 }
 

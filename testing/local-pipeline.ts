@@ -53,6 +53,8 @@ export interface LocalFunctionResource extends LocalResource {
   readonly source: string | undefined;
   /** The streams its event source mappings read. */
   readonly streams: readonly string[];
+  /** Its environment as the template sets it (`DRIVERLESS_JOBS`, the tables it writes, …). */
+  readonly environment: Readonly<Record<string, string>>;
 }
 
 /** What the app runs, by kind. */
