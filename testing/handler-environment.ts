@@ -9,8 +9,6 @@ export interface HandlerEnvironment {
   readonly deadLetterFile: string;
 }
 
-let ownFile: string | undefined;
-
 /**
  * Sets the environment a handler module reads when it is imported, as Lambda would give it:
  * `AWS_REGION`, your variables (e.g. `TABLE_NAME`), and dead letters to a local file (the sink
@@ -23,13 +21,17 @@ export function setHandlerEnvironment(
   variables: Readonly<Record<string, string>> = {},
 ): HandlerEnvironment {
   const env = process.env;
-  // One file per process, kept if a test file before this one (same jest worker) set it: a handler
-  // imported then still appends to it.
+  // One file per process, kept when already set: a handler imported after an earlier call still
+  // appends to it, and `invoke` reads only the letters of its own invocation.
   if (!env[DEAD_LETTER_FILE_VARIABLE]) {
-    ownFile = join(tmpdir(), `driverless-test-${process.pid}.dead-letters.ndjson`);
-    rmSync(ownFile, { force: true });
-    const file = ownFile;
-    process.once('exit', () => rmSync(file, { force: true }));
+    const file = join(tmpdir(), `driverless-test-${process.pid}.dead-letters.ndjson`);
+    rmSync(file, { force: true });
+    // Once per process: a test runner that reloads this module per test file would otherwise add
+    // a listener per file.
+    const cleanup = 'removeDriverlessTestDeadLetters';
+    if (!process.listeners('exit').some((listener) => listener.name === cleanup)) {
+      process.once('exit', { [cleanup]: () => rmSync(file, { force: true }) }[cleanup]);
+    }
     env[DEAD_LETTER_FILE_VARIABLE] = file;
   }
   env.AWS_REGION ||= 'us-east-1';
