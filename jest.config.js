@@ -11,6 +11,7 @@ const shared = {
   moduleNameMapper: {
     '^driverless$': '<rootDir>/lib/index.ts',
     '^driverless/runtime$': '<rootDir>/functions/runtime/index.ts',
+    '^driverless/testing$': '<rootDir>/testing/index.ts',
     '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js',
   },
   testEnvironment: 'node',

@@ -17,7 +17,7 @@ import {
 } from './esm/index';
 import { FunctionHost, type FunctionLogLine } from './functions/index';
 import { type LambdaApi, startLambdaApi } from './lambda-api';
-import type { EventSourceMappingConfig, LocalApp } from './model';
+import type { EventSourceMappingConfig, Invoke, LocalApp } from './model';
 import { provision } from './provision';
 import { type RunningSchedules, type ScheduleFiring, startSchedules } from './schedules';
 import { type EmbeddedServers, startServers } from './servers/embedded-servers';
@@ -66,6 +66,12 @@ export interface EmbeddedStackOptions {
   readonly scheduleIntervalMs?: number;
   /** Every firing of a scheduled rule on each of its targets, once the invocation is done. */
   readonly onScheduleFiring?: (firing: ScheduleFiring) => void;
+  /**
+   * Wraps the invoke every mapping and scheduled rule calls, e.g. to record invocations or answer
+   * some with an error in a test harness. Calls through the Lambda API are not wrapped.
+   * @default - none
+   */
+  readonly wrapInvoke?: (invoke: Invoke) => Invoke;
 }
 
 /** A running embedded stack: the app's resources on real API servers, its functions, its mappings. */
@@ -132,13 +138,15 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     const kinesis = kinesisClient(endpoints.kinesis);
     const sqs = sqsClient(endpoints.sqs);
     const s3 = s3Client(endpoints.s3);
+    const hostInvoke: Invoke = (name, qualifier, event) => functions.invoke(name, qualifier, event);
+    const invoke = options.wrapInvoke ? options.wrapInvoke(hostInvoke) : hostInvoke;
     const mappings = new Map<string, RunningMapping>();
     for (const mapping of app.mappings) {
       const running = startEventSourceMapping(mapping, {
         kinesis,
         sqs,
         s3,
-        invoke: (name, qualifier, event) => functions.invoke(name, qualifier, event),
+        invoke,
         region: LOCAL_REGION,
         accountId: LOCAL_ACCOUNT_ID,
         roleArn: executionRoleArn(app, mapping),
@@ -156,7 +164,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     await Promise.all([...mappings.values()].map((running) => running.ready));
 
     const schedules: RunningSchedules = startSchedules(app.schedules, {
-      invoke: (name, qualifier, event) => functions.invoke(name, qualifier, event),
+      invoke,
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT_ID,
       ...(options.scheduleIntervalMs === undefined

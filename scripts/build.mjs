@@ -5,10 +5,14 @@
 // - dist/runtime.cjs: the Lambda runtime with @middy/core inlined. middy ships ES modules only,
 //   which jest's module system and Node before 22.12 cannot `require`; inlined, the runtime
 //   loads everywhere, and `.use()` still takes any middy middleware (middlewares are plain objects);
-// - dist/index.mjs, dist/runtime.mjs: ES module entries re-exporting the CommonJS builds, so a
-//   process that both imports and requires Driverless gets one copy of it (no dual-package hazard);
-// - dist/cli.cjs: the `driverless` command, with dist/server-main.mjs and dist/worker.cjs beside it
-//   because the embedded stack starts them as separate processes (paths relative to __dirname);
+// - dist/testing.cjs: `driverless/testing`, with the emulator it starts inlined; it starts the
+//   same dist/server-main.mjs and dist/worker.cjs as the CLI, found beside it;
+// - dist/index.mjs, dist/runtime.mjs, dist/testing.mjs: ES module entries re-exporting the
+//   CommonJS builds, so a process that both imports and requires Driverless gets one copy of it
+//   (no dual-package hazard);
+// - dist/cli.cjs: the `driverless` command, with dist/server-main.mjs (and the dist/loopback-guard.mjs
+//   it loads) and dist/worker.cjs beside it because the embedded stack starts them as separate
+//   processes (paths relative to __dirname);
 // - dist/types/: declarations, referenced by the `types` conditions of package.json.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,6 +66,12 @@ await Promise.all([
   }),
   build({
     ...common,
+    entryPoints: ['testing/index.ts'],
+    outfile: 'dist/testing.cjs',
+    external: external(),
+  }),
+  build({
+    ...common,
     entryPoints: ['cli/main.ts'],
     outfile: 'dist/cli.cjs',
     external: external(),
@@ -74,10 +84,18 @@ await Promise.all([
     format: 'esm',
     external: external(),
   }),
+  // server-main loads the guard by path at run time, so it is built beside it, not bundled in.
+  build({
+    ...common,
+    entryPoints: ['emulator/servers/loopback-guard.ts'],
+    outfile: 'dist/loopback-guard.mjs',
+    format: 'esm',
+  }),
 ]);
 copyFileSync(join(root, 'emulator/functions/worker.cjs'), join(dist, 'worker.cjs'));
 writeFileSync(join(dist, 'index.mjs'), reexport('index.cjs'));
 writeFileSync(join(dist, 'runtime.mjs'), reexport('runtime.cjs'));
+writeFileSync(join(dist, 'testing.mjs'), reexport('testing.cjs'));
 
 execFileSync(
   process.execPath,

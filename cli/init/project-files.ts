@@ -257,52 +257,10 @@ export const handler = microBatch({
 }
 
 function handlerTest(packageName: string): string {
-  return `import { readFileSync } from 'node:fs';
-import type { KinesisEvent, MicroBatchHandler } from '${packageName}/runtime';
+  return `import { invoke, kinesisEvent } from '${packageName}/testing';
 // First: the handler reads its environment when loaded, as on Lambda.
-import { DEAD_LETTER_FILE } from './handler-environment';
+import './handler-environment';
 import { handler, viewsByPage } from '../../functions/page-views';
-
-// Test support: a Kinesis event and a Lambda context as Lambda passes them.
-type LambdaContext = Parameters<MicroBatchHandler>[1];
-const SHARD_ID = 'shardId-000000000000';
-
-function kinesisEvent(records: readonly unknown[]): KinesisEvent {
-  return {
-    Records: records.map((data, index) => {
-      const sequenceNumber = \`4959033827149025660855969253836157109592157598913658\${1000 + index}\`;
-      return {
-        kinesis: {
-          partitionKey: 'key-1',
-          sequenceNumber,
-          data: Buffer.from(JSON.stringify(data)).toString('base64'),
-          approximateArrivalTimestamp: 1_700_000_000.123,
-        },
-        eventSource: 'aws:kinesis',
-        eventID: \`\${SHARD_ID}:\${sequenceNumber}\`,
-        eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/${STARTER.stream}',
-      };
-    }),
-  };
-}
-
-function lambdaContext(): LambdaContext {
-  const deadline = Date.now() + 60_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: '${STARTER.stream}',
-    functionVersion: '1',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:${STARTER.stream}:live',
-    memoryLimitInMB: '1024',
-    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
-    logGroupName: '/aws/lambda/${STARTER.stream}',
-    logStreamName: '2026/11/23/[1]abcdef',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 const view = (page: string, userId = 'u1') => ({ page, userId, at: '2026-11-23T19:00:00.000Z' });
 
@@ -330,31 +288,31 @@ describe('page-views', () => {
   it('reports the batch and answers with no failed record', async () => {
     // Given
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const event = kinesisEvent([{ data: view('/home') }, { data: view('/home') }]);
 
     // When
-    const response = await handler(kinesisEvent([view('/home'), view('/home')]), lambdaContext());
+    const { response } = await invoke(handler, event);
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [] });
-    expect(log.mock.calls).toStrictEqual([[\`views per page on \${SHARD_ID}: {"/home":2}\`]]);
+    expect(log.mock.calls).toStrictEqual([['views per page on shardId-000000000000: {"/home":2}']]);
   });
 
   it('dead-letters a view that fails the schema and reports the others', async () => {
     // Given: the second view has no user
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
-    const event = kinesisEvent([view('/home'), { page: '/cart', at: '2026-11-23T19:00:00.000Z' }]);
+    const event = kinesisEvent([
+      { data: view('/home') },
+      { data: { page: '/cart', at: '2026-11-23T19:00:00.000Z' } },
+    ]);
 
     // When
-    const response = await handler(event, lambdaContext());
+    const { response, deadLetters } = await invoke(handler, event);
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [] });
     expect(reported(log)).toStrictEqual([{ '/home': 1 }]);
-    const letters = readFileSync(DEAD_LETTER_FILE, 'utf8')
-      .trim()
-      .split('\\n')
-      .map((line) => JSON.parse(line));
-    expect(letters).toStrictEqual([
+    expect(deadLetters).toStrictEqual([
       expect.objectContaining({ reason: expect.stringContaining('schema: userId') }),
     ]);
   });
@@ -363,24 +321,70 @@ describe('page-views', () => {
 }
 
 /** Set before the handler is imported by the unit test. */
-const HANDLER_ENVIRONMENT = `import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+function handlerEnvironment(packageName: string): string {
+  return `import { setHandlerEnvironment } from '${packageName}/testing';
 
 /**
  * The handler's environment in unit tests, set when this module loads: import it before the
- * handler. Dead letters go to a file instead of the queue the pipeline gives the function.
+ * handler. Dead letters go to a local file that \`invoke\` reads, instead of the queue the
+ * pipeline gives the function.
  */
-export const DEAD_LETTER_FILE = join(tmpdir(), \`page-views-\${process.pid}.dead-letters.ndjson\`);
+setHandlerEnvironment();
+`;
+}
 
-rmSync(DEAD_LETTER_FILE, { force: true });
-Object.assign(process.env, {
-  DRIVERLESS_DEAD_LETTER_FILE: DEAD_LETTER_FILE,
-  // The runtime's own logs and metrics would only be noise here.
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_METRICS_DISABLED: 'true',
+/** The whole pipeline on this machine: the CDK app synthesized and run on the embedded stack. */
+function pipelineTest(packageName: string): string {
+  return `/**
+ * The pipeline as deployed, on this machine: the CDK app is synthesized and run on Driverless's
+ * embedded stack (Kinesis, DynamoDB, SQS and S3 servers, the function in its own process, the
+ * event source mapping); records go in with PutRecords, and the results come out of the real
+ * dead-letter queue and the function's logs.
+ */
+import { type LocalPipeline, startLocal } from '${packageName}/testing';
+
+const view = (page: string, userId?: string) => ({ page, userId, at: '2026-11-23T19:00:00.000Z' });
+
+describe('the ${STARTER.source} pipeline', () => {
+  let local: LocalPipeline;
+
+  // Synthesis bundles the function with esbuild: allow it time.
+  beforeAll(async () => {
+    local = await startLocal({ app: '.' });
+  }, 120_000);
+
+  // Also when a test fails: no server or function process outlives the tests.
+  afterAll(() => local?.stop());
+
+  it('reports the valid views and dead-letters the one without a user', async () => {
+    // Given
+    await local.put('${STARTER.source}', [
+      { data: view('/home', 'u1') },
+      { data: view('/cart') },
+      { data: view('/home', 'u2') },
+    ]);
+
+    // When
+    await local.drained({ timeoutMs: 30_000 });
+
+    // Then
+    // The handler logs each batch's counts; the records may come in one batch or several.
+    const views: Record<string, number> = {};
+    for (const { logs } of local.invocations('${STARTER.source}')) {
+      for (const line of logs.filter((text) => text.includes('views per page on '))) {
+        const counts = JSON.parse(line.slice(line.indexOf('{'))) as Record<string, number>;
+        for (const [page, n] of Object.entries(counts)) views[page] = (views[page] ?? 0) + n;
+      }
+    }
+    expect(views).toStrictEqual({ '/home': 2 });
+    const letters = await local.deadLetters('${STARTER.source}');
+    expect(letters.map((letter) => letter.reason)).toStrictEqual([
+      expect.stringContaining('schema: userId'),
+    ]);
+  }, 60_000);
 });
 `;
+}
 
 function integrationTest(packageName: string): string {
   return `/**
@@ -517,7 +521,7 @@ Kinesis stream of page views, read in micro-batches by a Lambda function.
 | \`${STARTER.handler}\` | the handler: decodes views, counts them per page, reports each batch |
 | \`${STARTER.sample}\` | sample records for \`npm start\` |
 | \`test/unit/\` | the handler's unit test |
-| \`test/integration/\` | the handler run locally over \`${STARTER.fixture}\` with \`driverless run\` |
+| \`test/integration/\` | the handler run over \`${STARTER.fixture}\` with \`driverless run\`, and the whole pipeline on the local stack with \`startLocal\` |
 | \`test/${stackFile}.test.ts\` | the stack's test |
 
 ## Commands
@@ -564,9 +568,10 @@ export function projectFiles({ name, manifest }: ProjectFilesOptions): Record<st
     [STARTER.handler]: handler(packageName),
     [STARTER.sample]: sample(),
     [STARTER.fixture]: FIXTURE,
-    'test/unit/handler-environment.ts': HANDLER_ENVIRONMENT,
+    'test/unit/handler-environment.ts': handlerEnvironment(packageName),
     'test/unit/page-views.test.ts': handlerTest(packageName),
     'test/integration/page-views.test.ts': integrationTest(packageName),
+    'test/integration/pipeline.test.ts': pipelineTest(packageName),
     [`test/${stackFile}.test.ts`]: stackTest(stackClass, stackFile),
   };
 }

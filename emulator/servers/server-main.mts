@@ -32,8 +32,11 @@ import type {
 import type { ServerControlMessage, ServerProcessMessage, ServerProcessOptions } from './protocol';
 
 const require = createRequire(import.meta.url);
+// Beside this file: the TypeScript source in the repository, its build in the published package
+// (Node strips no types under node_modules).
+const GUARD = import.meta.url.endsWith('.mts') ? './loopback-guard.ts' : './loopback-guard.mjs';
 const { foreignRequestReason, isCorsHeader } = (await import(
-  new URL('./loopback-guard.ts', import.meta.url).href
+  new URL(GUARD, import.meta.url).href
 )) as { foreignRequestReason: typeof ForeignRequestReason; isCorsHeader: typeof IsCorsHeader };
 
 /** An emulator listening on a Unix socket, and how to close it gracefully (flushing what it persists). */

@@ -1,97 +1,17 @@
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { KinesisEvent, MicroBatchHandler } from 'driverless/runtime';
+import type { MicroBatchHandler } from 'driverless/runtime';
+import { invoke, kinesisEvent, sequenceNumber, setHandlerEnvironment } from 'driverless/testing';
 
-// Test support, kept in this file so the test needs nothing beyond Driverless's public API and the
-// AWS SDK: Kinesis events and a Lambda context as Lambda passes them, and stubbed SDK clients.
-
-type LambdaContext = Parameters<MicroBatchHandler>[1];
 /** A command as the SDK's `send` receives it. */
 type SentCommand = { readonly input: Record<string, unknown> };
 /** A stubbed `send`; its calls are `[command, { abortSignal }]`. */
 type SendStub = jest.Mock<Promise<unknown>, [SentCommand, { abortSignal?: AbortSignal }?]>;
 
-const SHARD_ID = 'shardId-000000000003';
-const STREAM_ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/products';
-const DEAD_LETTER_QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters';
-
-/** A 56-digit sequence number like Kinesis's (far beyond 2^53), offset by `n`. */
-function sequenceNumber(n: number): string {
-  return (
-    49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898n + BigInt(n)
-  ).toString();
-}
-
-/** An event of JSON records on one shard whose sequence numbers step by 10 from `start`. */
-function kinesisEvent(
-  records: readonly { readonly data: unknown }[],
-  options: { start?: number; extra?: Partial<KinesisEvent> } = {},
-): KinesisEvent {
-  return {
-    Records: records.map(({ data }, index) => {
-      const sequence = sequenceNumber((options.start ?? 0) + index * 10);
-      return {
-        kinesis: {
-          kinesisSchemaVersion: '1.0',
-          partitionKey: 'key-1',
-          sequenceNumber: sequence,
-          data: Buffer.from(JSON.stringify(data)).toString('base64'),
-          approximateArrivalTimestamp: 1_700_000_000.123,
-        },
-        eventSource: 'aws:kinesis',
-        eventVersion: '1.0',
-        eventID: `${SHARD_ID}:${sequence}`,
-        eventName: 'aws:kinesis:record',
-        awsRegion: 'us-east-1',
-        eventSourceARN: STREAM_ARN,
-      };
-    }),
-    ...options.extra,
-  };
-}
-
-/** A Lambda context with a minute left. */
-function lambdaContext(): LambdaContext {
-  const deadline = Date.now() + 60_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'products',
-    functionVersion: '1',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:products:live',
-    memoryLimitInMB: '1024',
-    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
-    logGroupName: '/aws/lambda/products',
-    logStreamName: '2026/11/23/[1]abcdef',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-/**
- * Sets the environment the handler module reads at import (as Lambda loads it), with dead letters
- * going to the stubbed queue and the runtime's logs and metrics off. Import the module after it.
- */
-function setHandlerEnvironment(environment: Record<string, string>): void {
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    DRIVERLESS_DEAD_LETTER_QUEUE_URL: DEAD_LETTER_QUEUE,
-    ...environment,
-  });
-}
-
-/** Stubs `send` of the DynamoDB document client and of SQS (where dead letters go): all succeed. */
-function stubAwsClients(): { documents: SendStub; sqs: SendStub } {
-  const documents = jest
+/** Stubs `send` of the DynamoDB document client: every write succeeds. */
+function stubDocuments(): SendStub {
+  return jest
     .spyOn(DynamoDBDocumentClient.prototype, 'send')
     .mockImplementation(async () => ({})) as unknown as SendStub;
-  const sqs = jest
-    .spyOn(SQSClient.prototype, 'send')
-    .mockImplementation(async () => ({ Successful: [], Failed: [] })) as unknown as SendStub;
-  return { documents, sqs };
 }
 
 const TABLE = 'products';
@@ -107,17 +27,16 @@ const product = (id: string, price = 10) => ({
 describe('json-to-dynamodb template', () => {
   let handler: MicroBatchHandler;
   let documents: SendStub;
-  let sqs: SendStub;
 
   beforeAll(async () => {
-    setHandlerEnvironment({
-      TABLE_NAME: TABLE,
-    });
+    // The handler reads its environment when imported, as on Lambda; dead letters go to a file
+    // that `invoke` reads.
+    setHandlerEnvironment({ TABLE_NAME: TABLE });
     ({ handler } = await import(ENTRY));
   });
 
   beforeEach(() => {
-    ({ documents, sqs } = stubAwsClients());
+    documents = stubDocuments();
   });
 
   afterEach(() => jest.restoreAllMocks());
@@ -127,7 +46,7 @@ describe('json-to-dynamodb template', () => {
     const event = kinesisEvent([{ data: product('p1') }, { data: product('p2') }]);
 
     // When
-    const response = await handler(event, lambdaContext());
+    const { response } = await invoke(handler, event);
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [] });
@@ -147,7 +66,7 @@ describe('json-to-dynamodb template', () => {
     const event = kinesisEvent([{ data: product('p1', 10) }, { data: product('p1', 12) }]);
 
     // When
-    await handler(event, lambdaContext());
+    await invoke(handler, event);
 
     // Then
     expect(documents.mock.calls.map(([command]) => command.input)).toStrictEqual([
@@ -168,10 +87,10 @@ describe('json-to-dynamodb template', () => {
     ]);
 
     // When
-    const response = await handler(event, lambdaContext());
+    const { response } = await invoke(handler, event);
 
     // Then
-    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(1) }] });
     expect(documents).toHaveBeenCalledTimes(3);
   });
 
@@ -180,24 +99,16 @@ describe('json-to-dynamodb template', () => {
     const event = kinesisEvent([{ data: product('p1') }, { data: product('p2', -1) }]);
 
     // When
-    const response = await handler(event, lambdaContext());
+    const { response, deadLetters } = await invoke(handler, event);
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [] });
     expect(documents.mock.calls.map(([command]) => command.input.Item)).toStrictEqual([
       product('p1'),
     ]);
-    expect(sqs).toHaveBeenCalledTimes(1);
-    const [command] = sqs.mock.calls[0]!;
-    expect(command).toBeInstanceOf(SendMessageBatchCommand);
-    const { QueueUrl, Entries } = command.input as {
-      QueueUrl: string;
-      Entries: { MessageBody: string }[];
-    };
-    expect(QueueUrl).toBe(DEAD_LETTER_QUEUE);
-    expect(Entries.map((entry) => JSON.parse(entry.MessageBody))).toStrictEqual([
+    expect(deadLetters).toStrictEqual([
       expect.objectContaining({
-        sequenceNumber: sequenceNumber(10),
+        sequenceNumber: sequenceNumber(1),
         reason: expect.stringContaining('schema: price'),
       }),
     ]);

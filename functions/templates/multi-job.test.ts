@@ -1,100 +1,33 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { KinesisEvent, MicroBatchHandler } from 'driverless/runtime';
+import type { MicroBatchHandler } from 'driverless/runtime';
+import {
+  invoke,
+  kinesisEvent,
+  sequenceNumber,
+  setHandlerEnvironment,
+  shardIdOf,
+} from 'driverless/testing';
 
-// Test support, kept in this file so the test needs nothing beyond Driverless's public API and the
-// AWS SDK: Kinesis events and a Lambda context as Lambda passes them, and stubbed SDK clients.
-
-type LambdaContext = Parameters<MicroBatchHandler>[1];
 /** A command as the SDK's `send` receives it. */
 type SentCommand = { readonly input: Record<string, unknown> };
 /** A stubbed `send`; its calls are `[command, { abortSignal }]`. */
 type SendStub = jest.Mock<Promise<unknown>, [SentCommand, { abortSignal?: AbortSignal }?]>;
 
-const SHARD_ID = 'shardId-000000000003';
-const STREAM_ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/orders';
-const DEAD_LETTER_QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters';
-
-/** A 56-digit sequence number like Kinesis's (far beyond 2^53), offset by `n`. */
-function sequenceNumber(n: number): string {
-  return (
-    49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898n + BigInt(n)
-  ).toString();
-}
-
-/** An event of JSON records on one shard whose sequence numbers step by 10 from `start`. */
-function kinesisEvent(
-  records: readonly { readonly data: unknown }[],
-  options: { start?: number; extra?: Partial<KinesisEvent> } = {},
-): KinesisEvent {
-  return {
-    Records: records.map(({ data }, index) => {
-      const sequence = sequenceNumber((options.start ?? 0) + index * 10);
-      return {
-        kinesis: {
-          kinesisSchemaVersion: '1.0',
-          partitionKey: 'key-1',
-          sequenceNumber: sequence,
-          data: Buffer.from(JSON.stringify(data)).toString('base64'),
-          approximateArrivalTimestamp: 1_700_000_000.123,
-        },
-        eventSource: 'aws:kinesis',
-        eventVersion: '1.0',
-        eventID: `${SHARD_ID}:${sequence}`,
-        eventName: 'aws:kinesis:record',
-        awsRegion: 'us-east-1',
-        eventSourceARN: STREAM_ARN,
-      };
-    }),
-    ...options.extra,
-  };
-}
-
-/** A Lambda context with a minute left. */
-function lambdaContext(): LambdaContext {
-  const deadline = Date.now() + 60_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'orders',
-    functionVersion: '1',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:orders:live',
-    memoryLimitInMB: '1024',
-    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
-    logGroupName: '/aws/lambda/orders',
-    logStreamName: '2026/11/23/[1]abcdef',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-/**
- * Sets the environment the handler module reads at import (as Lambda loads it), with dead letters
- * going to the stubbed queue and the runtime's logs and metrics off. Import the module after it.
- */
-function setHandlerEnvironment(environment: Record<string, string>): void {
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    DRIVERLESS_DEAD_LETTER_QUEUE_URL: DEAD_LETTER_QUEUE,
-    ...environment,
-  });
-}
-
-/** Stubs `send` of the DynamoDB document client and of SQS (where dead letters go): all succeed. */
+/** Stubs `send` of the DynamoDB document client and of SQS (where notifications go): all succeed. */
 function stubAwsClients(): { documents: SendStub; sqs: SendStub } {
   const documents = jest
     .spyOn(DynamoDBDocumentClient.prototype, 'send')
     .mockImplementation(async () => ({})) as unknown as SendStub;
   const sqs = jest
     .spyOn(SQSClient.prototype, 'send')
-    .mockImplementation(async () => ({ Successful: [], Failed: [] })) as unknown as SendStub;
+    .mockImplementation(async () => ({})) as unknown as SendStub;
   return { documents, sqs };
 }
 
+/** The shard of every event here: `kinesisEvent` builds one-shard events. */
+const SHARD_ID = shardIdOf(0);
 const TABLE = 'customer-totals';
 const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/big-spenders';
 const ENTRY = './multi-job';
@@ -112,10 +45,9 @@ describe('multi-job template', () => {
   let sqs: SendStub;
 
   beforeAll(async () => {
-    setHandlerEnvironment({
-      TABLE_NAME: TABLE,
-      QUEUE_URL: QUEUE,
-    });
+    // The handler reads its environment when imported, as on Lambda; dead letters go to a file
+    // that `invoke` reads.
+    setHandlerEnvironment({ TABLE_NAME: TABLE, QUEUE_URL: QUEUE });
     ({ handler } = await import(ENTRY));
   });
 
@@ -130,7 +62,7 @@ describe('multi-job template', () => {
     const event = kinesisEvent([order('o1', 'c1', 10), order('o2', 'c2', 5), order('o3', 'c1', 7)]);
 
     // When
-    const response = await handler(event, lambdaContext());
+    const { response } = await invoke(handler, event);
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [] });
@@ -148,7 +80,7 @@ describe('multi-job template', () => {
         ExpressionAttributeValues: {
           ':total': 17,
           ':count': 2,
-          ':last': padded(20),
+          ':last': padded(2),
           ':first': padded(0),
         },
       },
@@ -157,8 +89,8 @@ describe('multi-job template', () => {
         ExpressionAttributeValues: {
           ':total': 5,
           ':count': 1,
-          ':last': padded(10),
-          ':first': padded(10),
+          ':last': padded(1),
+          ':first': padded(1),
         },
       }),
     ]);
@@ -173,7 +105,7 @@ describe('multi-job template', () => {
     ]);
 
     // When
-    await handler(event, lambdaContext());
+    await invoke(handler, event);
 
     // Then
     const sent = inputsOf(sqs, SendMessageCommand);
@@ -195,7 +127,7 @@ describe('multi-job template', () => {
     documents.mockImplementation(async () => notified.then(() => ({})));
 
     // When
-    const response = await handler(kinesisEvent([order('o1', 'c1', 2000)]), lambdaContext());
+    const { response } = await invoke(handler, kinesisEvent([order('o1', 'c1', 2000)]));
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [] });
@@ -205,7 +137,7 @@ describe('multi-job template', () => {
   it('adds only the orders after the mark when a retried write finds some already counted', async () => {
     // Given: an earlier attempt counted c1's orders up to sequence number 10
     documents.mockImplementation(async (command) => {
-      if (command instanceof GetCommand) return { Item: { [`counted_${SHARD_ID}`]: padded(10) } };
+      if (command instanceof GetCommand) return { Item: { [`counted_${SHARD_ID}`]: padded(1) } };
       if (command.input.ConditionExpression !== '#mark = :counted') {
         throw new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
       }
@@ -214,7 +146,7 @@ describe('multi-job template', () => {
     const event = kinesisEvent([order('o1', 'c1', 1), order('o2', 'c1', 2), order('o3', 'c1', 4)]);
 
     // When
-    const response = await handler(event, lambdaContext());
+    const { response } = await invoke(handler, event);
 
     // Then: the retry reads the mark consistently and adds only o3 under a condition on that mark
     expect(response).toStrictEqual({ batchItemFailures: [] });
@@ -232,8 +164,8 @@ describe('multi-job template', () => {
       ExpressionAttributeValues: {
         ':total': 4,
         ':count': 1,
-        ':last': padded(20),
-        ':counted': padded(10),
+        ':last': padded(2),
+        ':counted': padded(1),
       },
     });
   });
@@ -249,10 +181,10 @@ describe('multi-job template', () => {
     const event = kinesisEvent([order('o1', 'c1', 1), order('o2', 'c2', 2), order('o3', 'c2', 3)]);
 
     // When
-    const response = await handler(event, lambdaContext());
+    const { response } = await invoke(handler, event);
 
     // Then: the batch resumes at c2's first order
-    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(1) }] });
   });
 
   it("reports a customer's orders as failed when their notification cannot be sent", async () => {
@@ -261,10 +193,10 @@ describe('multi-job template', () => {
     const event = kinesisEvent([order('o1', 'c1', 1), order('o2', 'c2', 5000)]);
 
     // When
-    const response = await handler(event, lambdaContext());
+    const { response } = await invoke(handler, event);
 
     // Then
-    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(1) }] });
   });
 
   it('dead-letters an order that fails the schema, and neither job sees it', async () => {
@@ -272,17 +204,20 @@ describe('multi-job template', () => {
     const event = kinesisEvent([order('o1', 'c1', 1), { data: { orderId: 'o2', amount: 1 } }]);
 
     // When
-    const response = await handler(event, lambdaContext());
+    const { response, deadLetters } = await invoke(handler, event);
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [] });
-    const letters = inputsOf(sqs, SendMessageBatchCommand);
-    expect(letters).toStrictEqual([
-      { QueueUrl: DEAD_LETTER_QUEUE, Entries: [{ Id: '0', MessageBody: expect.any(String) }] },
+    expect(deadLetters).toStrictEqual([
+      expect.objectContaining({
+        sequenceNumber: sequenceNumber(1),
+        reason: expect.stringContaining('schema: customerId'),
+      }),
     ]);
     expect(inputsOf(documents, UpdateCommand).map((input) => input.Key)).toStrictEqual([
       { customerId: 'c1' },
     ]);
+    expect(inputsOf(sqs, SendMessageCommand)).toStrictEqual([]);
   });
 
   it('runs only the jobs DRIVERLESS_JOBS names', async () => {
@@ -301,7 +236,7 @@ describe('multi-job template', () => {
         const totalsOnly: MicroBatchHandler = (await import(ENTRY)).handler;
 
         // When
-        await totalsOnly(kinesisEvent([order('o1', 'c1', 5000)]), lambdaContext());
+        await invoke(totalsOnly, kinesisEvent([order('o1', 'c1', 5000)]));
 
         // Then
         expect(writes).toHaveBeenCalledTimes(1);

@@ -1,97 +1,24 @@
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisEvent, MicroBatchHandler } from 'driverless/runtime';
+import {
+  invoke,
+  sequenceNumber,
+  setHandlerEnvironment,
+  shardIdOf,
+  type TestStream,
+  testStream,
+} from 'driverless/testing';
 
-// Test support, kept in this file so the test needs nothing beyond Driverless's public API and the
-// AWS SDK: Kinesis events and a Lambda context as Lambda passes them, and stubbed SDK clients.
-
-type LambdaContext = Parameters<MicroBatchHandler>[1];
 /** A command as the SDK's `send` receives it. */
 type SentCommand = { readonly input: Record<string, unknown> };
 /** A stubbed `send`; its calls are `[command, { abortSignal }]`. */
 type SendStub = jest.Mock<Promise<unknown>, [SentCommand, { abortSignal?: AbortSignal }?]>;
 
-const SHARD_ID = 'shardId-000000000003';
-const STREAM_ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/sales';
-const DEAD_LETTER_QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters';
-
-/** A 56-digit sequence number like Kinesis's (far beyond 2^53), offset by `n`. */
-function sequenceNumber(n: number): string {
-  return (
-    49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898n + BigInt(n)
-  ).toString();
-}
-
-/** An event of JSON records on one shard whose sequence numbers step by 10 from `start`. */
-function kinesisEvent(
-  records: readonly { readonly data: unknown }[],
-  options: { start?: number; extra?: Partial<KinesisEvent> } = {},
-): KinesisEvent {
-  return {
-    Records: records.map(({ data }, index) => {
-      const sequence = sequenceNumber((options.start ?? 0) + index * 10);
-      return {
-        kinesis: {
-          kinesisSchemaVersion: '1.0',
-          partitionKey: 'key-1',
-          sequenceNumber: sequence,
-          data: Buffer.from(JSON.stringify(data)).toString('base64'),
-          approximateArrivalTimestamp: 1_700_000_000.123,
-        },
-        eventSource: 'aws:kinesis',
-        eventVersion: '1.0',
-        eventID: `${SHARD_ID}:${sequence}`,
-        eventName: 'aws:kinesis:record',
-        awsRegion: 'us-east-1',
-        eventSourceARN: STREAM_ARN,
-      };
-    }),
-    ...options.extra,
-  };
-}
-
-/** A Lambda context with a minute left. */
-function lambdaContext(): LambdaContext {
-  const deadline = Date.now() + 60_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'sales',
-    functionVersion: '1',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:sales:live',
-    memoryLimitInMB: '1024',
-    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
-    logGroupName: '/aws/lambda/sales',
-    logStreamName: '2026/11/23/[1]abcdef',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-/**
- * Sets the environment the handler module reads at import (as Lambda loads it), with dead letters
- * going to the stubbed queue and the runtime's logs and metrics off. Import the module after it.
- */
-function setHandlerEnvironment(environment: Record<string, string>): void {
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    DRIVERLESS_DEAD_LETTER_QUEUE_URL: DEAD_LETTER_QUEUE,
-    ...environment,
-  });
-}
-
-/** Stubs `send` of the DynamoDB document client and of SQS (where dead letters go): all succeed. */
-function stubAwsClients(): { documents: SendStub; sqs: SendStub } {
-  const documents = jest
+/** Stubs `send` of the DynamoDB document client: every write succeeds. */
+function stubDocuments(): SendStub {
+  return jest
     .spyOn(DynamoDBDocumentClient.prototype, 'send')
     .mockImplementation(async () => ({})) as unknown as SendStub;
-  const sqs = jest
-    .spyOn(SQSClient.prototype, 'send')
-    .mockImplementation(async () => ({ Successful: [], Failed: [] })) as unknown as SendStub;
-  return { documents, sqs };
 }
 
 type SalesWindow = {
@@ -101,27 +28,30 @@ type SalesWindow = {
 
 const TABLE = 'sales-per-window';
 const ENTRY = './window';
-const START = '2026-11-23T19:00:00.000Z';
-const END = '2026-11-23T19:05:00.000Z';
+// Lambda sends window bounds in ISO-8601 without milliseconds.
+const START = '2026-11-23T19:00:00Z';
+const END = '2026-11-23T19:05:00Z';
+/** The bounds as the template writes them (`Date#toISOString`). */
+const iso = (bound: string) => new Date(bound).toISOString();
+/** The shard of every event here: the stream has one. */
+const SHARD_ID = shardIdOf(0);
 
 const sale = (storeId: string, amountCents: number): { data: unknown } => ({
   data: { storeId, amountCents },
 });
 
-/** An invocation of the window START–END, as Lambda sends it. */
+/** An invocation of the five-minute window START–END on `stream`, as Lambda sends it. */
 function windowed(
+  stream: TestStream,
   records: { data: unknown }[],
-  fields: { state?: SalesWindow; isFinalInvokeForWindow?: boolean; start?: number } = {},
+  fields: { state?: SalesWindow; isFinalInvokeForWindow?: boolean } = {},
 ): KinesisEvent {
-  return kinesisEvent(records, {
-    start: fields.start ?? 0,
-    extra: {
-      window: { start: START, end: END },
-      state: fields.state ?? {},
-      shardId: SHARD_ID,
-      eventSourceARN: STREAM_ARN,
+  return stream.event(records, {
+    window: {
+      tumblingSeconds: 300,
+      start: START,
+      ...(fields.state === undefined ? {} : { state: fields.state }),
       isFinalInvokeForWindow: fields.isFinalInvokeForWindow ?? false,
-      isWindowTerminatedEarly: false,
     },
   });
 }
@@ -129,26 +59,27 @@ function windowed(
 describe('window template', () => {
   let handler: MicroBatchHandler<SalesWindow>;
   let documents: SendStub;
-  let sqs: SendStub;
+  let sales: TestStream;
 
   beforeAll(async () => {
-    setHandlerEnvironment({
-      TABLE_NAME: TABLE,
-    });
+    // The handler reads its environment when imported, as on Lambda; dead letters go to a file
+    // that `invoke` reads.
+    setHandlerEnvironment({ TABLE_NAME: TABLE });
     ({ handler } = await import(ENTRY));
   });
 
   beforeEach(() => {
-    ({ documents, sqs } = stubAwsClients());
+    documents = stubDocuments();
+    sales = testStream({ streamName: 'sales' });
   });
 
   afterEach(() => jest.restoreAllMocks());
 
   it("counts and sums each store's sales into the state of a new window, writing nothing", async () => {
     // When
-    const response = await handler(
-      windowed([sale('s1', 250), sale('s2', 100), sale('s1', 50)]),
-      lambdaContext(),
+    const { response } = await invoke(
+      handler,
+      windowed(sales, [sale('s1', 250), sale('s2', 100), sale('s1', 50)]),
     );
 
     // Then
@@ -164,12 +95,12 @@ describe('window template', () => {
 
   it('carries the returned state into the next invocation of the window', async () => {
     // Given
-    const first = await handler(windowed([sale('s1', 250)]), lambdaContext());
+    const { response: first } = await invoke(handler, windowed(sales, [sale('s1', 250)]));
 
     // When
-    const second = await handler(
-      windowed([sale('s1', 50), sale('s2', 10)], { state: first.state, start: 10 }),
-      lambdaContext(),
+    const { response: second } = await invoke(
+      handler,
+      windowed(sales, [sale('s1', 50), sale('s2', 10)], { state: first.state }),
     );
 
     // Then
@@ -187,9 +118,9 @@ describe('window template', () => {
     };
 
     // When
-    const response = await handler(
-      windowed([sale('s1', 20), sale('s2', 7)], { state, isFinalInvokeForWindow: true, start: 10 }),
-      lambdaContext(),
+    const { response } = await invoke(
+      handler,
+      windowed(sales, [sale('s1', 20), sale('s2', 7)], { state, isFinalInvokeForWindow: true }),
     );
 
     // Then
@@ -198,15 +129,29 @@ describe('window template', () => {
       expect.any(PutCommand),
       expect.any(PutCommand),
     ]);
-    const window = `${START}#${SHARD_ID}#${sequenceNumber(0)}`;
+    const window = `${iso(START)}#${SHARD_ID}#${sequenceNumber(0)}`;
     expect(documents.mock.calls.map(([command]) => command.input)).toStrictEqual([
       {
         TableName: TABLE,
-        Item: { storeId: 's1', window, windowStart: START, windowEnd: END, count: 2, sumCents: 25 },
+        Item: {
+          storeId: 's1',
+          window,
+          windowStart: iso(START),
+          windowEnd: iso(END),
+          count: 2,
+          sumCents: 25,
+        },
       },
       {
         TableName: TABLE,
-        Item: { storeId: 's2', window, windowStart: START, windowEnd: END, count: 1, sumCents: 7 },
+        Item: {
+          storeId: 's2',
+          window,
+          windowStart: iso(START),
+          windowEnd: iso(END),
+          count: 1,
+          sumCents: 7,
+        },
       },
     ]);
     expect(documents.mock.calls[0]?.[1]?.abortSignal).toBeInstanceOf(AbortSignal);
@@ -214,7 +159,7 @@ describe('window template', () => {
 
   it('writes nothing when a window closes without sales', async () => {
     // When
-    await handler(windowed([], { isFinalInvokeForWindow: true }), lambdaContext());
+    await invoke(handler, windowed(sales, [], { isFinalInvokeForWindow: true }));
 
     // Then
     expect(documents).not.toHaveBeenCalled();
@@ -225,9 +170,9 @@ describe('window template', () => {
     documents.mockRejectedValue(new Error('throttled'));
 
     // When
-    const invocation = handler(
-      windowed([sale('s1', 20)], { isFinalInvokeForWindow: true }),
-      lambdaContext(),
+    const invocation = invoke(
+      handler,
+      windowed(sales, [sale('s1', 20)], { isFinalInvokeForWindow: true }),
     );
 
     // Then
@@ -236,19 +181,16 @@ describe('window template', () => {
 
   it('dead-letters a sale that fails the schema and leaves it out of the state', async () => {
     // Given: the second sale has a fractional amount
-    const event = windowed([sale('s1', 20), sale('s1', 1.5)]);
+    const event = windowed(sales, [sale('s1', 20), sale('s1', 1.5)]);
 
     // When
-    const response = await handler(event, lambdaContext());
+    const { response, deadLetters } = await invoke(handler, event);
 
     // Then
     expect(response.state?.stores).toStrictEqual({ s1: { count: 1, sumCents: 20 } });
-    const [command] = sqs.mock.calls[0]!;
-    expect(command).toBeInstanceOf(SendMessageBatchCommand);
-    const { Entries } = command.input as { Entries: { MessageBody: string }[] };
-    expect(Entries.map((entry) => JSON.parse(entry.MessageBody))).toStrictEqual([
+    expect(deadLetters).toStrictEqual([
       expect.objectContaining({
-        sequenceNumber: sequenceNumber(10),
+        sequenceNumber: sequenceNumber(1),
         reason: expect.stringContaining('schema: amountCents'),
       }),
     ]);

@@ -4,7 +4,8 @@
  * jest with @swc/jest, an app run by tsx) plus a pipeline and a handler, the tarball installed
  * offline from the npm cache. Then the project's own commands: tsc, cdk synth, jest, and the
  * `driverless` CLI; a second project on the oldest aws-cdk-lib the peer range allows; and a project
- * made by `driverless init`, whose own `npm test`, `npm start` and `cdk synth` must pass.
+ * made by `driverless init`, whose own `npm test` (unit tests with `driverless/testing`, and its
+ * whole pipeline on the embedded stack with `startLocal`), `npm start` and `cdk synth` must pass.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -299,6 +300,19 @@ describe('a cdk init app with Driverless installed from the tarball', () => {
         'tsx',
         '-e',
         "import { microBatch } from 'driverless/runtime'; console.log(typeof microBatch)",
+      ],
+    ],
+    [
+      'require testing',
+      ['node', '-e', "console.log(typeof require('driverless/testing').startLocal)"],
+    ],
+    [
+      'import testing',
+      [
+        'node',
+        '--input-type=module',
+        '-e',
+        "const { invoke } = await import('driverless/testing'); console.log(typeof invoke)",
       ],
     ],
     [

@@ -49,6 +49,7 @@ it('creates a project with every file of a CDK app, its handler, sample and test
       'test/click-pipeline-stack.test.ts',
       'test/fixtures/page-views.ndjson',
       'test/integration/page-views.test.ts',
+      'test/integration/pipeline.test.ts',
       'test/unit/handler-environment.ts',
       'test/unit/page-views.test.ts',
       'tsconfig.json',
@@ -101,7 +102,7 @@ it("passes its unit and local integration tests, and type-checks, against this r
   // extended with what the sources need: Driverless mapped to them, middy (ESM-only) transformed.
   const installed = join(project, 'node_modules', 'driverless');
   await mkdir(installed, { recursive: true });
-  for (const dir of ['bin', 'lib', 'functions']) {
+  for (const dir of ['bin', 'lib', 'functions', 'testing']) {
     await symlink(join(ROOT, dir), join(installed, dir));
   }
   await writeFile(
@@ -113,6 +114,7 @@ it("passes its unit and local integration tests, and type-checks, against this r
       exports: {
         '.': './lib/index.ts',
         './runtime': './functions/runtime/index.ts',
+        './testing': './testing/index.ts',
         './package.json': './package.json',
       },
     }),
@@ -122,12 +124,15 @@ it("passes its unit and local integration tests, and type-checks, against this r
     `const base = require('./jest.config.js');
 module.exports = {
   ...base,
-  testPathIgnorePatterns: ['-stack\\\\.test\\\\.ts$'],
+  // The stack test and the pipeline test synthesize with the project's own aws-cdk-lib and tsx,
+  // which this stand-in install lacks: the consumer test runs both from the packed tarball.
+  testPathIgnorePatterns: ['-stack\\\\.test\\\\.ts$', 'integration/pipeline\\\\.test\\\\.ts$'],
   transform: { '^.+\\\\.(t|j)sx?$': base.transform['^.+\\\\.tsx?$'] },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   moduleNameMapper: {
     '^driverless$': ${JSON.stringify(join(ROOT, 'lib', 'index.ts'))},
     '^driverless/runtime$': ${JSON.stringify(join(ROOT, 'functions', 'runtime', 'index.ts'))},
+    '^driverless/testing$': ${JSON.stringify(join(ROOT, 'testing', 'index.ts'))},
     '^@middy/([a-z-]+)$': ${JSON.stringify(join(ROOT, 'node_modules', '@middy', '$1', 'index.js'))},
   },
 };
@@ -146,6 +151,7 @@ module.exports = {
         paths: {
           driverless: [join(ROOT, 'lib', 'index.ts')],
           'driverless/runtime': [join(ROOT, 'functions', 'runtime', 'index.ts')],
+          'driverless/testing': [join(ROOT, 'testing', 'index.ts')],
         },
       },
       exclude: ['node_modules', 'cdk.out', 'jest.sources.config.js'],

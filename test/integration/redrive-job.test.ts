@@ -5,24 +5,26 @@
  * payload overflows to the source's bucket); redriving the job replays only the isolated
  * function's letters, payloads read back from S3, and leaves the main function's in the queue.
  */
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { join } from 'node:path';
+import { type LocalFunctionResource, type LocalPipeline, startLocal } from 'driverless/testing';
 import { type RedriveSummary, redrive } from '../../cli/redrive/redrive';
 import { letterRecords, peekQueue } from './support/discarded-batch';
-import type { RecordPosition } from './support/mapping-events';
-import { type DiscoveredFunction, type EmbeddedTarget, startTarget } from './support/target';
 
 jest.setTimeout(120_000);
 
-let target: EmbeddedTarget;
-let main: DiscoveredFunction;
-let popularity: DiscoveredFunction;
-let poison: RecordPosition[];
+const ROOT = join(__dirname, '..', '..');
+
+let local: LocalPipeline;
+let main: LocalFunctionResource;
+let popularity: LocalFunctionResource;
+/** The poison records put, each dead-lettered once by each function. */
+let poison: number;
 let summary: RedriveSummary;
 
 /** The records the letters in the source's dead-letter queue name, counted once each, by function. */
 async function lettersByFunction(queueUrl: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const record of letterRecords(await peekQueue(target.clients.sqs, queueUrl))) {
+  for (const record of letterRecords(await peekQueue(local.clients.sqs, queueUrl))) {
     const functionName = record.split('|')[0] ?? '';
     counts[functionName] = (counts[functionName] ?? 0) + 1;
   }
@@ -30,51 +32,29 @@ async function lettersByFunction(queueUrl: string): Promise<Record<string, numbe
 }
 
 beforeAll(async () => {
-  const started = await startTarget('embedded', {
-    pipeline: 'Retail',
-    tuning: { idlePollIntervalMs: 100, retryBackoff: { initialMs: 50, multiplier: 1, maxMs: 50 } },
-  });
-  if (started.kind !== 'embedded') throw new Error('the --job test needs the embedded stack');
-  target = started;
-  const views = target.functions.filter((fn) => fn.source === 'productViews');
-  const isolated = views.find((fn) => fn.jobs === 'popularity');
+  local = await startLocal({ app: ROOT, retryDelayMs: 50 });
+  const views = local.resources.functions.filter((fn) => fn.source === 'productViews');
+  const isolated = views.find((fn) => fn.environment.DRIVERLESS_JOBS === 'popularity');
   const rest = views.find((fn) => fn !== isolated);
   if (!isolated || !rest) throw new Error('productViews has no isolated popularity function');
   popularity = isolated;
   main = rest;
 
   // Poison records: each function decodes them, rejects them and dead-letters its own copy.
-  const out = await target.clients.kinesis.send(
-    new PutRecordsCommand({
-      StreamName: 'product-views',
-      Records: ['{"userId":', 'not json', '{"productId":', `{"note":"${'x'.repeat(300_000)}`].map(
-        (body, n) => ({
-          PartitionKey: `redrive-job-${n}`,
-          Data: Buffer.from(body),
-        }),
-      ),
-    }),
+  const bodies = ['{"userId":', 'not json', '{"productId":', `{"note":"${'x'.repeat(300_000)}`];
+  poison = bodies.length;
+  await local.put(
+    'product-views',
+    bodies.map((body, n) => ({ data: body, partitionKey: `redrive-job-${n}` })),
   );
-  poison = (out.Records ?? []).map((r) => ({
-    shardId: r.ShardId ?? '',
-    sequenceNumber: r.SequenceNumber ?? '',
-  }));
-  const mappings = [...main.mappings, ...popularity.mappings].map((m) => m.uuid);
-  await target.mappingEvents.until(
-    () =>
-      mappings.every(
-        (uuid) => target.mappingEvents.checkpointedCount(uuid, poison) === poison.length,
-      ),
-    60_000,
-    () => 'poison records not processed by both functions',
-  );
+  await local.drained({ timeoutMs: 60_000 });
   summary = await redrive({
     source: 'productViews',
     job: 'popularity',
-    clients: target.clients,
+    clients: local.clients,
   });
 });
-afterAll(() => target?.stop());
+afterAll(() => local?.stop());
 
 describe('redrive --job', () => {
   it('replays only the isolated function’s letters, the oversized one from its payload in S3', () => {
@@ -84,8 +64,8 @@ describe('redrive --job', () => {
       notRecoverable: summary.notRecoverable,
       functions: [...new Set(summary.stillFailingIds.map((id) => id.split(':')[0]))],
     }).toEqual({
-      records: poison.length,
-      stillFailing: poison.length,
+      records: poison,
+      stillFailing: poison,
       notRecoverable: 0,
       functions: [popularity.name],
     });
@@ -99,21 +79,21 @@ describe('redrive --job', () => {
     const counts = await lettersByFunction(queueUrl);
 
     // Then
-    expect(counts).toEqual({ [main.name]: poison.length, [popularity.name]: poison.length });
+    expect(counts).toEqual({ [main.name]: poison, [popularity.name]: poison });
   });
 
   it('keeps the payloads of the oversized letters it keeps: a second run reads them again', async () => {
     // Given: a run over the whole source, whose replays dead-letter every poison record again
     // (the new letters name the payload objects of the letters kept)
-    await redrive({ source: 'productViews', clients: target.clients });
+    await redrive({ source: 'productViews', clients: local.clients });
 
     // When
-    const again = await redrive({ source: 'productViews', clients: target.clients });
+    const again = await redrive({ source: 'productViews', clients: local.clients });
 
     // Then
     expect({
       records: again.records,
       notRecoverable: again.notRecoverableIds,
-    }).toEqual({ records: 2 * poison.length, notRecoverable: [] });
+    }).toEqual({ records: 2 * poison, notRecoverable: [] });
   });
 });

@@ -1,14 +1,24 @@
 /**
  * The folder tree is the architecture: these rules keep it so. The runtime is bundled into Lambda
  * on its own, so `functions/` reaches nothing outside it; the constructs do not depend on tools;
- * the example app uses Driverless as a user would, by package name; and tools reach the emulator
- * only through its public module. See docs/architecture.md.
+ * the example app uses Driverless as a user would, by package name; tools (and `testing/`, published
+ * as `driverless/testing`) reach the emulator only through its public module. See
+ * docs/architecture.md.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix, sep } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const SOURCE_FOLDERS = ['bin', 'lib', 'functions', 'cli', 'emulator', 'example', 'bench'];
+const SOURCE_FOLDERS = [
+  'bin',
+  'lib',
+  'functions',
+  'cli',
+  'emulator',
+  'testing',
+  'example',
+  'bench',
+];
 const SOURCE_FILE = /\.(ts|mts|cts|js|mjs|cjs)$/;
 const SKIPPED = new Set(['node_modules', 'cdk.out', '.driverless', 'results']);
 
@@ -44,6 +54,11 @@ const RULES: readonly Rule[] = [
         (target === 'emulator/index.ts' || under(target, 'cli/dev'))
       ),
     why: "the example imports Driverless only by package name ('driverless', 'driverless/runtime')",
+  },
+  {
+    applies: (file) => under(file, 'testing'),
+    forbids: (target) => under(target, 'lib', 'cli', 'example', 'bench', 'test', 'bin'),
+    why: "testing/ is published as 'driverless/testing': it uses the emulator and the runtime's contract, not tools or tests",
   },
   {
     applies: (file) => !under(file, 'emulator', 'test'),
@@ -116,6 +131,9 @@ describe('import boundaries', () => {
     ['cli/run/run-batch.ts', '../../emulator/esm/processBatch', 'public module'],
     ['bench/scenarios/x.ts', '../../emulator/clients', 'public module'],
     ['example/start.ts', '../emulator/embedded-stack', 'public module'],
+    ['testing/start-local.ts', '../emulator/embedded-stack', 'public module'],
+    ['testing/invoke.ts', '../cli/run/dead-letter-file', "'driverless/testing'"],
+    ['testing/kpl.ts', '../test/fixtures/kpl', "'driverless/testing'"],
   ])('fails if %s imports %s', (file, specifier, reason) => {
     // When
     const violations = boundaryViolations(file, [specifier]);
@@ -132,6 +150,8 @@ describe('import boundaries', () => {
     ['emulator/esm/processBatch.ts', '../../functions/kinesis/index'],
     ['lib/function-bundle.ts', '../functions/runtime/environment'],
     ['bench/scenarios/x.ts', '../../emulator/index'],
+    ['testing/start-local.ts', '../emulator/index'],
+    ['testing/invoke.ts', '../functions/kinesis/index'],
   ])('allows %s to import %s', (file, specifier) => {
     // When
     const violations = boundaryViolations(file, [specifier]);
