@@ -8,6 +8,7 @@ import {
   STATE_FILE,
   startEmbeddedStack,
   synthesize,
+  watchLaunchers,
 } from '../emulator/index';
 import { type ProducedRecord, startRetailProducer } from './producer';
 
@@ -237,6 +238,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(130));
   process.on('SIGTERM', () => void shutdown(143));
+  // `npm start` is npm → sh → tsx → this process: npm killed alone must stop everything too.
+  watchLaunchers(() => void shutdown(143));
 
   const interactive = process.stdout.isTTY && options.records === undefined;
   const ticker = setInterval(() => {
