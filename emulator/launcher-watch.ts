@@ -23,6 +23,8 @@ interface ProcStat {
   state: string;
   ppid: number;
   session: number;
+  /** Controlling terminal (`tty_nr`); 0 without one. */
+  tty: number;
   startTime: number;
 }
 
@@ -33,9 +35,9 @@ interface ProcStat {
  * that `sh` does not pass on) leaves the rest running under PID 1, and with them every server and
  * execution environment the stack started. Those children already exit when this process goes (their
  * IPC channel closes), so this process only has to notice its launchers going. Nothing tells it,
- * so the launchers are polled: every ancestor up to, not including, the session leader (a
- * terminal's shell: closing the terminal hangs up the session anyway), and always the direct
- * parent. The timer is unref'd, so the watch never keeps the process alive.
+ * so the launchers are polled: every ancestor up to the session leader (a process manager, CI, or
+ * `setsid npm start`), but not a terminal's shell unless it is the direct parent. The timer is
+ * unref'd, so the watch never keeps the process alive.
  *
  * Without `/proc` (macOS, Windows), only the direct parent is watched, through `process.ppid`.
  */
@@ -77,8 +79,11 @@ function findLaunchers(): Launcher[] {
     const stat = readStat(pid);
     if (stat === undefined) break;
     const isSessionLeader = stat.session === pid;
-    if (isSessionLeader && found.length > 0) break;
+    // A terminal's shell: closing the terminal hangs up the whole session anyway, and a job left
+    // running in the background (`nohup`) is meant to outlive it.
+    if (isSessionLeader && stat.tty !== 0 && found.length > 0) break;
     found.push({ pid, startTime: stat.startTime });
+    // Above a session leader is whoever started a new session on purpose (`setsid`, a daemon).
     if (isSessionLeader) break;
     pid = stat.ppid;
   }
@@ -100,11 +105,12 @@ function readStat(pid: number): ProcStat | undefined {
     return undefined;
   }
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 of proc(5): state, ppid (4), session (6), starttime (22).
+  // fields[0] is field 3 of proc(5): state, ppid (4), session (6), tty_nr (7), starttime (22).
   return {
     state: fields[0] ?? '',
     ppid: Number(fields[1]),
     session: Number(fields[3]),
+    tty: Number(fields[4]),
     startTime: Number(fields[19]),
   };
 }

@@ -85,6 +85,10 @@ async function main(): Promise<void> {
   const options = parseOptions();
   const projectDir = resolve(__dirname, '..');
   const progress = (text: string) => process.stderr.write(`${text}\n`);
+  // `npm start` is npm → sh → tsx → this process: npm killed alone must stop everything too.
+  // Until the stack runs, exiting is enough: servers and environments follow through their IPC.
+  let onLauncherGone = (): void => process.exit(143);
+  watchLaunchers(() => onLauncherGone());
 
   progress('› synthesizing the app (cdk.out)…');
   const assemblyDir = await synthesize(projectDir);
@@ -238,8 +242,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(130));
   process.on('SIGTERM', () => void shutdown(143));
-  // `npm start` is npm → sh → tsx → this process: npm killed alone must stop everything too.
-  watchLaunchers(() => void shutdown(143));
+  onLauncherGone = () => void shutdown(143);
 
   const interactive = process.stdout.isTTY && options.records === undefined;
   const ticker = setInterval(() => {

@@ -19,23 +19,29 @@ const GONE_WITHIN_MS = 20_000;
  * Starts the stack process behind a launcher, as `npm start` does (npm → sh → tsx → node): a shell
  * that stays between (`; true` keeps it from exec'ing node) and forwards no signal.
  */
-async function startBehindLauncher(): Promise<{ launcher: ChildProcess; tree: ProcessEntry[] }> {
-  const launcher = spawn(
-    'sh',
-    ['-c', '"$0" --import tsx "$1"; true', process.execPath, STACK_PROCESS],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+async function startBehindLauncher(
+  session: 'inherited' | 'own',
+): Promise<{ launcher: ChildProcess; tree: ProcessEntry[] }> {
+  const shell = ['sh', '-c', '"$0" --import tsx "$1"; true', process.execPath, STACK_PROCESS];
+  // `setsid` execs the shell as the leader of a new session without a terminal, as a process
+  // manager or `setsid npm start` runs it.
+  const [command, ...args] = session === 'own' ? ['setsid', ...shell] : shell;
+  const launcher = spawn(command as string, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: launcher.stdout! });
   for await (const line of lines) if (line === 'ready') break;
   return { launcher, tree: descendantsOf(launcher.pid!) };
 }
 
 describe('no orphans', () => {
-  it.each(['SIGKILL', 'SIGTERM'] as const)(
-    'leaves no process behind when the launcher alone gets %s',
-    async (signal) => {
+  it.each([
+    ['SIGKILL', 'inherited'],
+    ['SIGTERM', 'inherited'],
+    ['SIGKILL', 'own'],
+  ] as const)(
+    'leaves no process behind when the launcher alone gets %s (%s session)',
+    async (signal, session) => {
       // Given: the stack process, three servers and a warm environment below a launcher
-      const { launcher, tree } = await startBehindLauncher();
+      const { launcher, tree } = await startBehindLauncher(session);
       expect(tree.filter(stillRunning).length).toBeGreaterThanOrEqual(5);
 
       // When
@@ -49,7 +55,7 @@ describe('no orphans', () => {
 
   it('leaves no process behind when the stack process itself is SIGKILLed', async () => {
     // Given
-    const { launcher, tree } = await startBehindLauncher();
+    const { launcher, tree } = await startBehindLauncher('inherited');
     const stackProcess = tree.find((entry) => entry.ppid === launcher.pid) as ProcessEntry;
 
     // When
