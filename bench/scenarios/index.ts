@@ -6,6 +6,7 @@ import { cursorsScenario } from './cursors';
 import { handlerScenario } from './handler';
 import { jobsScenario } from './jobs';
 import { localScenario } from './local';
+import { shardsScenario } from './shards';
 import { starvationScenario } from './starvation';
 import { synthScenario } from './synth';
 import { upgradeScenario } from './upgrade';
@@ -16,6 +17,7 @@ export const SCENARIOS: readonly Scenario[] = [
   jobsScenario,
   upgradeScenario,
   localScenario,
+  shardsScenario,
   cursorsScenario,
   coldStartScenario,
   synthScenario,
