@@ -41,11 +41,18 @@ import type {
 import type { ServerControlMessage, ServerProcessMessage, ServerProcessOptions } from './protocol';
 
 const require = createRequire(import.meta.url);
-const { foreignRequestReason, isCorsHeader } = (await import(
-  new URL('./loopback-guard.ts', import.meta.url).href
-)) as { foreignRequestReason: typeof ForeignRequestReason; isCorsHeader: typeof IsCorsHeader };
+/**
+ * A module beside this one, loaded by URL (the type checker refuses `.ts` specifiers): TypeScript
+ * from the sources, the `.mjs` the package build writes beside `server-main.mjs`.
+ */
+const sibling = (name: string): string =>
+  new URL(`./${name}${import.meta.url.endsWith('.mts') ? '.ts' : '.mjs'}`, import.meta.url).href;
+const { foreignRequestReason, isCorsHeader } = (await import(sibling('loopback-guard'))) as {
+  foreignRequestReason: typeof ForeignRequestReason;
+  isCorsHeader: typeof IsCorsHeader;
+};
 const { listenHttp1And2, isHttp2, isHttp2ResponseHeader } = (await import(
-  new URL('./http1-and-2.ts', import.meta.url).href
+  sibling('http1-and-2')
 )) as {
   listenHttp1And2: typeof ListenHttp1And2;
   isHttp2: typeof IsHttp2;
