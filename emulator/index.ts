@@ -40,6 +40,8 @@ export type {
 export { defaultEsmTuning, startEventSourceMapping } from './esm/index';
 export type { FunctionHostOptions, FunctionLogLine } from './functions/index';
 export { FunctionHost } from './functions/index';
+export type { Launcher, LauncherWatch, WatchLaunchersOptions } from './launcher-watch';
+export { watchLaunchers } from './launcher-watch';
 export type {
   EventSourceMappingConfig,
   Invoke,

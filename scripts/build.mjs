@@ -84,13 +84,15 @@ await Promise.all([
     format: 'esm',
     external: external(),
   }),
-  // server-main loads the guard by path at run time, so it is built beside it, not bundled in.
-  build({
-    ...common,
-    entryPoints: ['emulator/servers/loopback-guard.ts'],
-    outfile: 'dist/loopback-guard.mjs',
-    format: 'esm',
-  }),
+  // The server child loads these by URL at run time (esbuild cannot follow such an import).
+  ...['loopback-guard', 'http1-and-2'].map((name) =>
+    build({
+      ...common,
+      entryPoints: [`emulator/servers/${name}.ts`],
+      outfile: `dist/${name}.mjs`,
+      format: 'esm',
+    }),
+  ),
 ]);
 copyFileSync(join(root, 'emulator/functions/worker.cjs'), join(dist, 'worker.cjs'));
 writeFileSync(join(dist, 'index.mjs'), reexport('index.cjs'));

@@ -7,6 +7,7 @@ import { devLoopScenario } from './dev-loop';
 import { handlerScenario } from './handler';
 import { jobsScenario } from './jobs';
 import { localScenario } from './local';
+import { shardsScenario } from './shards';
 import { starvationScenario } from './starvation';
 import { stateScenario } from './state';
 import { synthScenario } from './synth';
@@ -18,6 +19,7 @@ export const SCENARIOS: readonly Scenario[] = [
   jobsScenario,
   upgradeScenario,
   localScenario,
+  shardsScenario,
   cursorsScenario,
   stateScenario,
   coldStartScenario,

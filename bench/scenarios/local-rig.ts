@@ -120,11 +120,18 @@ export async function startRig(
   tuning: Partial<EsmTuning>,
 ): Promise<Rig> {
   const server = await startKinesis({ engine: 'kinesalite' });
+  let host: FunctionHost;
+  try {
+    host = new FunctionHost(functions, {
+      environment: { AWS_ENDPOINT_URL_KINESIS: server.endpoint },
+      region: LOCAL_REGION,
+    });
+  } catch (error) {
+    // The server's IPC channel would keep this process alive.
+    await server.stop();
+    throw error;
+  }
   const kinesis = kinesisClient(server.endpoint);
-  const host = new FunctionHost(functions, {
-    environment: { AWS_ENDPOINT_URL_KINESIS: server.endpoint },
-    region: LOCAL_REGION,
-  });
   return {
     kinesis,
     server,

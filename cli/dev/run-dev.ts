@@ -15,6 +15,7 @@ import {
   staleStateReason,
   startEmbeddedStack,
   synthesize,
+  watchLaunchers,
 } from '../../emulator/index';
 import { CliError, EXIT_FAILURE } from '../cli-error';
 import { AppActivity } from './app-activity';
@@ -118,6 +119,9 @@ export async function runDev(
   const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT);
   process.on('SIGTERM', handlers.SIGTERM);
+  // A launcher (npm → sh → tsx, or a process manager) killed alone sends no signal here: its
+  // going counts as a SIGTERM, so nothing is left running under PID 1.
+  const launchers = watchLaunchers(handlers.SIGTERM);
   const cleanup: (() => Promise<void> | void)[] = [];
   const runCleanup = async () => {
     for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => undefined);
@@ -319,6 +323,7 @@ export async function runDev(
     await runCleanup();
     process.off('SIGINT', handlers.SIGINT);
     process.off('SIGTERM', handlers.SIGTERM);
+    launchers.stop();
   }
 }
 

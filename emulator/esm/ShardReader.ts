@@ -17,6 +17,9 @@ import type { MappingContext } from './MappingContext';
 import { errorMessage, invokeCounted, processBatch } from './processBatch';
 import { Signal } from './Signal';
 
+/** The smallest GetRecords call the reader makes (unless `getRecordsLimit` is smaller). */
+const MIN_READ_RECORDS = 1000;
+
 export type StartingIterator =
   | { type: 'TRIM_HORIZON' }
   | { type: 'LATEST' }
@@ -37,8 +40,9 @@ interface Lane {
 /**
  * Reads one shard and drives its lanes (docs/event-source-mapping.md#batching, #retries,
  * #polling-and-limits):
- * - a fetch loop calls GetRecords (≤ getRecordsLimit records) back to back while records are
- *   waiting, and once per idle interval when caught up; Kinesis errors are retried with backoff
+ * - a fetch loop calls GetRecords (≤ getRecordsLimit records; fewer for small batches, see
+ *   fetchLoop) back to back while records are waiting, and once per idle interval when caught
+ *   up; Kinesis errors are retried with backoff
  *   (docs/event-source-mapping.md#retries, not counted against MaximumRetryAttempts),
  *   re-opening the iterator after the last read;
  * - filtered-out records are consumed at read time (docs/event-source-mapping.md#filtering);
@@ -139,10 +143,13 @@ export class ShardReader {
     const { ctx } = this;
     const { tuning, config } = ctx;
     const idleMs = config.consumerArn ? tuning.consumerPollIntervalMs : tuning.idlePollIntervalMs;
-    const highWater = Math.max(
-      tuning.getRecordsLimit,
-      2 * config.batchSize * config.parallelizationFactor,
-    );
+    const inFlight = config.batchSize * config.parallelizationFactor;
+    // Read ahead about two rounds of batches, not 10,000 records per shard whatever the batch
+    // size: every buffered record holds its event record and JSON in this process, and with many
+    // shards (32 × 20,000 records of a backlog) that was hundreds of MB. Reads stay large enough
+    // that their per-call cost does not matter.
+    const readLimit = Math.min(tuning.getRecordsLimit, Math.max(MIN_READ_RECORDS, inFlight));
+    const highWater = Math.max(readLimit, 2 * inFlight);
     let iterator = await this.openIterator();
     this.markReady();
     let failures = 0;
@@ -155,7 +162,7 @@ export class ShardReader {
       const sentAt = tuning.now();
       try {
         out = await ctx.kinesis.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: tuning.getRecordsLimit }),
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: readLimit }),
         );
         failures = 0;
       } catch (error) {
@@ -177,7 +184,7 @@ export class ShardReader {
       // reported lag, means more is waiting and the next call goes out at once
       // (docs/event-source-mapping.md#polling-and-limits).
       const caughtUp =
-        raw.length === 0 || (raw.length < tuning.getRecordsLimit && !(out.MillisBehindLatest ?? 0));
+        raw.length === 0 || (raw.length < readLimit && !(out.MillisBehindLatest ?? 0));
       if (caughtUp) this.caughtUpAt = sentAt;
       iterator = out.NextShardIterator;
       if (!iterator) this.ended = true;

@@ -6,6 +6,7 @@ import {
   type WindowInvocation,
   windowFields,
 } from '../../functions/kinesis/index';
+import { withJsonText } from '../event-json';
 
 /** A record read from a shard, with its prebuilt event record. Internal to the emulator. */
 export interface StreamRecord {
@@ -17,6 +18,8 @@ export interface StreamRecord {
   /** The raw bytes, for filtering. */
   data: Uint8Array;
   eventRecord: KinesisEventRecord;
+  /** `eventRecord` as JSON: measured for the payload cap, reused for the batch's text. */
+  json: string;
   /** JSON length of `eventRecord`, for the payload cap. */
   sizeBytes: number;
 }
@@ -51,6 +54,7 @@ export function toStreamRecord(
     awsRegion: source.awsRegion,
     eventSourceARN: source.streamArn,
   });
+  const json = JSON.stringify(eventRecord);
   return {
     shardId,
     sequenceNumber,
@@ -58,12 +62,18 @@ export function toStreamRecord(
     arrivalMs,
     data,
     eventRecord,
-    sizeBytes: JSON.stringify(eventRecord).length,
+    json,
+    sizeBytes: json.length,
   };
 }
 
+/** `"Records":[…]` from the records' own JSON, without serializing them again. */
+function recordsJson(records: readonly StreamRecord[]): string {
+  return `"Records":[${records.map((r) => r.json).join(',')}]`;
+}
+
 export function batchEvent(records: readonly StreamRecord[]): KinesisEvent {
-  return { Records: records.map((r) => r.eventRecord) };
+  return withJsonText({ Records: records.map((r) => r.eventRecord) }, `{${recordsJson(records)}}`);
 }
 
 export function windowEvent(
@@ -72,8 +82,11 @@ export function windowEvent(
   streamArn: string,
   window: WindowInvocation,
 ): KinesisWindowEvent {
-  return {
-    Records: records.map((r) => r.eventRecord),
-    ...windowFields(shardId, streamArn, window),
-  };
+  const fields = windowFields(shardId, streamArn, window);
+  // Key order as in the object below: Records first, then the window fields.
+  const fieldsJson = JSON.stringify(fields).slice(1, -1);
+  return withJsonText(
+    { Records: records.map((r) => r.eventRecord), ...fields },
+    `{${recordsJson(records)}${fieldsJson === '' ? '' : `,${fieldsJson}`}}`,
+  );
 }

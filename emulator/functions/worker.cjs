@@ -5,8 +5,9 @@
  * Plain CommonJS on purpose: it starts with `process.execPath` and no transpiler, so a cold start
  * costs one Node boot plus the bundle's own init, as on Lambda.
  *
- * Protocol (IPC, JSON serialization), parent → worker: `{ type: 'invoke', requestId, event,
- * deadlineMs, invokedFunctionArn }`. Worker → parent: `{ type: 'ready', initDurationMs }` or
+ * Protocol (IPC, V8 serialization), parent → worker: `{ type: 'invoke', requestId, eventJson,
+ * deadlineMs, invokedFunctionArn }`, where `eventJson` is the event as JSON text (parsed here, as
+ * the Lambda runtime parses the body it fetches). Worker → parent: `{ type: 'ready', initDurationMs }` or
  * `{ type: 'init-error', error }` once; then per invocation `{ type: 'result', requestId, json }`
  * or `{ type: 'error', requestId, error }`. Before each reply the worker writes an end marker to
  * stdout and stderr so the host knows every log line of that invocation has arrived.
@@ -273,7 +274,8 @@ async function main() {
     failCurrent = (error, done) =>
       reply({ type: 'error', requestId, error: toErrorPayload(error) }, done);
     try {
-      const result = await callHandler(handler, message.event, createContext(message));
+      const event = message.eventJson === undefined ? undefined : JSON.parse(message.eventJson);
+      const result = await callHandler(handler, event, createContext(message));
       reply({ type: 'result', requestId, json: serialize(result) });
     } catch (error) {
       reply({ type: 'error', requestId, error: toErrorPayload(error) });

@@ -12,7 +12,10 @@
  * @see https://www.w3.org/TR/fetch-metadata/#sec-fetch-site-header
  */
 
-/** The request headers the guard reads, as Node's `IncomingMessage.headers` holds them. */
+/**
+ * The request headers the guard reads, as Node's `IncomingMessage.headers` (HTTP/1.1) or
+ * `Http2ServerRequest.headers` (HTTP/2, with `:authority`) hold them.
+ */
 export type GuardedHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
@@ -23,9 +26,13 @@ const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
  * @param port the port the server listens on: a Host naming any other port is not this server
  */
 export function foreignRequestReason(headers: GuardedHeaders, port: number): string | undefined {
-  const host = single(headers.host)?.toLowerCase();
-  if (host === undefined || !allowedHosts(port).includes(host)) {
-    return `Host ${host === undefined ? '(none)' : JSON.stringify(host)} is not this loopback server (expected 127.0.0.1:${port}, localhost:${port} or [::1]:${port})`;
+  // HTTP/2 names the host in `:authority`; a client may send `host` too, and then both must pass.
+  const names = [headers.host, headers[':authority']]
+    .map((value) => single(value)?.toLowerCase())
+    .filter((value) => value !== undefined);
+  const foreign = names.find((name) => !allowedHosts(port).includes(name));
+  if (names.length === 0 || foreign !== undefined) {
+    return `Host ${foreign === undefined ? '(none)' : JSON.stringify(foreign)} is not this loopback server (expected 127.0.0.1:${port}, localhost:${port} or [::1]:${port})`;
   }
   // Browsers add Origin to every cross-origin request and to every POST; programs do not.
   if (headers.origin !== undefined) {

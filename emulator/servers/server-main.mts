@@ -16,15 +16,24 @@
 
 import {
   Agent,
-  createServer as createHttpServer,
   type Server as HttpServer,
   request as httpRequest,
+  type IncomingHttpHeaders,
   type IncomingMessage,
+  type OutgoingHttpHeaders,
   type ServerResponse,
 } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
 import { createRequire } from 'node:module';
 import { connect, Server as NetServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import type {
+  AnyRequest,
+  AnyResponse,
+  isHttp2 as IsHttp2,
+  isHttp2ResponseHeader as IsHttp2ResponseHeader,
+  listenHttp1And2 as ListenHttp1And2,
+} from './http1-and-2';
 import type {
   foreignRequestReason as ForeignRequestReason,
   isCorsHeader as IsCorsHeader,
@@ -32,12 +41,23 @@ import type {
 import type { ServerControlMessage, ServerProcessMessage, ServerProcessOptions } from './protocol';
 
 const require = createRequire(import.meta.url);
-// Beside this file: the TypeScript source in the repository, its build in the published package
-// (Node strips no types under node_modules).
-const GUARD = import.meta.url.endsWith('.mts') ? './loopback-guard.ts' : './loopback-guard.mjs';
-const { foreignRequestReason, isCorsHeader } = (await import(
-  new URL(GUARD, import.meta.url).href
-)) as { foreignRequestReason: typeof ForeignRequestReason; isCorsHeader: typeof IsCorsHeader };
+/**
+ * A module beside this one, loaded by URL (the type checker refuses `.ts` specifiers): TypeScript
+ * from the sources, the `.mjs` the package build writes beside `server-main.mjs`.
+ */
+const sibling = (name: string): string =>
+  new URL(`./${name}${import.meta.url.endsWith('.mts') ? '.ts' : '.mjs'}`, import.meta.url).href;
+const { foreignRequestReason, isCorsHeader } = (await import(sibling('loopback-guard'))) as {
+  foreignRequestReason: typeof ForeignRequestReason;
+  isCorsHeader: typeof IsCorsHeader;
+};
+const { listenHttp1And2, isHttp2, isHttp2ResponseHeader } = (await import(
+  sibling('http1-and-2')
+)) as {
+  listenHttp1And2: typeof ListenHttp1And2;
+  isHttp2: typeof IsHttp2;
+  isHttp2ResponseHeader: typeof IsHttp2ResponseHeader;
+};
 
 /** An emulator listening on a Unix socket, and how to close it gracefully (flushing what it persists). */
 interface Backend {
@@ -224,67 +244,107 @@ async function startKinesisLocal(dataDir: string | undefined, socketDir: string)
 /**
  * The front on 127.0.0.1: refuses browser requests, passes the others to the backend's socket
  * unchanged (Host included: fauxqs builds queue URLs from it), and answers without CORS headers.
+ * It speaks HTTP/1.1 and HTTP/2 on the same port, so SDK clients work with their default handler
+ * (the Kinesis client's is HTTP/2); the backend always gets HTTP/1.1, the one protocol every
+ * emulator serves reliably (kinesis-local's own HTTP/2 sessions die under concurrency).
  */
 async function startFront(backend: Backend): Promise<Running> {
   // Keep-alive to the backend: an SDK client keeps its connections too.
   const agent = new Agent({ keepAlive: true });
   let port = 0;
-  const front = createHttpServer(function guardAndForward(request, response) {
+  const front = await listenHttp1And2('127.0.0.1', function guardAndForward(request, response) {
     const refused = foreignRequestReason(request.headers, port);
     if (refused !== undefined) {
-      refuse(response, refused);
+      refuse(request, response, refused);
       request.resume();
       return;
     }
     forward(request, response, backend.socketPath, agent);
   });
-  await new Promise<void>((resolve, reject) => {
-    front.once('error', reject);
-    front.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = front.address();
-  if (address === null || typeof address === 'string') {
-    throw new Error(`unexpected server address ${String(address)}`);
-  }
-  port = address.port;
+  port = front.port;
   return {
     port,
     close: async () => {
-      await closeHttp(front);
+      await front.close();
       agent.destroy();
       await backend.close();
     },
   };
 }
 
-function refuse(response: ServerResponse, reason: string): void {
-  response
-    .writeHead(403, { 'Content-Type': 'application/x-amz-json-1.1', Connection: 'close' })
+function refuse(request: AnyRequest, response: AnyResponse, reason: string): void {
+  const headers: Record<string, string> = { 'Content-Type': 'application/x-amz-json-1.1' };
+  // HTTP/2 has no Connection header: a refused stream ends by itself.
+  if (!isHttp2(request)) headers.Connection = 'close';
+  (response as ServerResponse)
+    .writeHead(403, headers)
     .end(JSON.stringify({ __type: 'AccessDeniedException', message: reason }));
 }
 
+/** The backend request's headers: HTTP/2 pseudo-headers become a Host header, as HTTP/1.1 has it. */
+function upstreamHeaders(request: AnyRequest): IncomingHttpHeaders {
+  if (!isHttp2(request)) return request.headers;
+  const headers: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (!name.startsWith(':')) headers[name] = value;
+  }
+  headers.host ??= request.headers[':authority'];
+  return headers;
+}
+
+/** The answer's headers for the client: without CORS headers, and without connection headers on HTTP/2. */
+function downstreamHeaders(
+  answer: IncomingMessage,
+  http2: boolean,
+): string[] | OutgoingHttpHeaders {
+  if (!http2) {
+    const headers: string[] = [];
+    for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) {
+      const name = answer.rawHeaders[i] as string;
+      if (!isCorsHeader(name)) headers.push(name, answer.rawHeaders[i + 1] as string);
+    }
+    return headers;
+  }
+  const headers: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (value !== undefined && !isCorsHeader(name) && isHttp2ResponseHeader(name)) {
+      headers[name] = value;
+    }
+  }
+  return headers;
+}
+
 function forward(
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: AnyRequest,
+  response: AnyResponse,
   socketPath: string,
   agent: Agent,
 ): void {
+  const http2 = isHttp2(request);
   const upstream = httpRequest(
-    { socketPath, agent, method: request.method, path: request.url, headers: request.headers },
+    {
+      socketPath,
+      agent,
+      method: request.method,
+      path: request.url,
+      headers: upstreamHeaders(request),
+    },
     (answer) => {
-      const headers: string[] = [];
-      for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) {
-        const name = answer.rawHeaders[i] as string;
-        if (!isCorsHeader(name)) headers.push(name, answer.rawHeaders[i + 1] as string);
-      }
-      response.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
-      answer.pipe(response);
+      const headers = downstreamHeaders(answer, http2);
+      if (http2) (response as Http2ServerResponse).writeHead(answer.statusCode ?? 502, headers);
+      else
+        (response as ServerResponse).writeHead(
+          answer.statusCode ?? 502,
+          answer.statusMessage,
+          headers,
+        );
+      answer.pipe(response as ServerResponse);
     },
   );
   upstream.on('error', (error) => {
     if (response.headersSent) response.destroy(error);
     else
-      response
+      (response as ServerResponse)
         .writeHead(502, { 'Content-Type': 'application/json' })
         .end(JSON.stringify({ __type: 'ServiceUnavailable', message: error.message }));
   });

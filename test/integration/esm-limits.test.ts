@@ -52,6 +52,29 @@ describe('limits', () => {
     kinesis.destroy();
   });
 
+  test('reads ahead about two rounds of batches, not 10,000 records, when batches are small', async () => {
+    // given: a backlog of 3,000 records and batches of 100
+    const stream = await createStream(server.kinesis);
+    for (let i = 0; i < 6; i += 1) {
+      await putRecordsBatch(
+        server.kinesis,
+        stream.name,
+        Array.from({ length: 500 }, (_, j) => ({ partitionKey: `k${j}`, data: 'r' })),
+      );
+    }
+    const { kinesis, sent } = countingClient(server.endpoint);
+    const fn = fakeFunction();
+    // when
+    startMapping({ ...server, kinesis }, mappingConfig(stream.arn, { batchSize: 100 }), fn);
+    await waitFor(() => fn.calls.reduce((n, c) => n + c.event.Records.length, 0) === 3000);
+    // then: each shard buffers at most a read or two of 1,000 records
+    const limits = sent
+      .filter((c) => c.name === 'GetRecordsCommand')
+      .map((c) => (c.input as { Limit?: number }).Limit);
+    expect(new Set(limits)).toStrictEqual(new Set([1000]));
+    kinesis.destroy();
+  });
+
   test('a batch is cut before its payload exceeds 6 MB', async () => {
     // given: 1,000 KiB records are 1.33 MB in base64, so 4 fit in 6 MB and 5 do not
     const stream = await createStream(server.kinesis);

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { withJsonText } from '../../emulator/event-json';
 import { FunctionHost, type FunctionLogLine } from '../../emulator/functions';
 import type { Invoke } from '../../emulator/model';
 import {
@@ -77,6 +78,17 @@ describe('FunctionHost', () => {
       expect(result.functionError).toBeUndefined();
       expect(result.executedVersion).toBe('1');
       expect(result.payload).toMatchObject({ code: 'v1', event: { order: 42 } });
+    });
+
+    it('hands the function an event parsed from the JSON text remembered with it', async () => {
+      // given: an event whose builder kept its JSON text (as the mapping does for a batch)
+      const event = withJsonText({ order: 42 }, '{"order":42,"fromText":true}');
+
+      // when
+      const result = await host.invoke('echo', 'live', event);
+
+      // then: the text travelled, not a second serialization of the object
+      expect(result.payload).toMatchObject({ event: { order: 42, fromText: true } });
     });
 
     it('reports $LATEST for an unqualified invocation', async () => {
