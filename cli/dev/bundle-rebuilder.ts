@@ -223,3 +223,21 @@ async function importedFiles(projectDir: string, entry: string): Promise<Set<str
   });
   return inputsOf(result);
 }
+
+/**
+ * Whether two code directories hold the same handler module (`index.handler` → `index.js`, `.mjs`
+ * or `.cjs`). After a rebuild without the synth, the next synth stages the same bundle under the
+ * CDK's own asset name: comparing names alone would publish it again.
+ */
+export function sameHandlerModule(handler: string, a: string, b: string): boolean {
+  const module = handler.slice(0, handler.lastIndexOf('.'));
+  for (const extension of ['.js', '.mjs', '.cjs']) {
+    const [first, second] = [join(a, module + extension), join(b, module + extension)];
+    if (existsSync(first) || existsSync(second)) {
+      return (
+        existsSync(first) && existsSync(second) && readFileSync(first).equals(readFileSync(second))
+      );
+    }
+  }
+  return false;
+}

@@ -18,7 +18,7 @@ import {
 } from '../../emulator/index';
 import { CliError, EXIT_FAILURE } from '../cli-error';
 import { AppActivity } from './app-activity';
-import { BundleRebuilder } from './bundle-rebuilder';
+import { BundleRebuilder, sameHandlerModule } from './bundle-rebuilder';
 import { renderLiveView, renderSummary, type SessionHeader, table } from './live-view';
 import { planUpdate, type UpdatePlan } from './plan-update';
 import { startStreamTap } from './stream-tap';
@@ -188,7 +188,8 @@ export async function runDev(
     let running = readAssemblyStacks(assemblyDir, stacks, { sqsEndpoint: stack.endpoints.sqs });
     const patterns = readWatchPatterns(projectDir);
     // The fast path: a change only handlers see is rebuilt with esbuild, without a synth. Made
-    // while the session runs; a change before it is ready goes through the synth.
+    // while the session runs; a change before it is ready waits for it (a second of esbuild at
+    // most, where a synth takes several).
     let rebuilder: BundleRebuilder | undefined;
     const rebuilderReady = watch
       ? BundleRebuilder.start({
@@ -210,6 +211,7 @@ export async function runDev(
       const started = Date.now();
       generation++;
       const changed = paths.length > 3 ? `${paths.slice(0, 3).join(', ')}…` : paths.join(', ');
+      await rebuilderReady;
       const handlersOnly = rebuilder?.affected(paths);
       let plan: UpdatePlan;
       if (rebuilder && handlersOnly) {
@@ -246,7 +248,15 @@ export async function runDev(
         }
         // The synth may have added or dropped imports of the app or of a handler.
         await rebuilder?.refresh();
-        plan = planUpdate(running, next);
+        const synthesized = planUpdate(running, next);
+        const before = running;
+        plan = {
+          ...synthesized,
+          publish: synthesized.publish.filter((change) => {
+            const fn = before.functions.find((candidate) => candidate.name === change.functionName);
+            return !fn || !sameHandlerModule(fn.handler, fn.codeDirectory, change.codeDirectory);
+          }),
+        };
       }
       const published: { functionName: string; version: string }[] = [];
       for (const { functionName, codeDirectory } of plan.publish) {

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BundleRebuilder } from '../../../cli/dev/bundle-rebuilder';
+import { BundleRebuilder, sameHandlerModule } from '../../../cli/dev/bundle-rebuilder';
 import type { LocalFunction } from '../../../emulator/index';
 import { bundleRecipe, KPL_MODULE_FILE } from '../../../lib/function-bundle';
 
@@ -164,4 +164,18 @@ it('is not made when cdk.json names no script (every change then synthesizes)', 
 
   // Then
   expect(made).toBeUndefined();
+});
+
+describe('sameHandlerModule', () => {
+  it('tells the same bundle under another directory name from a changed one', () => {
+    // Given: a rebuilt bundle, the synth's copy of it, and a changed one
+    write('rebuilt/index.js', 'exports.handler = 1;\n');
+    write('asset.abc/index.js', 'exports.handler = 1;\n');
+    write('asset.def/index.js', 'exports.handler = 2;\n');
+    const at = (dir: string) => join(project, dir);
+
+    // When / Then
+    expect(sameHandlerModule('index.handler', at('rebuilt'), at('asset.abc'))).toBe(true);
+    expect(sameHandlerModule('index.handler', at('rebuilt'), at('asset.def'))).toBe(false);
+  });
 });
