@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
+import { BUNDLE_METADATA_KEY, readBundleRecipe } from '../lib/function-bundle';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './clients';
 import {
   createTemplateResolver,
@@ -435,6 +436,7 @@ function readFunction(
   // Usually `Fn::GetAtt [<role>, Arn]`: the role's ARN in the stack's account, as the resolver builds it.
   const roleArn =
     props.Role === undefined ? undefined : resolver.resolveString(props.Role, `${at}.Role`);
+  const bundle = readBundleRecipe(resource.Metadata?.[BUNDLE_METADATA_KEY]);
   return {
     kind: 'function',
     fn: {
@@ -448,6 +450,7 @@ function readFunction(
       environment,
       aliases: [],
       ...(roleArn === undefined ? {} : { roleArn }),
+      ...(bundle === undefined ? {} : { bundle }),
       ...(reserved === undefined
         ? {}
         : {

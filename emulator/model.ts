@@ -2,6 +2,7 @@
  * The local app: what the embedded stack runs, read from the synthesized cloud assembly.
  * Every name here is a *physical* name on the embedded servers; intrinsics are already resolved.
  */
+import type { BundleRecipe } from '../lib/function-bundle';
 
 export interface LocalStream {
   logicalId: string;
@@ -62,6 +63,11 @@ export interface LocalFunction {
    * puts in `invokeIdentityArn`). Absent when the template gives no role.
    */
   roleArn?: string;
+  /**
+   * How to rebuild the bundle without the CDK, from the resource's `driverless:bundle` metadata
+   * (a Driverless StreamFunction writes it). Absent for other functions.
+   */
+  bundle?: BundleRecipe;
 }
 
 export type StartingPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';

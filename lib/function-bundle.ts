@@ -1,4 +1,4 @@
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 /**
  * KPL de-aggregation (`aws-kinesis-agg` with protobufjs) is about 70 KB minified, close to half of
@@ -67,4 +67,69 @@ export function bundleKplModuleCommand(outputDir: string): string {
   ]
     .map(quote)
     .join(' ');
+}
+
+/**
+ * The template metadata key (on each function resource) under which the construct records how its
+ * bundle is built, so that `driverless dev` can rebuild a changed handler with esbuild alone,
+ * without running the app's synth.
+ */
+export const BUNDLE_METADATA_KEY = 'driverless:bundle';
+
+/**
+ * How a function's bundle is built: the esbuild options NodejsFunction is given, in JSON, enough to
+ * rebuild the same `index.js` without the CDK. Written under {@link BUNDLE_METADATA_KEY}.
+ */
+export interface BundleRecipe {
+  /** The handler entry, relative to the directory the app is synthesized in (`/` separated). */
+  readonly entry: string;
+  /** Modules left out of the bundle. */
+  readonly externals: readonly string[];
+  readonly platform: typeof BUNDLE_TARGET.platform;
+  readonly target: typeof BUNDLE_TARGET.target;
+  readonly format: typeof BUNDLE_TARGET.format;
+  readonly minify: boolean;
+  readonly sourcemap: boolean;
+  /**
+   * Files of the asset, beside the bundle, that are built from dependencies alone (the KPL
+   * module): a rebuild of the handler can take them from the asset that runs.
+   */
+  readonly fromDependencies: readonly string[];
+}
+
+/**
+ * The recipe of a function bundled from `entry` (absolute, or relative to `projectDir`) with the
+ * options {@link bundleExternals} and {@link BUNDLE_TARGET} give it.
+ */
+export function bundleRecipe(entry: string, tracing: boolean, projectDir: string): BundleRecipe {
+  return {
+    entry: relative(projectDir, resolve(projectDir, entry)).split(sep).join('/'),
+    externals: bundleExternals(tracing),
+    ...BUNDLE_TARGET,
+    minify: true,
+    sourcemap: true,
+    fromDependencies: [KPL_MODULE_FILE.split(sep).join('/')],
+  };
+}
+
+/**
+ * The recipe in a function resource's {@link BUNDLE_METADATA_KEY} metadata, or undefined when
+ * there is none or it is not one this version writes (a function from another construct, or an
+ * app built with another version of Driverless): such a function is rebuilt only by a synth.
+ */
+export function readBundleRecipe(value: unknown): BundleRecipe | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const recipe = value as Record<keyof BundleRecipe, unknown>;
+  const strings = (list: unknown) =>
+    Array.isArray(list) && list.every((item) => typeof item === 'string');
+  const valid =
+    typeof recipe.entry === 'string' &&
+    strings(recipe.externals) &&
+    strings(recipe.fromDependencies) &&
+    recipe.platform === BUNDLE_TARGET.platform &&
+    recipe.target === BUNDLE_TARGET.target &&
+    recipe.format === BUNDLE_TARGET.format &&
+    typeof recipe.minify === 'boolean' &&
+    typeof recipe.sourcemap === 'boolean';
+  return valid ? (value as BundleRecipe) : undefined;
 }

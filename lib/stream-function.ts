@@ -11,7 +11,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ResolvedSourceProps } from './defaults';
 import { createFailureStore, type FailureStore, onFailureDestination } from './failure-store';
-import { bundleExternals, bundleKplModuleCommand } from './function-bundle';
+import { BUNDLE_METADATA_KEY, bundleKplModuleCommand, bundleRecipe } from './function-bundle';
 import type { FailureDestinationKind } from './micro-batch-pipeline-props';
 import { createFunctionAlarms, type FunctionAlarms } from './pipeline-monitoring';
 
@@ -72,6 +72,8 @@ export class StreamFunction extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
     this.logGroup.grantWrite(this.role);
 
+    // The app runs in the project directory (where cdk.json is): the entry is recorded relative to it.
+    const recipe = bundleRecipe(source.entry, props.tracing, process.cwd());
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: source.entry,
       handler: 'handler',
@@ -86,10 +88,12 @@ export class StreamFunction extends Construct {
       tracing: props.tracing ? lambda.Tracing.ACTIVE : undefined,
       environment: { ...props.environment },
       bundling: {
-        minify: true,
-        sourceMap: true,
+        // From the recipe recorded below, so that a rebuild from it makes the same bundle.
+        minify: recipe.minify,
+        sourceMap: recipe.sourcemap,
+        target: recipe.target,
         forceDockerBundling: false,
-        externalModules: bundleExternals(props.tracing),
+        externalModules: [...recipe.externals],
         // esbuild's per-file size report would print for every function at every synth and test.
         logLevel: nodejs.LogLevel.WARNING,
         commandHooks: {
@@ -99,6 +103,11 @@ export class StreamFunction extends Construct {
         },
       },
     });
+    // `driverless dev` rebuilds a changed handler from this without re-running the synth.
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(
+      BUNDLE_METADATA_KEY,
+      recipe,
+    );
     if (props.tracing) {
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',

@@ -72,8 +72,9 @@ function byLogicalId<T extends { logicalId: string }>(items: readonly T[]): Map<
   return new Map(items.map((item) => [item.logicalId, item]));
 }
 
-function withoutCode(fn: LocalFunction): Omit<LocalFunction, 'codeDirectory'> {
-  const { codeDirectory: _, ...rest } = fn;
+/** A function's settings: its code, and how the code is built, are compared by the asset. */
+function withoutCode(fn: LocalFunction): Omit<LocalFunction, 'codeDirectory' | 'bundle'> {
+  const { codeDirectory: _, bundle: __, ...rest } = fn;
   return rest;
 }
 
