@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,11 @@ beforeAll(() => {
 });
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+test('a traced function carries the tracer and the X-Ray SDK in its bundle', () => {
+  // Then: the message an untraced bundle must not contain (function-bundle.test.ts)
+  expect(readFileSync(join(taskRoot, 'index.js'), 'utf8')).toMatch(/Missing AWS Lambda trace data/);
+});
 
 test('a traced function sends its batch to the X-Ray daemon from its asset alone, as on Lambda', async () => {
   // Given: a stand-in for the daemon Lambda runs beside a traced function
