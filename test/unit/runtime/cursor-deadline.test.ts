@@ -18,8 +18,8 @@ const items = (n: number) => Array.from({ length: n }, (_, i) => ({ data: { n: i
 /** The sequence number of record `i` of a `kinesisEvent`. */
 const at = (i: number) => sequenceNumber(i * 10);
 const never = <T>() => new Promise<T>(() => undefined);
-/** What the AWS SDK rejects with when a request's `abortSignal` fires. */
-const abortError = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+/** What the AWS SDK rejects with when a request's `abortSignal` fires (or it times out). */
+const abortError = (name = 'AbortError') => Object.assign(new Error('Request aborted'), { name });
 
 // 1.3 s left and a 1 s margin leave ~300 ms before the deadline.
 const remainingMs = 1300;
@@ -138,6 +138,25 @@ describe('cursor commits against the deadline', () => {
     });
   });
 
+  it.each(['AbortError', 'TimeoutError'])(
+    "fail the job's records when its commit ends in the SDK's %s",
+    async (name) => {
+      // Given
+      const handler = microBatch({
+        decode: json<Item>(),
+        deadLetters: memoryDeadLetters(),
+        cursors: store({ advance: async () => Promise.reject(abortError(name)) }),
+        jobs: { a: async () => undefined },
+      });
+
+      // When
+      const response = await handler(kinesisEvent(items(2)), lambdaContext());
+
+      // Then
+      expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: at(0) }] });
+    },
+  );
+
   it("fail only that job's records when its commit is aborted after the jobs ran", async () => {
     // Given: "late" committed records 0..1 before; "steady" commits, "late"'s commit is aborted
     const cursors = memoryCursors();
@@ -219,5 +238,32 @@ describe('cursor commits against the deadline', () => {
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [] });
+  });
+});
+
+describe('cursor calls without a deadline', () => {
+  it('wait for a slow store when the invocation has no Lambda context', async () => {
+    // Given: a store that answers after 50 ms
+    const cursors = memoryCursors();
+    const slow = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 50));
+    const job = jest.fn();
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: memoryDeadLetters(),
+      cursors: store({
+        load: (shardId, jobs) => cursors.load(shardId, jobs).then(slow),
+        advance: (shardId, name, from, to, batchId) =>
+          cursors.advance(shardId, name, from, to, batchId).then(slow),
+      }),
+      jobs: { a: job },
+    });
+
+    // When
+    const response = await handler(kinesisEvent(items(2)), undefined as never);
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(job).toHaveBeenCalledTimes(1);
+    expect(cursors.cursors.get(`${SHARD_ID}|a`)?.sequenceNumber).toBe(at(1));
   });
 });
