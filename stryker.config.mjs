@@ -12,6 +12,23 @@ const { projects } = require('./jest.config.js');
 // environment, which a multi-project config does not have.
 const { displayName: _unit, ...unit } = projects.find((project) => project.displayName === 'unit');
 
+/** The unit tests of each file group under mutation. */
+const TESTS = {
+  runtime: ['<rootDir>/test/unit/runtime/**/*.test.ts'],
+  kinesis: ['<rootDir>/test/unit/kinesis/**/*.test.ts', '<rootDir>/test/unit/esm-*.test.ts'],
+  esm: ['<rootDir>/test/unit/esm-*.test.ts'],
+  redrive: ['<rootDir>/test/unit/redrive/**/*.test.ts'],
+};
+
+/**
+ * The tests to run: all groups', or with `MUTATION_TESTS=runtime,kinesis` (and `--mutate` naming
+ * those groups' files) only those, so a shared machine can run the suite in pieces.
+ */
+function testsOf(groups) {
+  const names = groups ? groups.split(',') : Object.keys(TESTS);
+  return [...new Set(names.flatMap((name) => TESTS[name] ?? []))];
+}
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'jest',
@@ -22,12 +39,7 @@ export default {
       projects: undefined,
       // The unit tests of the code under mutation; the rest (benchmarks, packaging, templates)
       // test other things and would only slow every mutant down.
-      testMatch: [
-        '<rootDir>/test/unit/runtime/**/*.test.ts',
-        '<rootDir>/test/unit/kinesis/**/*.test.ts',
-        '<rootDir>/test/unit/redrive/**/*.test.ts',
-        '<rootDir>/test/unit/esm-*.test.ts',
-      ],
+      testMatch: testsOf(process.env.MUTATION_TESTS),
       // The sandbox has no node_modules of its own (Node finds the project's by walking up), so
       // the mapping that names `<rootDir>/node_modules` points at the project's instead.
       moduleNameMapper: Object.fromEntries(
@@ -83,4 +95,6 @@ export default {
   tempDirName: '.stryker-tmp',
   incremental: false,
   timeoutMS: 10000,
+  // The first run of every test, on a machine others share, can take far longer than the default 5.
+  dryRunTimeoutMinutes: 30,
 };
