@@ -241,8 +241,11 @@ describe('cursor commits against the deadline', () => {
   });
 });
 
-describe('cursor calls without a deadline', () => {
-  it('wait for a slow store when the invocation has no Lambda context', async () => {
+describe('cursor calls that answer in time', () => {
+  it.each([
+    ['without a Lambda context', undefined],
+    ['well before the deadline', 60_000],
+  ])('wait for a slow store %s', async (_name, remaining) => {
     // Given: a store that answers after 50 ms
     const cursors = memoryCursors();
     const slow = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 50));
@@ -259,11 +262,36 @@ describe('cursor calls without a deadline', () => {
     });
 
     // When
-    const response = await handler(kinesisEvent(items(2)), undefined as never);
+    const context = remaining === undefined ? undefined : lambdaContext({ remainingMs: remaining });
+    const response = await handler(kinesisEvent(items(2)), context as never);
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [] });
     expect(job).toHaveBeenCalledTimes(1);
     expect(cursors.cursors.get(`${SHARD_ID}|a`)?.sequenceNumber).toBe(at(1));
+  });
+
+  it('leave the signal of a call that answered unaborted after the deadline', async () => {
+    // Given: ~300 ms before the deadline, and a store that answers at once
+    const signals: (AbortSignal | undefined)[] = [];
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: memoryDeadLetters(),
+      deadlineMarginMs,
+      cursors: store({
+        load: async (_shardId, _jobs, options) => {
+          signals.push(options?.signal);
+          return new Map();
+        },
+      }),
+      jobs: { a: async () => undefined },
+    });
+
+    // When: the invocation answers, then the deadline passes
+    await handler(kinesisEvent(items(1)), lambdaContext({ remainingMs }));
+    await new Promise((resolve) => setTimeout(resolve, remainingMs - deadlineMarginMs + 100));
+
+    // Then
+    expect(signals.map((signal) => signal?.aborted)).toStrictEqual([false]);
   });
 });
