@@ -16,6 +16,8 @@ const shared = {
   },
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/setup-env.ts'],
+  // `npm run test:mutation` copies the project into .stryker-tmp/ while it runs: not a second package.
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
 };
 
 /** @type {import('jest').Config} */

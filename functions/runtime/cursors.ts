@@ -11,7 +11,11 @@ import { REPLAY_CLIENT_CONTEXT } from './replay-context';
  */
 export interface CursorStore {
   /** The cursors of these jobs on this shard; a job without a cursor is absent from the map. */
-  load(shardId: string, jobs: readonly string[]): Promise<ReadonlyMap<string, RecordPosition>>;
+  load(
+    shardId: string,
+    jobs: readonly string[],
+    options?: CursorCallOptions,
+  ): Promise<ReadonlyMap<string, RecordPosition>>;
   /**
    * Moves a job's cursor from `from` (what `load` returned, `undefined` for none) to `to`.
    * Resolves false when another invocation moved it first: the write is conditional, so two
@@ -23,7 +27,17 @@ export interface CursorStore {
     from: RecordPosition | undefined,
     to: RecordPosition,
     batchId: string,
+    options?: CursorCallOptions,
   ): Promise<boolean>;
+}
+
+/** What the runtime passes to each call of a {@link CursorStore}. */
+export interface CursorCallOptions {
+  /**
+   * Aborted at the invocation's deadline; pass it to the store's requests (`abortSignal`). The
+   * runtime stops waiting then either way and fails the records the call was for.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** The index of the first record after `cursor` (records are in shard order). */
@@ -89,7 +103,7 @@ export function dynamoCursors(options: DynamoCursorsOptions): CursorStore {
   };
 
   return {
-    async load(shardId, jobs) {
+    async load(shardId, jobs, { signal } = {}) {
       const { BatchGetItemCommand } = sdk();
       let keys = jobs.map((job) => ({ id: { S: idOf(shardId, job) } }));
       const cursors = new Map<string, RecordPosition>();
@@ -101,6 +115,7 @@ export function dynamoCursors(options: DynamoCursorsOptions): CursorStore {
             new BatchGetItemCommand({
               RequestItems: { [options.table]: { Keys: keys, ConsistentRead: true } },
             }),
+            { abortSignal: signal },
           )
           .catch(missingTable);
         for (const item of result.Responses?.[options.table] ?? []) {
@@ -113,7 +128,7 @@ export function dynamoCursors(options: DynamoCursorsOptions): CursorStore {
       return cursors;
     },
 
-    async advance(shardId, job, from, to, batchId) {
+    async advance(shardId, job, from, to, batchId, { signal } = {}) {
       const { UpdateItemCommand } = sdk();
       try {
         await dynamo().send(
@@ -131,6 +146,7 @@ export function dynamoCursors(options: DynamoCursorsOptions): CursorStore {
               ...(from === undefined ? {} : { ':from': { S: encode(from) } }),
             },
           }),
+          { abortSignal: signal },
         );
         return true;
       } catch (error) {

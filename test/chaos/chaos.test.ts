@@ -3,7 +3,8 @@
  * over 2 sources × 4 shards, with random job failures (2 %), kill -9 of the function every ~50
  * batches, job timeouts, a 30-second outage of the `ordered` job's sink and 1 % poison records.
  * Prints one JSON line with the verdict. Scale and faults are tunable by environment:
- * CHAOS_RECORDS, CHAOS_OUTAGE_MS, CHAOS_JOB_FAILURE_RATE, CHAOS_KILL_EVERY, CHAOS_TIMEOUT_EVERY.
+ * CHAOS_RECORDS, CHAOS_OUTAGE_MS, CHAOS_JOB_FAILURE_RATE, CHAOS_KILL_EVERY, CHAOS_TIMEOUT_EVERY,
+ * CHAOS_WINDOW_RECORDS (KPL sub-records into the tumbling window), CHAOS_SUB_RECORD_FAILURE_RATE.
  */
 import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
 import { itKeepsTheChaosInvariants } from '../fixtures/chaos/invariants';
@@ -33,6 +34,7 @@ beforeAll(async () => {
     retryAttempts: 10_000,
     timeoutSeconds: TIMEOUT_SECONDS,
     batchSize: 200,
+    windows: true,
   });
   report = await runChaos(chaos, {
     records: RECORDS,
@@ -46,6 +48,8 @@ beforeAll(async () => {
     outageMs: numberFrom('CHAOS_OUTAGE_MS', 30_000),
     functionTimeoutSeconds: TIMEOUT_SECONDS,
     keysPerSource: 200,
+    windowRecords: numberFrom('CHAOS_WINDOW_RECORDS', Math.ceil(RECORDS / 20)),
+    subRecordFailureRate: numberFrom('CHAOS_SUB_RECORD_FAILURE_RATE', 0.05),
     drainTimeoutMs: DRAIN_TIMEOUT_MS,
     onProgress: (done, total) => process.stderr.write(`chaos: ${done}/${total} records\n`),
   });
@@ -68,6 +72,8 @@ describe('fault injection', () => {
       sinkFaults:
         faults.sinkThrows + faults.sinkHangs > 0 ||
         numberFrom('CHAOS_SINK_THROW_RATE', 0.05) + numberFrom('CHAOS_SINK_HANG_RATE', 0.02) === 0,
+      subRecordFailures:
+        faults.subRecordFailures > 0 || numberFrom('CHAOS_SUB_RECORD_FAILURE_RATE', 0.05) === 0,
       poison: faults.badJson > 0 && faults.schemaInvalid > 0 && faults.badBase64 > 0,
     }).toEqual({
       kills: true,
@@ -76,6 +82,7 @@ describe('fault injection', () => {
       jobFailures: true,
       malformedFailures: true,
       sinkFaults: true,
+      subRecordFailures: true,
       poison: true,
     });
   });

@@ -1,6 +1,7 @@
 /**
- * The fault-injection suite, reduced to run in `npm test`: 2,000 records over 2 sources × 4 shards
- * with every fault of `npm run test:chaos` (test/chaos/chaos.test.ts) at a smaller scale.
+ * The fault-injection suite, reduced to run in `npm test`: 2,000 records over 2 sources × 4 shards,
+ * and 250 KPL sub-records into a tumbling window, with every fault of `npm run test:chaos`
+ * (test/chaos/chaos.test.ts) at a smaller scale.
  */
 import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
 import { itKeepsTheChaosInvariants } from '../fixtures/chaos/invariants';
@@ -18,6 +19,7 @@ beforeAll(async () => {
     retryAttempts: 10_000,
     timeoutSeconds: TIMEOUT_SECONDS,
     batchSize: 50,
+    windows: true,
   });
   report = await runChaos(chaos, {
     records: 2_000,
@@ -33,6 +35,10 @@ beforeAll(async () => {
     outageMs: 3_000,
     functionTimeoutSeconds: TIMEOUT_SECONDS,
     keysPerSource: 40,
+    // Some 100 KPL aggregates in batches of 5 on 2 shards: ~20 job runs, so at 30 % a run without a
+    // failed sub-record is unlikely.
+    windowRecords: 250,
+    subRecordFailureRate: 0.3,
     // Generous: the suite takes ~35 s on a quiet 2-core machine, and far longer when it is shared.
     drainTimeoutMs: 240_000,
   });
@@ -51,6 +57,7 @@ describe('reduced fault injection', () => {
       outage: faults.outageErrors > 0,
       jobFailures: faults.jobFailures > 0,
       malformedFailures: faults.malformedFailures > 0,
+      subRecordFailures: faults.subRecordFailures > 0,
       sinkFaults: faults.sinkThrows > 0 && faults.sinkHangs > 0,
       poison: faults.badJson > 0 && faults.schemaInvalid > 0 && faults.badBase64 > 0,
     }).toEqual({
@@ -59,6 +66,7 @@ describe('reduced fault injection', () => {
       outage: true,
       jobFailures: true,
       malformedFailures: true,
+      subRecordFailures: true,
       sinkFaults: true,
       poison: true,
     });

@@ -1,10 +1,8 @@
-import type { Context } from 'aws-lambda';
 import {
   ConfigurationError,
   type DeadLetter,
   type DeadLetterSink,
   json,
-  type KinesisEvent,
   memoryDeadLetters,
   microBatch,
   utf8,
@@ -17,6 +15,7 @@ import {
   STREAM_ARN,
   sequenceNumber,
 } from '../../fixtures/kinesis-events';
+import { withLogs } from '../../fixtures/runtime-logs';
 
 const View = z.object({ userId: z.string(), ts: z.number() });
 const base64 = (text: string | Buffer) => Buffer.from(text).toString('base64');
@@ -195,38 +194,6 @@ describe('decode failures', () => {
     );
   });
 });
-
-/** Runs `work` with the runtime's log lines (stdout and stderr) captured, at level INFO. */
-async function withLogs<R>(
-  build: () => (event: KinesisEvent, context: Context) => Promise<R>,
-  event: KinesisEvent,
-  context: Context,
-): Promise<{ result: R; logs: Record<string, unknown>[] }> {
-  const level = process.env.POWERTOOLS_LOG_LEVEL;
-  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
-  const handler = build();
-  if (level === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
-  else process.env.POWERTOOLS_LOG_LEVEL = level;
-  const chunks: string[] = [];
-  const capture = (chunk: unknown) => {
-    chunks.push(String(chunk));
-    return true;
-  };
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    const result = await handler(event, context);
-    const logs = chunks
-      .join('')
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-    return { result, logs };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe('dead-letter delivery', () => {
   const event = () =>

@@ -1,0 +1,93 @@
+import { type CursorStore, json, memoryDeadLetters, microBatch } from 'driverless/runtime';
+import { kinesisEvent, lambdaContext, sequenceNumber } from '../../fixtures/kinesis-events';
+import { withLogs } from '../../fixtures/runtime-logs';
+
+type Item = { n: number };
+const items = (n: number) => Array.from({ length: n }, (_, i) => ({ data: { n: i } }));
+/** The sequence number of record `i` of a `kinesisEvent`. */
+const at = (i: number) => sequenceNumber(i * 10);
+
+/** A store without cursors that records the commits it is asked for. */
+function recordingStore(advance: CursorStore['advance'] = async () => true) {
+  const commits: unknown[][] = [];
+  const store: CursorStore = {
+    load: async () => new Map(),
+    advance: (...args) => {
+      commits.push(args.slice(0, 4));
+      return advance(...args);
+    },
+  };
+  return { store, commits };
+}
+
+describe('cursor commits', () => {
+  it('move no cursor for a job that failed its first record', async () => {
+    // Given
+    const { store, commits } = recordingStore();
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: memoryDeadLetters(),
+      cursors: store,
+      jobs: { a: async ({ records }) => ({ failed: records.slice(0, 1) }) },
+    });
+
+    // When
+    const response = await handler(kinesisEvent(items(3)), lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: at(0) }] });
+    expect(commits).toStrictEqual([]);
+  });
+
+  it('move no cursor for a job that threw', async () => {
+    // Given
+    const { store, commits } = recordingStore();
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: memoryDeadLetters(),
+      cursors: store,
+      jobs: {
+        a: async () => {
+          throw new Error('sink down');
+        },
+      },
+    });
+
+    // When
+    await handler(kinesisEvent(items(2)), lambdaContext());
+
+    // Then
+    expect(commits).toStrictEqual([]);
+  });
+
+  it("report a job whose commit was cut off as failed, with the commit's error", async () => {
+    // Given
+    const { store } = recordingStore(async () =>
+      Promise.reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })),
+    );
+
+    // When
+    const { logs } = await withLogs(
+      () =>
+        microBatch({
+          decode: json<Item>(),
+          deadLetters: memoryDeadLetters(),
+          cursors: store,
+          jobs: { a: async () => undefined },
+        }),
+      kinesisEvent(items(2)),
+      lambdaContext(),
+    );
+
+    // Then
+    const batch = logs.find((line) => line.message === 'batch')?.batch as {
+      jobs: Record<string, unknown>;
+    };
+    expect(batch.jobs.a).toMatchObject({
+      status: 'failed',
+      records: 2,
+      failed: 2,
+      error: 'AbortError: Request aborted',
+    });
+  });
+});
