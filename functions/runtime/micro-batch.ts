@@ -8,6 +8,12 @@ import {
   lowestPosition,
   type RecordPosition,
 } from '../kinesis/index';
+import {
+  type BackfillEvent,
+  type BackfillResult,
+  isBackfillEvent,
+  runBackfill,
+} from './backfill/index';
 import { checkOptions } from './check-options';
 import type { CursorStore } from './cursors';
 import { cursorsFromEnvironment, isReplay } from './cursors';
@@ -58,6 +64,8 @@ export interface MicroBatchOptions<T, S, State> {
 type Middyfied<Event, Result> = import('@middy/core', { with: { 'resolution-mode': 'import' } }).MiddyfiedHandler<Event, Result, Error, Context>;
 
 /** The Lambda handler `microBatch` returns: a middy handler, so any middy middleware can `.use()` it. */
+// A backfill invocation (`driverless backfill`, a `BackfillEvent`) reaches the same handler and
+// answers a `BackfillResult`; the type names the stream contract, the one users write tests for.
 export type MicroBatchHandler<State = never> = Middyfied<KinesisEvent, BatchResponse<State>>;
 
 /**
@@ -95,10 +103,15 @@ export function microBatch<T, S = Record<never, never>, State = never>(
   const marginMs = options.deadlineMarginMs ?? 1000;
   const cursors = options.cursors ?? cursorsFromEnvironment(process.env, functionName);
 
+  /**
+   * One batch, stream or backfill: `batchCursors` replaces the function's cursors (a backfill keeps
+   * its own, per slice); `null` runs without any.
+   */
   async function processBatch(
     event: KinesisEvent,
     context: Context,
-  ): Promise<BatchResponse<State>> {
+    batchCursors?: CursorStore | null,
+  ): Promise<{ response: BatchResponse<State>; report: BatchReport }> {
     const started = performance.now();
     const batch = decodeEvent(event, options.decode);
     const batchId = batchIdOf(batch);
@@ -114,7 +127,10 @@ export function microBatch<T, S = Record<never, never>, State = never>(
             selected,
             stages,
             records: batch.records,
-            cursors: isReplay(context) ? undefined : cursors,
+            cursors:
+              batchCursors === null
+                ? undefined
+                : (batchCursors ?? (isReplay(context) ? undefined : cursors)),
             context: {
               batchId,
               shardId: batch.shardId,
@@ -167,7 +183,21 @@ export function microBatch<T, S = Record<never, never>, State = never>(
       durationMs: performance.now() - started,
     };
     telemetry.report(report);
-    return response;
+    return { response, report };
+  }
+
+  async function handle(
+    event: KinesisEvent | BackfillEvent,
+    context: Context,
+  ): Promise<BatchResponse<State> | BackfillResult> {
+    if (isBackfillEvent(event)) {
+      return runBackfill(event, context, {
+        cursors,
+        marginMs,
+        process: (batch, batchCursors) => processBatch(batch, context, batchCursors),
+      });
+    }
+    return (await processBatch(event, context)).response;
   }
 
   /** The letters of the rejected records before `before` (all without it), stamped for delivery. */
@@ -195,5 +225,5 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     return letters;
   }
 
-  return middy(processBatch) as unknown as MicroBatchHandler<State>;
+  return middy(handle) as unknown as MicroBatchHandler<State>;
 }
