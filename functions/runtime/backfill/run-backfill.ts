@@ -63,7 +63,7 @@ function emptyCounts(): BackfillCounts {
 function tally(counts: BackfillCounts, report: BatchReport): void {
   counts.deadLettered += report.deadLetters;
   for (const [job, outcome] of Object.entries(report.jobs)) {
-    const t = (counts.jobs[job] ??= {
+    const t = counts.jobs[job] ?? {
       batches: 0,
       succeeded: 0,
       partial: 0,
@@ -72,7 +72,8 @@ function tally(counts: BackfillCounts, report: BatchReport): void {
       skipped: 0,
       records: 0,
       failedRecords: 0,
-    });
+    };
+    counts.jobs[job] = t;
     t.batches += 1;
     const field = (
       {
