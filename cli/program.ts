@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import manifest from '../package.json';
 import { CliError, EXIT_USAGE, oneLine } from './cli-error';
+import { register as registerBackfill } from './commands/backfill';
 import { register as registerInit } from './commands/init';
 import { register as registerNew } from './commands/new';
 import { register as registerRedrive } from './commands/redrive';
@@ -46,6 +47,7 @@ Examples:
   registerRun(program);
   registerNew(program);
   registerRedrive(program);
+  registerBackfill(program);
   // Subcommands inherit exitOverride and output only when set before they are created, so set
   // them on every command after registration.
   for (const command of program.commands) {
