@@ -11,6 +11,7 @@ export const ENVIRONMENT_NAMES = {
   deadLetterQueueUrl: 'DRIVERLESS_DEAD_LETTER_QUEUE_URL',
   deadLetterBucket: 'DRIVERLESS_DEAD_LETTER_BUCKET',
   checkpointTable: 'DRIVERLESS_CHECKPOINT_TABLE',
+  backfillConcurrency: 'DRIVERLESS_BACKFILL_CONCURRENCY',
 } as const;
 
 /** CloudWatch namespace of the runtime's metrics. */

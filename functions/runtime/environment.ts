@@ -20,6 +20,11 @@ export const ENVIRONMENT = {
   deadLetterBucket: 'DRIVERLESS_DEAD_LETTER_BUCKET',
   /** DynamoDB table of per-job cursors (partition key `id`, string). */
   checkpointTable: 'DRIVERLESS_CHECKPOINT_TABLE',
+  /**
+   * What the pipeline's `concurrencyBudget` leaves beside its mappings' concurrency: the most
+   * invocations `driverless backfill` may run at once. Read by the CLI, not the runtime.
+   */
+  backfillConcurrency: 'DRIVERLESS_BACKFILL_CONCURRENCY',
 } as const;
 
 /** CloudWatch namespace of the runtime's metrics (Powertools adds the `service` dimension). */
