@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type * as S3 from '@aws-sdk/client-s3';
 import { type KinesisEventRecord, kinesisEventRecord } from '../../kinesis/index';
@@ -22,7 +22,6 @@ async function linesOf(body: Readable): Promise<AsyncIterable<string>> {
   const iterator = body[Symbol.asyncIterator]();
   const first = await iterator.next();
   const head: Buffer | undefined = first.done ? undefined : Buffer.from(first.value);
-  const { PassThrough } = require('node:stream') as typeof import('node:stream');
   const raw = new PassThrough();
   (async () => {
     try {

@@ -122,7 +122,13 @@ export async function runBackfill(
   let reader: AsyncGenerator<SliceBatch, { complete: boolean }>;
   if (slice.kind === 'shard') {
     const sdk = require('@aws-sdk/client-kinesis') as typeof Kinesis;
-    kinesisClient ??= runtime.clients?.kinesis ?? new sdk.KinesisClient({});
+    // HTTP/1.1: the SDK's Kinesis client defaults to HTTP/2 (for SubscribeToShard), which
+    // GetRecords does not need and which local Kinesis emulators do not speak.
+    const { NodeHttpHandler } = require('@smithy/node-http-handler') as {
+      NodeHttpHandler: new () => Kinesis.KinesisClientConfig['requestHandler'];
+    };
+    kinesisClient ??=
+      runtime.clients?.kinesis ?? new sdk.KinesisClient({ requestHandler: new NodeHttpHandler() });
     const after = event.continuation as { afterSequenceNumber: string } | undefined;
     reader = readShardSlice(slice, after?.afterSequenceNumber, {
       client: runtime.clients?.kinesis ?? kinesisClient,
