@@ -26,8 +26,6 @@ export interface BackfillSource {
   readonly concurrencyHeadroom: number | undefined;
 }
 
-/** The environment variable the constructs set to the concurrency a backfill may use. */
-export const BACKFILL_CONCURRENCY_VARIABLE = 'DRIVERLESS_BACKFILL_CONCURRENCY';
 
 /** `arn:…:stream/<name>/consumer/<consumer>:<time>` → `arn:…:stream/<name>`. */
 export function streamArnOf(eventSourceArn: string): string {
@@ -83,7 +81,7 @@ export async function findSource(lambda: LambdaClient, source: string): Promise<
     } while (marker);
   }
   const variables = ofSource[0]?.Environment?.Variables ?? {};
-  const headroom = variables[BACKFILL_CONCURRENCY_VARIABLE];
+  const headroom = variables[ENVIRONMENT.backfillConcurrency];
   return {
     source,
     functions: ofSource.map((c) => ({

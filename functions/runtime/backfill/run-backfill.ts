@@ -37,6 +37,7 @@ export const BACKFILL_MAX_ATTEMPTS = 3;
 const MIN_BATCH_RESERVE_MS = 1000;
 const DEFAULT_BATCH_SIZE = 500;
 
+const runtimeRequire: NodeJS.Require = require;
 let kinesisClient: Kinesis.KinesisClient | undefined;
 let s3Client: S3.S3Client | undefined;
 const hasEndpointOverride = (service: string): boolean =>
@@ -124,7 +125,9 @@ export async function runBackfill(
     const sdk = require('@aws-sdk/client-kinesis') as typeof Kinesis;
     // HTTP/1.1: the SDK's Kinesis client defaults to HTTP/2 (for SubscribeToShard), which
     // GetRecords does not need and which local Kinesis emulators do not speak.
-    const { NodeHttpHandler } = require('@smithy/node-http-handler') as {
+    // Required indirectly so bundlers leave it out: Lambda's Node.js runtime ships it with the
+    // SDK (and a bundled copy would double the size of every function).
+    const { NodeHttpHandler } = runtimeRequire('@smithy/node-http-handler') as {
       NodeHttpHandler: new () => Kinesis.KinesisClientConfig['requestHandler'];
     };
     kinesisClient ??=
