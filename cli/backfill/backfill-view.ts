@@ -1,4 +1,4 @@
-import type { BackfillCounts } from '../../functions/runtime/backfill/index';
+import type { BackfillCounts } from '../../functions/runtime/backfill/backfill-event';
 import type { RunSummary } from '../run/batch-runner';
 import { formatSummary } from '../run/format-summary';
 import type { PlannedSlice } from './plan-slices';

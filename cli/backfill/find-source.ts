@@ -26,7 +26,6 @@ export interface BackfillSource {
   readonly concurrencyHeadroom: number | undefined;
 }
 
-
 /** `arn:…:stream/<name>/consumer/<consumer>:<time>` → `arn:…:stream/<name>`. */
 export function streamArnOf(eventSourceArn: string): string {
   const consumer = eventSourceArn.indexOf('/consumer/');

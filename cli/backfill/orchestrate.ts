@@ -3,7 +3,7 @@ import type {
   BackfillCounts,
   BackfillEvent,
   BackfillResult,
-} from '../../functions/runtime/backfill/index';
+} from '../../functions/runtime/backfill/backfill-event';
 import type { BackfillFunction } from './find-source';
 import type { Unit } from './progress-store';
 

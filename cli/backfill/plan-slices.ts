@@ -4,7 +4,7 @@ import type {
   ArchiveSlice,
   BackfillSlice,
   ShardSlice,
-} from '../../functions/runtime/backfill/index';
+} from '../../functions/runtime/backfill/backfill-event';
 import { fail } from '../cli-error';
 
 /** A slice of the plan, with what must finish before it and what `--dry-run` shows of it. */

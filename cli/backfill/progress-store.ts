@@ -9,7 +9,7 @@ import type {
   BackfillContinuation,
   BackfillCounts,
   BackfillSlice,
-} from '../../functions/runtime/backfill/index';
+} from '../../functions/runtime/backfill/backfill-event';
 import type { PlannedSlice } from './plan-slices';
 
 /** What a backfill was asked to do; kept so `--resume` continues exactly that. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { STATE_FILE } from '../../emulator/index';
-import { MAX_BACKFILL_BATCH_SIZE } from '../../functions/runtime/backfill/index';
+import { MAX_BACKFILL_BATCH_SIZE } from '../../functions/runtime/backfill/backfill-event';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, fail, oneLine } from '../cli-error';
 import { parseIntegerOption, parseTime } from '../parse-time';
 import {

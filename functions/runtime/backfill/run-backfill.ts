@@ -37,7 +37,6 @@ export const BACKFILL_MAX_ATTEMPTS = 3;
 const MIN_BATCH_RESERVE_MS = 1000;
 const DEFAULT_BATCH_SIZE = 500;
 
-const runtimeRequire: NodeJS.Require = require;
 let kinesisClient: Kinesis.KinesisClient | undefined;
 let s3Client: S3.S3Client | undefined;
 const hasEndpointOverride = (service: string): boolean =>
@@ -127,6 +126,7 @@ export async function runBackfill(
     // GetRecords does not need and which local Kinesis emulators do not speak.
     // Required indirectly so bundlers leave it out: Lambda's Node.js runtime ships it with the
     // SDK (and a bundled copy would double the size of every function).
+    const runtimeRequire: NodeJS.Require = require;
     const { NodeHttpHandler } = runtimeRequire('@smithy/node-http-handler') as {
       NodeHttpHandler: new () => Kinesis.KinesisClientConfig['requestHandler'];
     };

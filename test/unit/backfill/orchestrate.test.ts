@@ -2,7 +2,10 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { type OrchestrateOptions, orchestrate } from '../../../cli/backfill/orchestrate';
 import type { PlannedSlice } from '../../../cli/backfill/plan-slices';
 import { type Unit, unitsOf } from '../../../cli/backfill/progress-store';
-import type { BackfillEvent, BackfillResult } from '../../../functions/runtime/backfill/index';
+import type {
+  BackfillEvent,
+  BackfillResult,
+} from '../../../functions/runtime/backfill/backfill-event';
 
 const STREAM = 'arn:aws:kinesis:us-east-1:123456789012:stream/s';
 const counts = (records: number) => ({
