@@ -126,6 +126,11 @@ async function put(stream: string, records: readonly Input[]): Promise<RecordPos
   }));
 }
 
+// One slice per shard, every one holding records: kinesalite (the embedded stack's Kinesis) never
+// answers GetRecords for an AT_TIMESTAMP iterator past a shard's last record, which a time slice
+// with no records asks for; AWS answers an empty page. Slicing within a shard is covered by the
+// planner's and the orchestrator's unit tests.
+
 /**
  * `driverless backfill <args>` against the embedded stack. Not `runCli`, whose 60 s guard is for
  * local commands: a resumed backfill waits, by design, for the lease of a slice the killed one
@@ -225,12 +230,21 @@ it('leaves the same tables as the stream, backfilling the stream range in parall
     '--to',
     range.to,
     '--slices-per-shard',
-    '2',
+    '1',
     '--concurrency',
     '4',
     '--allow-dead-letters',
   ]);
-  const orders = await backfill(['--source', 'orders', '--from', range.from, '--to', range.to]);
+  const orders = await backfill([
+    '--source',
+    'orders',
+    '--from',
+    range.from,
+    '--to',
+    range.to,
+    '--slices-per-shard',
+    '1',
+  ]);
   // then
   expect({ views: outcome(views), orders: outcome(orders) }).toEqual({ views: 0, orders: 0 });
   expect(streamed.recommendations.length).toBeGreaterThan(50);
@@ -252,7 +266,7 @@ it('leaves the same tables as the stream after the orchestrator is killed mid-wa
       '--to',
       range.to,
       '--slices-per-shard',
-      '2',
+      '1',
       '--batch-size',
       '50',
       '--concurrency',
@@ -283,7 +297,16 @@ it('leaves the same tables as the stream after the orchestrator is killed mid-wa
     '--allow-dead-letters',
     '--json',
   ]);
-  const orders = await backfill(['--source', 'orders', '--from', range.from, '--to', range.to]);
+  const orders = await backfill([
+    '--source',
+    'orders',
+    '--from',
+    range.from,
+    '--to',
+    range.to,
+    '--slices-per-shard',
+    '1',
+  ]);
   // then: it had been stopped part-way, and the resumed one finished it with nothing applied twice
   expect(interrupted).not.toEqual(streamed.popularity);
   expect({ resumed: outcome(resumed), orders: outcome(orders) }).toEqual({ resumed: 0, orders: 0 });
