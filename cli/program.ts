@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import manifest from '../package.json';
 import { CliError, EXIT_USAGE, oneLine } from './cli-error';
+import { register as registerBackfill } from './commands/backfill';
 import { register as registerDev } from './commands/dev';
 import { register as registerInit } from './commands/init';
 import { register as registerNew } from './commands/new';
@@ -52,6 +53,7 @@ Examples:
   registerNew(program);
   registerRedrive(program);
   registerPut(program);
+  registerBackfill(program);
   // Subcommands inherit exitOverride and output only when set before they are created, so set
   // them on every command after registration.
   for (const command of program.commands) {

@@ -13,6 +13,7 @@ export const ENVIRONMENT_NAMES = {
   checkpointTable: 'DRIVERLESS_CHECKPOINT_TABLE',
   tracing: 'DRIVERLESS_TRACING',
   stateTable: 'DRIVERLESS_STATE_TABLE',
+  backfillConcurrency: 'DRIVERLESS_BACKFILL_CONCURRENCY',
 } as const;
 
 /** CloudWatch namespace of the runtime's metrics. */

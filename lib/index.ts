@@ -1,3 +1,5 @@
+export { archivePrefix, PipelineArchive } from './archive';
+export type { ArchiveProps } from './archive-props';
 export type { IsolatedJob, PipelineSource } from './micro-batch-pipeline';
 export { MicroBatchPipeline } from './micro-batch-pipeline';
 export type {

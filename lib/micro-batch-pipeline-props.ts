@@ -2,6 +2,7 @@ import type { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { ArchiveProps } from './archive-props';
 import type { SourceProps } from './source-props';
 
 /**
@@ -204,4 +205,16 @@ export interface MicroBatchPipelineProps {
    * @default Duration.minutes(1)
    */
   readonly stateTickInterval?: Duration;
+  /**
+   * Archive every source's records to S3 through Kinesis Data Firehose, so history outlives the
+   * streams' retention: one encrypted bucket (kept when the stack goes, objects expired by a
+   * lifecycle rule), and per source a delivery stream reading the source's stream and writing
+   * gzipped objects with one record per line under `records/<source>/YYYY/MM/DD/HH/`.
+   * `driverless backfill --archive s3://<bucket>/records/<source>/` reads that layout, and the
+   * source's functions may read it. `true` takes the defaults of {@link ArchiveProps}.
+   *
+   * @see https://docs.aws.amazon.com/firehose/latest/dev/writing-with-kinesis-streams.html
+   * @default - no archive
+   */
+  readonly archive?: boolean | ArchiveProps;
 }

@@ -8,6 +8,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { archiveProblems, PipelineArchive } from './archive';
 import { concurrencyUsage, describeConcurrency, isNewStream } from './concurrency-budget';
 import {
   type ResolvedPipelineProps,
@@ -109,6 +110,8 @@ export class MicroBatchPipeline extends Construct {
    */
   readonly accessLogsBucket: s3.IBucket;
   readonly dashboard: PipelineDashboard;
+  /** The archive of every source's records, when `archive` is on. */
+  readonly archive?: PipelineArchive;
   private readonly sources: ReadonlyMap<string, PipelineSource>;
   /** Why nothing was built, when the props are invalid. */
   private readonly invalid?: PipelinePropsError;
@@ -160,6 +163,12 @@ export class MicroBatchPipeline extends Construct {
       this.stateTable = createStateTable(this, 'State');
     }
     const application = new codedeploy.LambdaApplication(this, 'Application');
+    if (props.archive) {
+      this.archive = new PipelineArchive(this, 'Archive', {
+        ...(props.archive === true ? {} : props.archive),
+        accessLogs,
+      });
+    }
 
     const sources = new Map<string, PipelineSource>();
     const dashboardSources: DashboardSource[] = [];
@@ -200,6 +209,7 @@ export class MicroBatchPipeline extends Construct {
   /** Every problem of the props, the concurrency budget included; warnings are annotated. */
   private checkBudgetAndProps(resolved: ResolvedPipelineProps): string[] {
     const problems = validatePipelineProps(resolved);
+    if (typeof resolved.archive === 'object') problems.push(...archiveProblems(resolved.archive));
     const usage = concurrencyUsage(resolved.sources);
     for (const s of usage.sources) {
       if (s.shards === undefined) {
@@ -274,6 +284,10 @@ export class MicroBatchPipeline extends Construct {
         : {}),
       ...(pipeline.tracing ? { [ENVIRONMENT_NAMES.tracing]: 'true' } : {}),
       ...(stateTable ? { [ENVIRONMENT_NAMES.stateTable]: stateTable.tableName } : {}),
+      // What the budget leaves beside every mapping: `driverless backfill` checks --concurrency against it.
+      [ENVIRONMENT_NAMES.backfillConcurrency]: String(
+        Math.max(0, pipeline.concurrencyBudget - concurrencyUsage(pipeline.sources).total),
+      ),
       [POWERTOOLS_ENVIRONMENT_NAMES.serviceName]: this.pipelineName,
       [POWERTOOLS_ENVIRONMENT_NAMES.metricsNamespace]: METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
@@ -342,6 +356,12 @@ export class MicroBatchPipeline extends Construct {
     }
 
     const all = [main, ...isolated.map((i) => i.fn)];
+    this.archive?.addSource(
+      scope,
+      name,
+      stream,
+      all.map((f) => f.function),
+    );
     const deadLettersAlarm = createDeadLetterAlarm(scope, {
       store: deadLetters,
       pipelineName: this.pipelineName,

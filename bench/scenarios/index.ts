@@ -1,6 +1,7 @@
 // Every scenario `npm run bench` knows, in the order it runs them. A new scenario is one module
 // under bench/scenarios/ exporting a `Scenario`, added here.
 import type { Scenario } from '../scenario';
+import { backfillScenario } from './backfill';
 import { coldStartScenario } from './cold-start';
 import { cursorsScenario } from './cursors';
 import { devLoopScenario } from './dev-loop';
@@ -25,4 +26,5 @@ export const SCENARIOS: readonly Scenario[] = [
   coldStartScenario,
   synthScenario,
   devLoopScenario,
+  backfillScenario,
 ];

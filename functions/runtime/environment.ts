@@ -27,6 +27,11 @@ export const ENVIRONMENT = {
    * `expiresAt`), or `memory:<name>` for state kept in the process (batch mode).
    */
   stateTable: 'DRIVERLESS_STATE_TABLE',
+  /**
+   * What the pipeline's `concurrencyBudget` leaves beside its mappings' concurrency: the most
+   * invocations `driverless backfill` may run at once. Read by the CLI, not the runtime.
+   */
+  backfillConcurrency: 'DRIVERLESS_BACKFILL_CONCURRENCY',
 } as const;
 
 /** CloudWatch namespace of the runtime's metrics (Powertools adds the `service` dimension). */

@@ -2,6 +2,16 @@
 
 export type { BatchResponse, KinesisEvent, KinesisEventRecord } from '../kinesis/index';
 export { compareSequenceNumbers } from '../kinesis/index';
+export type {
+  ArchiveSlice,
+  BackfillContinuation,
+  BackfillCounts,
+  BackfillEvent,
+  BackfillResult,
+  BackfillSlice,
+  ShardSlice,
+} from './backfill/index';
+export { isBackfillEvent } from './backfill/index';
 export type { CursorStore, DynamoCursorsOptions } from './cursors';
 export { dynamoCursors, memoryCursors } from './cursors';
 export type { DeadLetter, DeadLetterSink } from './dead-letter';

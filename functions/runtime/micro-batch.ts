@@ -8,6 +8,12 @@ import {
   lowestPosition,
   type RecordPosition,
 } from '../kinesis/index';
+import {
+  type BackfillEvent,
+  type BackfillResult,
+  isBackfillEvent,
+  runBackfill,
+} from './backfill/index';
 import { InvocationBilling, memoryMbOf } from './batch-cost';
 import { BatchTimings } from './batch-timings';
 import type { TraceSpan } from './batch-trace';
@@ -69,6 +75,8 @@ export interface MicroBatchOptions<T, S, State> {
 type Middyfied<Event, Result> = import('@middy/core', { with: { 'resolution-mode': 'import' } }).MiddyfiedHandler<Event, Result, Error, Context>;
 
 /** The Lambda handler `microBatch` returns: a middy handler, so any middy middleware can `.use()` it. */
+// A backfill invocation (`driverless backfill`, a `BackfillEvent`) reaches the same handler and
+// answers a `BackfillResult`; the type names the stream contract, the one users write tests for.
 export type MicroBatchHandler<State = never> = Middyfied<KinesisEvent, BatchResponse<State>>;
 
 /**
@@ -116,15 +124,18 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     table: () => options.state ?? stateTableFromEnvironment(process.env),
   });
 
+  /**
+   * One batch, stream or backfill: `batchCursors` replaces the function's cursors (a backfill keeps
+   * its own, per slice); `null` runs without any.
+   */
   async function processBatch(
     event: KinesisEvent,
     context: Context,
-  ): Promise<BatchResponse<State>> {
-    // A tick (the pipeline's schedule, or the end of `driverless run`'s input) has no records.
-    if (isTick(event)) return stateful.tick(event, context);
+    batchCursors?: CursorStore | null,
+  ): Promise<{ response: BatchResponse<State>; report: BatchReport }> {
     const span = tracer.startBatch();
     try {
-      return await traced(event, context, span);
+      return await traced(event, context, span, batchCursors);
     } catch (error) {
       span.fail(error);
       throw error;
@@ -137,7 +148,8 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     event: KinesisEvent,
     context: Context,
     span: TraceSpan,
-  ): Promise<BatchResponse<State>> {
+    batchCursors: CursorStore | null | undefined,
+  ): Promise<{ response: BatchResponse<State>; report: BatchReport }> {
     const started = performance.now();
     const timings = new BatchTimings();
     const decodeSpan = span.child('decode');
@@ -160,7 +172,10 @@ export function microBatch<T, S = Record<never, never>, State = never>(
             selected,
             stages,
             records: batch.records,
-            cursors: isReplay(context) ? undefined : cursors,
+            cursors:
+              batchCursors === null
+                ? undefined
+                : (batchCursors ?? (isReplay(context) ? undefined : cursors)),
             context: {
               batchId,
               shardId: batch.shardId,
@@ -228,7 +243,23 @@ export function microBatch<T, S = Record<never, never>, State = never>(
       gbSeconds: cost?.gbSeconds,
     };
     telemetry.report(report);
-    return response;
+    return { response, report };
+  }
+
+  async function handle(
+    event: KinesisEvent | BackfillEvent,
+    context: Context,
+  ): Promise<BatchResponse<State> | BackfillResult> {
+    if (isBackfillEvent(event)) {
+      return runBackfill(event, context, {
+        cursors,
+        marginMs,
+        process: (batch, batchCursors) => processBatch(batch, context, batchCursors),
+      });
+    }
+    // A tick (the pipeline's schedule, or the end of `driverless run`'s input) has no records.
+    if (isTick(event)) return stateful.tick(event, context);
+    return (await processBatch(event, context)).response;
   }
 
   async function deliverDeadLettersTraced(
@@ -272,7 +303,7 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     return letters;
   }
 
-  const handler = middy(processBatch) as unknown as MicroBatchHandler<State>;
+  const handler = middy(handle) as unknown as MicroBatchHandler<State>;
   if (options.window) Object.defineProperty(handler, WINDOW_HANDLER, { value: true });
   return handler;
 }

@@ -171,3 +171,43 @@ describe('least privilege', () => {
     ]);
   });
 });
+
+describe('least privilege of the archive', () => {
+  let archived: Template;
+  beforeAll(() => {
+    archived = synthPipeline(
+      pipelineProps({
+        archive: true,
+        sources: { events: sourceProps({ isolateJobs: ['slow'] }), other: sourceProps() },
+      }),
+    ).template;
+  });
+
+  test("lets each delivery stream write only under its own source's records/ and errors/", () => {
+    // when
+    const puts = statements(archived)
+      .filter((s) => s.actions.includes('s3:PutObject'))
+      .filter((s) => s.ids.some((id) => id.startsWith('TestArchiveBucket')))
+      .map((s) => s.resource.match(/"\/(records|errors)\/\w+\/\*"/g));
+    // then
+    expect(puts).toStrictEqual([
+      ['"/records/events/*"', '"/errors/events/*"'],
+      ['"/records/other/*"', '"/errors/other/*"'],
+    ]);
+  });
+
+  test("lets functions only get objects of their own source's records from the archive", () => {
+    // when
+    const reads = statements(archived)
+      .filter((s) => s.ids.some((id) => id.startsWith('TestArchiveBucket')))
+      .filter((s) => !s.actions.includes('s3:PutObject') && !s.actions.includes('s3:ListBucket'));
+    // then: the main and the isolated function of events, the main function of other
+    expect(
+      reads.map((s) => [s.actions, s.resource.match(/"\/records\/\w+\/\*"/)?.[0]]),
+    ).toStrictEqual([
+      [['s3:GetObject'], '"/records/events/*"'],
+      [['s3:GetObject'], '"/records/events/*"'],
+      [['s3:GetObject'], '"/records/other/*"'],
+    ]);
+  });
+});

@@ -60,6 +60,21 @@ export const VARIANT_APPS: readonly VariantApp[] = [
     },
   },
   {
+    name: 'archive to S3 through Firehose, with a customer managed stream key',
+    build: (app) => {
+      const stack = new Stack(app, 'Archived');
+      const key = new kms.Key(stack, 'StreamKey', { enableKeyRotation: true });
+      new MicroBatchPipeline(stack, 'Archived', {
+        checkpoints: true,
+        archive: { retention: Duration.days(30), bufferingInterval: Duration.seconds(60) },
+        sources: {
+          events: sourceProps({ isolateJobs: ['slow'] }),
+          keyed: sourceProps({ stream: { shardCount: 2, encryptionKey: key } }),
+        },
+      });
+    },
+  },
+  {
     name: 'queue dead letters with bucket on-failure, and bucket dead letters with queue on-failure',
     build: (app) => {
       const stack = new Stack(app, 'Mixed');
