@@ -38,7 +38,7 @@ export function register(program: Command): void {
     )
     .option(
       '--slices-per-shard <n>',
-      'time slices read at once per shard (default: concurrency / shards, up to 4)',
+      'time slices read at once per shard (default: concurrency / shards, up to 4; 1 on the embedded stack)',
     )
     .option('--batch-size <n>', 'records per batch, 1-10000', '500')
     .option(
