@@ -201,7 +201,14 @@ export class ${stackClass} extends cdk.Stack {
     this.pipeline = new MicroBatchPipeline(this, 'Pipeline', {
       sources: {
         ${STARTER.source}: {
-          stream: { shardCount: 1, streamName: '${STARTER.stream}' },
+          // A fixed name, so \`driverless put --stream ${STARTER.stream}\` and the AWS CLI find it: the
+          // stream goes with the stack, or a retained one would block the next deploy of that name.
+          // For production, keep the default (RETAIN) and drop the name.
+          stream: {
+            shardCount: 1,
+            streamName: '${STARTER.stream}',
+            removalPolicy: cdk.RemovalPolicy.DESTROY,
+          },
           entry: path.join(__dirname, '..', 'functions', 'page-views.ts'),
           // The handler's jobs, for the dashboard's per-job widgets.
           jobs: ['report'],
@@ -459,11 +466,17 @@ describe('page-views run locally over a file', () => {
 
 function stackTest(stackClass: string, stackFile: string): string {
   return `import * as cdk from 'aws-cdk-lib/core';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ${stackClass} } from '../lib/${stackFile}';
 
 // One synthesis for every test: it bundles the function with esbuild.
-const template = Template.fromStack(new ${stackClass}(new cdk.App(), 'TestStack'));
+const stack = new ${stackClass}(new cdk.App(), 'TestStack');
+const template = Template.fromStack(stack);
+
+test('synthesizes without warnings', () => {
+  const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue());
+  expect(warnings.map((w) => \`\${w.id}: \${w.entry.data}\`)).toStrictEqual([]);
+});
 
 test('creates the ${STARTER.stream} stream', () => {
   template.hasResourceProperties('AWS::Kinesis::Stream', { Name: '${STARTER.stream}', ShardCount: 1 });
