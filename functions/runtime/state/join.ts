@@ -462,7 +462,10 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
       ): Promise<number> {
         const pk = keyPk(key);
         const first = records[0] as StoredRecord;
-        const sk = `r|${side}|${first.shardId}|${first.seq}`;
+        const last = records[records.length - 1] as StoredRecord;
+        // Named by its first and last record: a retry rewrites the same item, a bisected half
+        // writes its own (readers take each record id once).
+        const sk = `r|${side}|${first.shardId}|${first.seq}|${last.seq}`;
         const maxBound = Math.max(...records.map((r) => boundOf(side, r.t)));
         const minBound = Math.min(...records.map((r) => boundOf(side, r.t)));
         // The due entry goes in before the records: killed between, it points at nothing yet.
@@ -470,8 +473,6 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
           { pk: duePk, sk: `${pad(minBound)}|${key}|${sk}`, body: { key, sk, bound: minBound } },
           'any',
         );
-        // A retry rewrites the same records (or, bisected, some of them under another sort key:
-        // readers take each record id once).
         await table.put(
           { pk, sk, body: { side, records: [...records] }, expiresAt: expiry(maxBound) },
           'any',
@@ -548,7 +549,23 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
                 (r) => compareSequenceNumbers(r.sequenceNumber, shard.sequenceNumber) > 0,
               )
             : records;
-          if (fresh.length === 0) return undefined;
+          if (fresh.length === 0) {
+            // An attempt killed after writing the shard's progress may hold claims of outer
+            // results: its retry takes them over rather than leave them to the claim's expiry.
+            await settleDue(
+              table,
+              before.watermark,
+              {
+                job,
+                batchId: context.batchId,
+                deadline: context.deadline,
+                source: services.source,
+                shard: `${side}:${shardId}`,
+              },
+              services,
+            );
+            return undefined;
+          }
           const watermark = before.watermark;
 
           const byKey = new Map<string, StoredRecord[]>();
