@@ -30,8 +30,11 @@ import { CONCURRENCY, dueEntries, pad } from './window-items';
 export interface JoinSide<T> {
   /** The source whose function runs this side (`DRIVERLESS_SOURCE`); checked when the job is bound. */
   readonly source: string;
-  /** Records of both sides with equal keys are joined. */
-  readonly key: (record: StreamRecord<T>) => string;
+  /**
+   * Records of both sides with equal keys are joined. A record with several keys (an order of
+   * several products) joins under each, as one record per key would.
+   */
+  readonly key: (record: StreamRecord<T>) => string | readonly string[];
   /** The record's event time: epoch ms, a Date or an ISO-8601 string. */
   readonly eventTime: (record: StreamRecord<T>) => number | Date | string;
 }
@@ -151,6 +154,11 @@ const HELD_WAIT_MS = 250;
 
 const toMillisOf = (time: number | Date | string): number =>
   typeof time === 'number' ? time : time instanceof Date ? time.getTime() : Date.parse(time);
+const append = <V>(map: Map<string, V[]>, key: string, value: V): void => {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const recordId = (r: { shardId: string; sequenceNumber: string; subSequenceNumber?: number }) =>
@@ -582,7 +590,7 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
               continue;
             }
             maxTime = Math.max(maxTime, time);
-            const key = spec.key(record);
+            const keys = spec.key(record);
             const stored: StoredRecord = {
               id: recordId(record),
               data: record.data,
@@ -591,16 +599,15 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
               seq: record.sequenceNumber,
               ...(record.subSequenceNumber === undefined ? {} : { sub: record.subSequenceNumber }),
             };
-            if (time < watermark) {
-              const list = behind.get(key) ?? [];
-              list.push({ record: record as unknown as StreamRecord<L | R>, stored });
-              behind.set(key, list);
-              continue;
+            for (const key of new Set(typeof keys === 'string' ? [keys] : keys)) {
+              if (time < watermark) {
+                append(behind, key, { record: record as unknown as StreamRecord<L | R>, stored });
+              } else {
+                append(byKey, key, stored);
+              }
             }
-            const list = byKey.get(key) ?? [];
-            list.push(stored);
-            byKey.set(key, list);
           }
+          const lateUnder = new Set<StreamRecord<L | R>>();
           // A record behind the watermark that an earlier attempt of this batch stored is not
           // late: the watermark moved since, and the record is joined as it was then.
           await forEachLimit([...behind.keys()], CONCURRENCY, async (key) => {
@@ -611,15 +618,11 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
               if (item.sk.startsWith(`r|${side}|`)) for (const r of body.records) stored.add(r.id);
             }
             for (const entry of behind.get(key) ?? []) {
-              if (stored.has(entry.stored.id)) {
-                const list = byKey.get(key) ?? [];
-                list.push(entry.stored);
-                byKey.set(key, list);
-              } else {
-                lateRecords.push({ record: entry.record, reason: 'late' });
-              }
+              if (stored.has(entry.stored.id)) append(byKey, key, entry.stored);
+              else lateUnder.add(entry.record);
             }
           });
+          for (const record of lateUnder) lateRecords.push({ record, reason: 'late' });
           let matched = 0;
           await forEachLimit([...byKey.keys()], CONCURRENCY, async (key) => {
             const list = (byKey.get(key) as StoredRecord[]).sort((a, b) =>

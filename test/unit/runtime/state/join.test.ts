@@ -122,6 +122,27 @@ describe('streamJoin', () => {
     expect(pairs(joined)).toStrictEqual([['u1', 20 * MINUTE, 30 * MINUTE]]);
   });
 
+  it('joins a record with several keys under each of them', async () => {
+    // Given: orders keyed by every user they name
+    const { joined, view, order } = joinHandlers(memoryStateTable(), {
+      right: {
+        source: 'orders',
+        key: (r) => r.data.user.split(','),
+        eventTime: (r) => r.data.ts,
+      },
+    });
+
+    // When
+    await view(['u1', 1000], ['u2', 1000], ['u3', 1000]);
+    await order(['u1,u3', 2000]);
+
+    // Then
+    expect(joined.map((j) => [j.key, j.right?.data.user])).toStrictEqual([
+      ['u1', 'u1,u3'],
+      ['u3', 'u1,u3'],
+    ]);
+  });
+
   it('does not emit a match again when a batch is redelivered', async () => {
     // Given
     const { joined, view, orders } = joinHandlers(memoryStateTable());
