@@ -143,6 +143,35 @@ describe('streamJoin', () => {
     ]);
   });
 
+  it('emits a match once when both sides write at once and each reads the other', async () => {
+    // Given: a table that answers a key's Query only once both sides have written their records
+    const inner = memoryStateTable();
+    let written = 0;
+    let release: () => void = () => undefined;
+    const bothWritten = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const table: StateTable = {
+      ...inner,
+      put: async (item, expected) => {
+        const stored = await inner.put(item, expected);
+        if (item.sk.startsWith('r|') && ++written === 2) release();
+        return stored;
+      },
+      query: async (pk, options) => {
+        if (pk.startsWith('join|')) await bothWritten;
+        return inner.query(pk, options);
+      },
+    };
+    const { joined, view, order } = joinHandlers(table);
+
+    // When
+    await Promise.all([view(['u1', 1000]), order(['u1', 2000])]);
+
+    // Then
+    expect(pairs(joined)).toStrictEqual([['u1', 1000, 2000]]);
+  });
+
   it('does not emit a match again when a batch is redelivered', async () => {
     // Given
     const { joined, view, orders } = joinHandlers(memoryStateTable());
