@@ -88,7 +88,7 @@ it('creates handlers and tests from every template that type-check, lint and pas
     json: 'product-catalog',
     'multi-job': 'order-totals',
     window: 'sales-per-store',
-    aggregate: 'store-sales',
+    aggregate: 'store-trends',
   };
 
   // When

@@ -250,8 +250,9 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
   }
 
   /**
-   * Claims `key`'s marker, calls `fire` and marks it emitted. `guard` may refuse a marker (a left
-   * record already settled the other way). `held`: a live invocation of another shard holds it.
+   * Claims `key`'s marker, calls `fire` and marks it emitted. `refused`: the marker is a left
+   * record's status already settled the other way (`base.outcome`). `held`: a live invocation of
+   * another shard, or a tick, holds it.
    */
   async function emitOnce(
     table: StateTable,
