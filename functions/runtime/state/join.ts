@@ -145,7 +145,8 @@ interface JoinDue {
 
 // How long a claim keeps other invocations from emitting a result; `emit` must finish within it.
 const CLAIM_MS = 30_000;
-// State left behind (a process killed midway) expires this long after it is no longer needed.
+// Markers, statuses and what a killed process left expire this long after they are no longer
+// needed: far longer than any batch that read them can still be running (15 minutes at most).
 const RETAIN_MS = 7 * 86_400_000;
 const ATTEMPTS = 8;
 // How long a batch waits for a result claimed by a live invocation before failing for a retry.
@@ -416,25 +417,11 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
         }
         return;
       }
-      // Nothing on time can match these records any more: the item goes first, then the markers
-      // of its left records (a marker without its records is harmless), then the due entry.
+      // Nothing on time can match these records any more: the item goes, then its due entry.
+      // Markers and statuses stay until their TTL: a batch that read the records before this
+      // delete may still be about to claim one, and must find it settled, not new.
       await table.delete(recordItem);
       counts.removed += body.records.length;
-      if (body.side === 'left') {
-        // A bisected retry can store a record under two items: its markers stay with the other.
-        const elsewhere = new Set(
-          partition
-            .filter((i) => i.sk !== sk && i.sk.startsWith('r|left|'))
-            .flatMap((i) => (i.body as RecordItemBody).records.map((r) => r.id)),
-        );
-        const ids = new Set(body.records.map((r) => r.id).filter((id) => !elsewhere.has(id)));
-        for (const other of partition) {
-          const [prefix, leftId] = other.sk.split('|');
-          if ((prefix === 'm' || prefix === 's') && leftId !== undefined && ids.has(leftId)) {
-            await table.delete(other);
-          }
-        }
-      }
       await table.delete(dueItem);
     });
     return counts;

@@ -212,6 +212,33 @@ describe('streamJoin', () => {
     ]);
   });
 
+  it('never emits both a match and an outer result for a left record, when the watermark passes it while a matching right batch is in flight', async () => {
+    // Given: a right batch that found the view and, before settling it as matched, is overtaken
+    // by the end of both inputs (the watermark jumps past the view's bound, its state is removed)
+    const inner = memoryStateTable();
+    let overtake: (() => Promise<void>) | undefined;
+    const table: StateTable = {
+      ...inner,
+      put: async (item, expected) => {
+        if (item.sk.startsWith('s|') && overtake) {
+          const run = overtake;
+          overtake = undefined;
+          await run();
+        }
+        return inner.put(item, expected);
+      },
+    };
+    const { joined, view, order, finish } = joinHandlers(table, { kind: 'leftOuter' });
+    await view(['u1', 1000]);
+
+    // When
+    overtake = finish;
+    await order(['u1', 2000]);
+
+    // Then: the outer result won; the order came too late for the view
+    expect(pairs(joined)).toStrictEqual([['u1', 1000, null]]);
+  });
+
   it('emits no outer result in an inner join', async () => {
     // Given
     const { joined, view, finish } = joinHandlers(memoryStateTable());
@@ -254,7 +281,7 @@ describe('streamJoin', () => {
     expect(deadLetters.letters.map((l) => l.reason)).toStrictEqual(['late', 'late']);
   });
 
-  it('removes the state of records the watermark has passed', async () => {
+  it('removes the records the watermark has passed, leaving markers to their TTL', async () => {
     // Given
     const table = memoryStateTable();
     const { view, order, finish } = joinHandlers(table, { kind: 'leftOuter' });
@@ -264,8 +291,13 @@ describe('streamJoin', () => {
     // When
     await finish();
 
-    // Then
-    expect(await table.query('join|viewsThenOrders|u1')).toStrictEqual([]);
+    // Then: the records and due entries are gone; the match marker and the view's status stay
+    // until their TTL, for batches that may still be about to claim them
+    const left = await table.query('join|viewsThenOrders|u1');
+    expect(left.map((item) => [item.sk.slice(0, 2), item.expiresAt !== undefined])).toStrictEqual([
+      ['m|', true],
+      ['s|', true],
+    ]);
     expect(await table.query('due|join|viewsThenOrders')).toStrictEqual([]);
   });
 
