@@ -41,7 +41,9 @@ const STAGE = /^[A-Za-z][A-Za-z0-9-]{0,31}$/;
 const FUNCTIONS = path.join(__dirname, '..', 'functions', 'example');
 
 /**
- * The example app: product views and orders feed recommendations and per-minute popularity.
+ * The example app: product views and orders feed recommendations, per-minute popularity,
+ * trending products (views per product over 10 minutes, every minute) and conversion rates per
+ * product (views followed by an order of the product within 30 minutes).
  * `popularity` is isolated in its own function and consumer, so a slow popularity write cannot
  * hold back recommendations.
  */
@@ -49,6 +51,8 @@ export class RetailStack extends Stack {
   readonly pipeline: MicroBatchPipeline;
   readonly recommendations: dynamodb.Table;
   readonly popularity: dynamodb.Table;
+  readonly trending: dynamodb.Table;
+  readonly conversions: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: RetailStackProps = {}) {
     const { stage } = props;
@@ -80,8 +84,23 @@ export class RetailStack extends Stack {
       { name: 'minute', type: dynamodb.AttributeType.STRING },
     );
 
+    // One item per (product, 10-minute window), written once when the window closes.
+    this.trending = resultTable(
+      this,
+      'Trending',
+      { name: 'productId', type: dynamodb.AttributeType.STRING },
+      { name: 'windowEnd', type: dynamodb.AttributeType.STRING },
+    );
+    // One item per product: views and converted views, so the rate is converted / views.
+    this.conversions = resultTable(this, 'Conversions', {
+      name: 'productId',
+      type: dynamodb.AttributeType.STRING,
+    });
+
     this.pipeline = new MicroBatchPipeline(this, 'Retail', {
       deploymentConfig: props.deploymentConfig,
+      // Keyed state for trending (a sliding window) and conversions (a join of both sources).
+      state: true,
       // Per-job cursors: a job that already committed a retried batch is not run on it again.
       checkpoints: true,
       // One X-Ray subsegment per batch, per stage and per job.
@@ -89,6 +108,8 @@ export class RetailStack extends Stack {
       environment: {
         RECOMMENDATIONS_TABLE: this.recommendations.tableName,
         POPULARITY_TABLE: this.popularity.tableName,
+        TRENDING_TABLE: this.trending.tableName,
+        CONVERSIONS_TABLE: this.conversions.tableName,
       },
       sources: {
         productViews: {
@@ -99,19 +120,21 @@ export class RetailStack extends Stack {
           // Per-shard cursors need one batch in flight per shard.
           parallelizationFactor: 1,
           isolateJobs: ['popularity'],
-          jobs: ['recommendations', 'popularity'],
+          jobs: ['recommendations', 'popularity', 'trending', 'conversions'],
         },
         orders: {
           stream: { shardCount: 1, streamName: staged('orders'), removalPolicy },
           entry: props.ordersEntry ?? path.join(FUNCTIONS, 'orders.ts'),
           parallelizationFactor: 1,
-          jobs: ['recommendations'],
+          jobs: ['recommendations', 'conversions'],
         },
       },
     });
     for (const fn of this.pipeline.functions) {
       this.recommendations.grantReadWriteData(fn);
       this.popularity.grantReadWriteData(fn);
+      this.trending.grantWriteData(fn);
+      this.conversions.grantWriteData(fn);
     }
   }
 }

@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { type NewOptions, scaffold, TEMPLATES } from '../new/scaffold';
 
-/** `driverless new <name> --template json|multi-job|window`: a function and its test from a template. */
+/** `driverless new <name> --template json|multi-job|window|aggregate`: a function and its test from a template. */
 export function register(program: Command): void {
   program
     .command('new')
@@ -26,6 +26,7 @@ Templates:
   json       JSON records -> one DynamoDB item each (TABLE_NAME)
   multi-job  one shared stage read by two concurrent jobs (TABLE_NAME, QUEUE_URL)
   window     tumbling-window aggregation written once per window (TABLE_NAME)
+  aggregate  keyed event-time windows across shards, each emitted once (TABLE_NAME; state: true)
 
 Writes functions/<name>.ts and test/unit/<name>.test.ts (a jest test that needs only the
 public driverless/runtime API); refuses to overwrite without --force. Without --wire, prints
@@ -39,7 +40,8 @@ Examples:
   $ npx driverless new product-catalog --template json
   $ npx driverless new order-totals --template multi-job --wire
   $ npx driverless new sales-per-store --template window --wire --stack lib/sales-stack.ts
-  $ npx driverless new sales-per-store --template window --force`,
+  $ npx driverless new sales-per-store --template window --force
+  $ npx driverless new store-sales --template aggregate --wire`,
     )
     .action(async (name: string, options: NewOptions & { json?: boolean }) => {
       const result = await scaffold(name, options);

@@ -13,6 +13,7 @@ export const TEMPLATES = {
   json: { file: 'json-to-dynamodb', env: ['TABLE_NAME'] },
   'multi-job': { file: 'multi-job', env: ['TABLE_NAME', 'QUEUE_URL'] },
   window: { file: 'window', env: ['TABLE_NAME'] },
+  aggregate: { file: 'aggregate', env: ['TABLE_NAME'] },
 } as const;
 export type TemplateName = keyof typeof TEMPLATES;
 
@@ -68,6 +69,7 @@ function sourceToWire(name: string, template: TemplateName, handlerFile: string)
     handlerFile,
     environment: TEMPLATES[template].env,
     window: template === 'window',
+    state: template === 'aggregate',
   };
 }
 

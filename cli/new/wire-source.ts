@@ -11,6 +11,8 @@ export interface SourceToWire {
   readonly environment: readonly string[];
   /** Whether the source needs `tumblingWindow` (and so `Duration`). */
   readonly window: boolean;
+  /** Whether the source has stateful jobs: `state: true` gives it the state table and ticks. */
+  readonly state: boolean;
 }
 
 /** Where the stack lives and how its module system names its own folder. */
@@ -109,6 +111,7 @@ export function sourceEntryLines(
     '  stream: { shardCount: 1 },',
     `  entry: ${entry},`,
     ...(source.window ? [`  tumblingWindow: ${duration}.minutes(5),`] : []),
+    ...(source.state ? ['  state: true,'] : []),
     ...(environment.length > 0 ? [`  environment: { ${environment.join(', ')} },`] : []),
     '},',
   ];

@@ -1,6 +1,7 @@
-import { json, microBatch, type StreamRecord } from 'driverless/runtime';
+import { aggregate, json, microBatch, type StreamRecord, sliding } from 'driverless/runtime';
+import { conversions } from './retail/conversions';
 import { minuteOf, ProductView } from './retail/events';
-import { addViews, forEachLimited, recordView } from './retail/tables';
+import { addViews, forEachLimited, putTrending, recordView } from './retail/tables';
 
 type View = StreamRecord<ProductView>;
 
@@ -39,9 +40,12 @@ function viewsPerProductMinute(
 }
 
 /**
- * Product views → recommendations (each user's recently viewed products) and popularity
- * (views per product per minute). The two jobs run concurrently over one decode of the batch;
- * `popularity` runs in a function of its own in the example stack (`isolateJobs`).
+ * Product views → recommendations (each user's recently viewed products), popularity (views per
+ * product per minute), trending (views per product over the last 10 minutes, every minute, on the
+ * views' own time) and conversions (whether the same user ordered the product within 30 minutes
+ * of viewing it). The jobs run concurrently over one decode of the batch; `popularity` runs in a
+ * function of its own in the example stack (`isolateJobs`). `trending` and `conversions` keep
+ * their state in the pipeline's state table (`state: true`).
  */
 export const handler = microBatch({
   decode: json(ProductView),
@@ -57,5 +61,19 @@ export const handler = microBatch({
         addViews(entry.productId, entry.minute, shardId, entry.sequenceNumbers, signal),
       );
     },
+    trending: aggregate({
+      key: (view) => view.data.productId,
+      eventTime: (view) => view.data.ts,
+      window: sliding({ size: '10m', every: '1m' }),
+      watermark: { allowedLateness: '2m', idleShardAfter: '1m' },
+      init: () => ({ views: 0 }),
+      add: (acc) => ({ views: acc.views + 1 }),
+      merge: (a, b) => ({ views: a.views + b.views }),
+      late: 'dead-letter',
+      // Once per closed (product, window), with its final value.
+      emit: ({ key, end, value }) => putTrending(key, new Date(end), value.views),
+    }),
+    // The views side of the join (retail/conversions.ts).
+    conversions: conversions.left,
   },
 });

@@ -56,6 +56,15 @@ export type { TickEvent } from './state/bind-stateful';
 export type { DedupeHandler, DedupeOptions } from './state/dedupe';
 export { dedupe } from './state/dedupe';
 export type { Duration } from './state/duration';
+export type {
+  JoinEmitContext,
+  Joined,
+  JoinedRecord,
+  JoinSide,
+  StreamJoin,
+  StreamJoinOptions,
+} from './state/join';
+export { streamJoin } from './state/join';
 export type { LateContext, LateHandling } from './state/late-records';
 export type {
   DynamoStateTableOptions,

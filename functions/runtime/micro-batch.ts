@@ -43,7 +43,7 @@ export interface MicroBatchOptions<T, S, State> {
   /** Named functions of the batch's records; each runs at most once per batch, only if a job reads it. */
   readonly stages?: S & Stages<NoInfer<T>>;
   /** Named jobs, run concurrently; each destructures the stages it needs. */
-  readonly jobs?: { readonly [name: string]: Job<NoInfer<T>, S> };
+  readonly jobs?: { readonly [name: string]: Job<NoInfer<T>, NoInfer<S>> };
   /** Tumbling-window state, for mappings with `tumblingWindow` set. */
   readonly window?: WindowOptions<NoInfer<T>, State>;
   /**

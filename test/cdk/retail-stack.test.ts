@@ -283,7 +283,7 @@ describe('RetailStack', () => {
     );
   });
 
-  test('lets the productViews main function touch only its stream, failure queues, dead-letter payload bucket, log group and the tables', () => {
+  test('lets the productViews main function touch only its stream, failure queues, dead-letter payload bucket, log group, the state table and the tables', () => {
     // when
     const references = policyReferencesOf({
       DRIVERLESS_SOURCE: 'productViews',
@@ -292,9 +292,12 @@ describe('RetailStack', () => {
     // then
     expect([...references].sort()).toStrictEqual(
       [
+        'Conversions506C535E',
         'Popularity5AD838AA',
         'Recommendations9D8B90D0',
         'RetailCheckpoints89B8ED46',
+        'RetailState4C7A5B6C',
+        'TrendingE7545EF2',
         'RetailProductViewsDeadLetterPayloads8A7A4731',
         'RetailProductViewsDeadLetters822973E6',
         'RetailProductViewsMainLogsBEEEA98F',
@@ -304,15 +307,18 @@ describe('RetailStack', () => {
     );
   });
 
-  test('lets the isolated job touch only its consumer, stream, failure queues, dead-letter payload bucket, log group and the tables', () => {
+  test('lets the isolated job touch only its consumer, stream, failure queues, dead-letter payload bucket, log group, the state table and the tables', () => {
     // when
     const references = policyReferencesOf({ DRIVERLESS_JOBS: 'popularity' });
     // then
     expect([...references].sort()).toStrictEqual(
       [
+        'Conversions506C535E',
         'Popularity5AD838AA',
         'Recommendations9D8B90D0',
         'RetailCheckpoints89B8ED46',
+        'RetailState4C7A5B6C',
+        'TrendingE7545EF2',
         'RetailProductViewsDeadLetterPayloads8A7A4731',
         'RetailProductViewsDeadLetters822973E6',
         'RetailProductViewsJobPopularityLogs8BD79A4B',
@@ -323,15 +329,18 @@ describe('RetailStack', () => {
     );
   });
 
-  test('lets the orders function touch only its stream, failure queues, dead-letter payload bucket, log group and the tables', () => {
+  test('lets the orders function touch only its stream, failure queues, dead-letter payload bucket, log group, the state table and the tables', () => {
     // when
     const references = policyReferencesOf({ DRIVERLESS_SOURCE: 'orders' });
     // then
     expect([...references].sort()).toStrictEqual(
       [
+        'Conversions506C535E',
         'Popularity5AD838AA',
         'Recommendations9D8B90D0',
         'RetailCheckpoints89B8ED46',
+        'RetailState4C7A5B6C',
+        'TrendingE7545EF2',
         'RetailOrdersDeadLetterPayloadsB4E0C1A7',
         'RetailOrdersDeadLetters4D38D5A3',
         'RetailOrdersMainLogs0377B2F1',
@@ -339,6 +348,11 @@ describe('RetailStack', () => {
         ORDERS_STREAM,
       ].sort(),
     );
+  });
+
+  test('ticks every function of the example: trending and conversions need their windows closed on quiet streams', () => {
+    // then
+    template.resourceCountIs('AWS::Events::Rule', logicalIdsOf('AWS::Lambda::Alias').length);
   });
 
   test('creates KMS-encrypted streams with the example shard counts', () => {
@@ -366,6 +380,11 @@ describe('RetailStack', () => {
         { AttributeName: 'productId', KeyType: 'HASH' },
         { AttributeName: 'minute', KeyType: 'RANGE' },
       ],
+      [
+        { AttributeName: 'productId', KeyType: 'HASH' },
+        { AttributeName: 'windowEnd', KeyType: 'RANGE' },
+      ],
+      [{ AttributeName: 'productId', KeyType: 'HASH' }],
     ]) {
       template.hasResourceProperties('AWS::DynamoDB::Table', {
         KeySchema: keys,

@@ -84,7 +84,12 @@ afterAll(async () => {
 
 it('creates handlers and tests from every template that type-check, lint and pass their tests', async () => {
   // Given
-  const names = { json: 'product-catalog', 'multi-job': 'order-totals', window: 'sales-per-store' };
+  const names = {
+    json: 'product-catalog',
+    'multi-job': 'order-totals',
+    window: 'sales-per-store',
+    aggregate: 'store-trends',
+  };
 
   // When
   const results = [];
@@ -93,7 +98,7 @@ it('creates handlers and tests from every template that type-check, lint and pas
   }
 
   // Then
-  expect(results).toEqual([0, 0, 0]);
+  expect(results).toEqual([0, 0, 0, 0]);
   expect(existsSync(join(project, 'test', 'fixtures'))).toBe(false);
   await exec(join(BIN, 'tsc'), ['--noEmit', '-p', join(project, 'tsconfig.json')], {
     cwd: project,
@@ -120,7 +125,7 @@ it('creates handlers and tests from every template that type-check, lint and pas
       cwd: project,
     },
   ).catch((error: { stderr: string }) => ({ stderr: error.stderr }));
-  expect(jest.stderr).toMatch(/Test Suites: 3 passed, 3 total/);
+  expect(jest.stderr).toMatch(/Test Suites: 4 passed, 4 total/);
 });
 
 it("adds the source to the CDK app's pipeline with --wire, its entry beside the stack", async () => {

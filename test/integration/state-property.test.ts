@@ -3,7 +3,8 @@
  * several shards of two sources (out of order, duplicates, late records, idle shards), delivered
  * in random interleavings with redeliveries, bisected halves and attempts killed midway, must emit
  * what an independent in-memory computation emits: the same windows with the same values, each
- * value the same on every emission, and the same late records.
+ * value the same on every emission, and the same late records; and a left outer join of the two
+ * sources must emit the same matches and outer results, each once, and the same late records.
  */
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -17,10 +18,12 @@ import {
   type StateTable,
   session,
   sliding,
+  streamJoin,
   tumbling,
 } from 'driverless/runtime';
 import { dynamoClient, startDynamo } from '../../emulator/index';
 import { kinesisRecord, lambdaContext, sequenceNumber } from '../fixtures/kinesis-events';
+import { JoinModel } from '../fixtures/state/join-model';
 import {
   between,
   type GeneratedRecord,
@@ -41,6 +44,9 @@ const JOBS: Record<string, { model: ModelWindow; lateness: number; idleAfter: nu
   sessions: { model: { kind: 'session', gap: 30_000 }, lateness: 0, idleAfter: 90_000 },
 };
 const SOURCES = ['views', 'orders'] as const;
+// Views followed by an order of the same key within a minute, or views alone.
+const JOIN = { within: 60_000, lateness: 20_000, idleAfter: 60_000 };
+const SIDE = { views: 'left', orders: 'right' } as const;
 const SHARDS = ['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002'];
 
 /** A state table whose calls start failing after a budget, like a process killed midway. */
@@ -73,6 +79,12 @@ class KillableTable implements StateTable {
     this.#spend();
     return this.inner.delete(...args);
   };
+}
+
+interface JoinOutcome {
+  /** `<view id>|<order id>` of each match, `<view id>|` of each outer result: times emitted. */
+  emitted: Map<string, number>;
+  late: Set<string>;
 }
 
 interface Outcome {
@@ -121,6 +133,26 @@ async function run(seed: number, faults: { kills: boolean; bisectAfterKill?: boo
   const models = new Map<string, WindowModel>();
   const handlers = new Map<string, ReturnType<typeof microBatch<Data>>>();
   const letters = new Map<string, ReturnType<typeof memoryDeadLetters>>();
+  const joinOutcome: JoinOutcome = { emitted: new Map(), late: new Set() };
+  const joinModel = new JoinModel(JOIN.within, {
+    lateness: JOIN.lateness,
+    idleAfter: JOIN.idleAfter,
+  });
+  const join = streamJoin<Data, Data>({
+    name: 'viewsThenOrders',
+    left: { source: 'views', key: (r) => r.data.key, eventTime: (r) => r.data.time },
+    right: { source: 'orders', key: (r) => r.data.key, eventTime: (r) => r.data.time },
+    within: JOIN.within,
+    kind: 'leftOuter',
+    watermark: { allowedLateness: JOIN.lateness, idleShardAfter: JOIN.idleAfter },
+    emit: (joined) => {
+      const id = `${joined.left.data.id}|${joined.right?.data.id ?? ''}`;
+      joinOutcome.emitted.set(id, (joinOutcome.emitted.get(id) ?? 0) + 1);
+    },
+    late: (records) => {
+      for (const r of records) joinOutcome.late.add(r.data.id);
+    },
+  });
   for (const source of SOURCES) {
     process.env.DRIVERLESS_SOURCE = source;
     const jobs: Record<string, ReturnType<typeof aggregate<Data, Sums>>> = {};
@@ -162,6 +194,7 @@ async function run(seed: number, faults: { kills: boolean; bisectAfterKill?: boo
               },
       });
     }
+    jobs.join = source === 'views' ? join.left : join.right;
     const deadLetters = memoryDeadLetters();
     letters.set(source, deadLetters);
     handlers.set(source, microBatch({ decode: json<Data>(), deadLetters, state: table, jobs }));
@@ -257,11 +290,13 @@ async function run(seed: number, faults: { kills: boolean; bisectAfterKill?: boo
       for (const job of Object.keys(JOBS)) {
         models.get(`${stream.source}/${job}`)!.batch(stream.shardId, batch, now);
       }
+      joinModel.batch(SIDE[stream.source], stream.shardId, batch, now);
     }
     if (step % 20 === 19) {
       for (const source of SOURCES) {
         await tick(source);
         for (const job of Object.keys(JOBS)) models.get(`${source}/${job}`)!.tick(now);
+        joinModel.tick(SIDE[source], now);
       }
     }
   }
@@ -269,6 +304,7 @@ async function run(seed: number, faults: { kills: boolean; bisectAfterKill?: boo
   for (const source of SOURCES) {
     await tick(source, true);
     for (const job of Object.keys(JOBS)) models.get(`${source}/${job}`)!.tick(now, true);
+    joinModel.tick(SIDE[source], now, true);
     for (const letter of letters.get(source)!.letters) {
       expect(letter.reason).toBe('late');
       outcomes
@@ -277,7 +313,19 @@ async function run(seed: number, faults: { kills: boolean; bisectAfterKill?: boo
     }
   }
   await client.send(new DeleteTableCommand({ TableName: tableName }));
-  return { outcomes, models, counts, streams };
+  return { outcomes, models, counts, streams, joinOutcome, joinModel };
+}
+
+// Both properties of a seed are checked on one run of it.
+const runs = new Map<string, ReturnType<typeof run>>();
+function runOnce(seed: number, faults: { kills: boolean }) {
+  const id = `${seed}|${faults.kills}`;
+  let result = runs.get(id);
+  if (!result) {
+    result = run(seed, faults);
+    runs.set(id, result);
+  }
+  return result;
 }
 
 describe.each([
@@ -287,7 +335,7 @@ describe.each([
 ])('keyed event-time state (seed %i, kills: %s)', (seed, kills) => {
   it('emits what the in-memory computation emits, each window once with one value, late records accounted for', async () => {
     // Given / When
-    const { outcomes, models, counts } = await run(seed, { kills });
+    const { outcomes, models, counts } = await runOnce(seed, { kills });
 
     // Then
     expect(counts.batches).toBeGreaterThan(20);
@@ -310,6 +358,20 @@ describe.each([
       // Only an attempt killed between emit and marking the window emitted emits it again.
       if (!kills) expect(outcome.repeats).toBe(0);
     }
+  });
+
+  it('joins the two sources as the in-memory computation does: each match and outer result once, late records accounted for', async () => {
+    // Given / When
+    const { joinOutcome, joinModel } = await runOnce(seed, { kills });
+
+    // Then
+    const matches = [...joinModel.emitted].filter((id) => !id.endsWith('|'));
+    expect(matches.length).toBeGreaterThan(5);
+    expect(joinModel.emitted.size).toBeGreaterThan(matches.length);
+    expect([...joinOutcome.emitted.keys()].sort()).toStrictEqual([...joinModel.emitted].sort());
+    expect([...joinOutcome.late].sort()).toStrictEqual([...joinModel.late].sort());
+    // Only an attempt killed between emit and marking the result emitted emits it again.
+    if (!kills) expect([...joinOutcome.emitted.values()].every((n) => n === 1)).toBe(true);
   });
 });
 

@@ -29,3 +29,8 @@ export type Order = z.infer<typeof Order>;
 export function minuteOf(ts: number): string {
   return new Date(ts).toISOString().slice(0, 16);
 }
+
+/** The key a view and an order of the same product by the same user share in the conversions join. */
+export function conversionKey(userId: string, productId: string): string {
+  return `${userId}|${productId}`;
+}

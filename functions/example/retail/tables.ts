@@ -18,7 +18,9 @@ function dynamo(): { documents: Documents.DynamoDBDocumentClient; commands: type
   return sdk;
 }
 
-function tableName(variable: 'RECOMMENDATIONS_TABLE' | 'POPULARITY_TABLE'): string {
+function tableName(
+  variable: 'RECOMMENDATIONS_TABLE' | 'POPULARITY_TABLE' | 'TRENDING_TABLE' | 'CONVERSIONS_TABLE',
+): string {
   const name = process.env[variable];
   if (!name)
     throw new Error(`${variable} is not set: the stack passes each table's name to the function`);
@@ -153,4 +155,50 @@ export async function addViews(
   }
   if (counted.length > 0)
     throw new Error(`popularity of ${productId} at ${minute} kept changing under us`);
+}
+
+/**
+ * Writes a product's views in the 10 minutes up to `windowEnd`. The runtime emits each window once
+ * with its final value; a PutItem of that value is idempotent if the emit is retried.
+ */
+export async function putTrending(
+  productId: string,
+  windowEnd: Date,
+  views: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { documents, commands } = dynamo();
+  await documents.send(
+    new commands.PutCommand({
+      TableName: tableName('TRENDING_TABLE'),
+      Item: { productId, windowEnd: windowEnd.toISOString(), views },
+    }),
+    { abortSignal: signal },
+  );
+}
+
+/**
+ * Counts one result of the conversions join for a product: a view followed by an order of it
+ * (`converted`), or a view no order followed (`notConverted`); the conversion rate is
+ * `converted / (converted + notConverted)` (exact while a view is followed by at most one order of
+ * the product). The runtime emits each result once; an ADD is not idempotent, so a process killed
+ * between this write and the runtime marking the result emitted counts it twice: rare, and the
+ * rate is a statistic.
+ */
+export async function countConversion(
+  productId: string,
+  converted: boolean,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { documents, commands } = dynamo();
+  await documents.send(
+    new commands.UpdateCommand({
+      TableName: tableName('CONVERSIONS_TABLE'),
+      Key: { productId },
+      UpdateExpression: 'ADD #counter :one',
+      ExpressionAttributeNames: { '#counter': converted ? 'converted' : 'notConverted' },
+      ExpressionAttributeValues: { ':one': 1 },
+    }),
+    { abortSignal: signal },
+  );
 }

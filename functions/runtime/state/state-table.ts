@@ -235,7 +235,7 @@ export function stateTableFromEnvironment(env: NodeJS.ProcessEnv): StateTable {
   const name = env[ENVIRONMENT.stateTable];
   if (!name) {
     throw new ConfigurationError(
-      `this handler has stateful jobs (aggregate, dedupe) but ${ENVIRONMENT.stateTable} is not set: ` +
+      `this handler has stateful jobs (aggregate, dedupe, streamJoin) but ${ENVIRONMENT.stateTable} is not set: ` +
         'deploy the pipeline with state: true (or set it per source), or set the variable to a table name or to "memory:" for state in this process',
     );
   }

@@ -8,6 +8,7 @@ const source = (overrides: Partial<SourceToWire> = {}): SourceToWire => ({
   handlerFile: join(ROOT, 'functions', 'click-counts.ts'),
   environment: ['TABLE_NAME'],
   window: false,
+  state: false,
   ...overrides,
 });
 
@@ -74,6 +75,22 @@ describe('wireSource', () => {
     // Then
     expect(text).toContain("import { Duration, Stack } from 'aws-cdk-lib';");
     expect(text).toContain('tumblingWindow: Duration.minutes(5),');
+  });
+
+  it('gives a source with stateful jobs state: true', () => {
+    // When
+    const { entry } = wireSource(stackFile(PIPELINE), source({ state: true }));
+
+    // Then
+    expect(entry).toContain('\n  state: true,\n');
+  });
+
+  it('leaves state out for a stateless source', () => {
+    // When
+    const { entry } = wireSource(stackFile(PIPELINE), source());
+
+    // Then
+    expect(entry).not.toContain('state');
   });
 
   it('uses the namespace the stack imports aws-cdk-lib/core as', () => {

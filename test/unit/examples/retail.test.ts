@@ -12,6 +12,8 @@ import {
 
 const RECOMMENDATIONS = 'recommendations';
 const POPULARITY = 'popularity';
+const TRENDING = 'trending';
+const CONVERSIONS = 'conversions';
 const PRODUCT_VIEWS = '../../../functions/example/product-views';
 const ORDERS = '../../../functions/example/orders';
 // 2026-11-23T19:00:00Z, and the minute it falls in.
@@ -40,6 +42,10 @@ describe('retail example', () => {
     // The handlers read their environment at import, so they are imported after setting it.
     process.env.RECOMMENDATIONS_TABLE = RECOMMENDATIONS;
     process.env.POPULARITY_TABLE = POPULARITY;
+    process.env.TRENDING_TABLE = TRENDING;
+    process.env.CONVERSIONS_TABLE = CONVERSIONS;
+    // trending and conversions keep keyed state; here in the process, as `driverless run` does.
+    process.env.DRIVERLESS_STATE_TABLE = 'memory:retail-example';
     process.env.DRIVERLESS_DEAD_LETTER_QUEUE_URL =
       'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters';
     ({ handler: productViews } = await import(PRODUCT_VIEWS));
@@ -242,6 +248,46 @@ describe('retail example', () => {
         },
       ]);
       expect(documents.mock.calls[0]?.[1]?.abortSignal).toBeInstanceOf(AbortSignal);
+    });
+  });
+
+  describe('conversions', () => {
+    it('counts a view followed by an order of the product by the same user within 30 minutes as converted', async () => {
+      // Given: u7 views p7, on a shard the other tests have not used
+      const shardId = 'shardId-000000000007';
+      await productViews(
+        kinesisEvent([{ ...view('u7', 'p7', T0 + 60_000), shardId }]),
+        lambdaContext(),
+      );
+      const order = kinesisEvent([
+        {
+          data: {
+            orderId: 'o7',
+            userId: 'u7',
+            items: [
+              { productId: 'p8', quantity: 1 },
+              { productId: 'p7', quantity: 2 },
+            ],
+            ts: T0 + 10 * 60_000,
+          },
+          shardId,
+        },
+      ]);
+
+      // When
+      const response = await orders(order, lambdaContext({ functionName: 'orders' }));
+
+      // Then
+      expect(response).toStrictEqual({ batchItemFailures: [] });
+      expect(sentTo(documents, CONVERSIONS, UpdateCommand)).toStrictEqual([
+        {
+          TableName: CONVERSIONS,
+          Key: { productId: 'p7' },
+          UpdateExpression: 'ADD #counter :one',
+          ExpressionAttributeNames: { '#counter': 'converted' },
+          ExpressionAttributeValues: { ':one': 1 },
+        },
+      ]);
     });
   });
 });

@@ -1,4 +1,11 @@
-import { json, memoryDeadLetters, microBatch, utf8 } from 'driverless/runtime';
+import {
+  json,
+  memoryDeadLetters,
+  memoryStateTable,
+  microBatch,
+  streamJoin,
+  utf8,
+} from 'driverless/runtime';
 import { z } from 'zod';
 import { kinesisEvent, lambdaContext } from '../../fixtures/kinesis-events';
 
@@ -54,5 +61,39 @@ describe('types', () => {
     });
     await handler(kinesisEvent([{ raw: Buffer.from('hi').toString('base64') }]), lambdaContext());
     expect(seen).toBe('HI');
+  });
+
+  it('type a job declared outside microBatch beside plain jobs, without stages', async () => {
+    // Given: a join side made elsewhere (shared by two sources); this file only compiles if the
+    // plain job beside it still sees its records typed
+    type View = z.infer<typeof ProductView>;
+    const join = streamJoin<View, View>({
+      name: 'j',
+      left: { source: 'views', key: (r) => r.data.userId, eventTime: (r) => r.data.ts },
+      right: { source: 'clicks', key: (r) => r.data.userId, eventTime: (r) => r.data.ts },
+      within: '1m',
+      emit: () => undefined,
+    });
+    let users = '';
+    const handler = microBatch({
+      decode: json(ProductView),
+      deadLetters: memoryDeadLetters(),
+      state: memoryStateTable(),
+      jobs: {
+        plain: async ({ records }) => {
+          users = records.map((r) => r.data.userId).join();
+        },
+        join: join.left,
+      },
+    });
+
+    // When
+    await handler(
+      kinesisEvent([{ data: { userId: 'u', productId: 'p', ts: 1 } }]),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(users).toBe('u');
   });
 });
