@@ -313,39 +313,57 @@ it('leaves the same tables as the stream after the orchestrator is killed mid-wa
   expect(await results()).toEqual(streamed);
 });
 
-it('leaves the same tables as the stream, backfilling the archive objects of those records', async () => {
-  // given: the records archived as the archive option lays them out (gzipped NDJSON per hour)
-  await clearTables();
-  const bucket = `archive-${process.pid}`;
-  await target.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const objects: [string, Input[], boolean][] = [
-    ['records/productViews/2026/01/15/09/views-1.gz', data.views.slice(0, 70), true],
-    ['records/productViews/2026/01/15/10/views-2', data.views.slice(70), false],
-    ['records/orders/2026/01/15/09/orders-1.gz', data.orders, true],
-  ];
-  for (const [key, records, gzipped] of objects) {
-    const body = Buffer.from(records.map((r) => `${text(r)}\n`).join(''));
-    await target.clients.s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipped ? gzipSync(body) : body }),
-    );
-  }
-  // when
-  const views = await backfill([
-    '--source',
-    'productViews',
-    '--archive',
-    `s3://${bucket}/records/productViews/`,
-    '--batch-size',
-    '25',
-    '--allow-dead-letters',
-  ]);
-  const orders = await backfill([
-    '--source',
-    'orders',
-    '--archive',
-    `s3://${bucket}/records/orders/`,
-  ]);
-  // then
-  expect({ views: outcome(views), orders: outcome(orders) }).toEqual({ views: 0, orders: 0 });
-  expect(await results()).toEqual(streamed);
-});
+/**
+ * The archived bodies of `records`: NDJSON (a newline after each, as Firehose writes with a
+ * delimiter), or Firehose's raw format (concatenated with nothing between them), where a cut-off
+ * record can only be told apart at an object's end, so the poison goes last there.
+ */
+function archived(records: Input[], format: 'ndjson' | 'raw'): Buffer {
+  if (format === 'ndjson') return Buffer.from(records.map((r) => `${text(r)}\n`).join(''));
+  const poison = records.filter((r) => typeof r.data === 'string');
+  const valid = records.filter((r) => typeof r.data !== 'string');
+  return Buffer.from([...valid, ...poison].map(text).join(''));
+}
+
+it.each([
+  ['NDJSON', 'ndjson'],
+  ['raw-format (no delimiter)', 'raw'],
+] as const)(
+  'leaves the same tables as the stream, backfilling %s archive objects of those records',
+  async (_, format) => {
+    // given: the records archived as the archive option lays them out (gzipped or not, per hour)
+    await clearTables();
+    const bucket = `archive-${format}-${process.pid}`;
+    await target.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const objects: [string, Input[], boolean][] = [
+      ['records/productViews/2026/01/15/09/views-1.gz', data.views.slice(0, 70), true],
+      ['records/productViews/2026/01/15/10/views-2', data.views.slice(70), false],
+      ['records/orders/2026/01/15/09/orders-1.gz', data.orders, true],
+    ];
+    for (const [key, records, gzipped] of objects) {
+      const body = archived(records, format);
+      await target.clients.s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipped ? gzipSync(body) : body }),
+      );
+    }
+    // when
+    const views = await backfill([
+      '--source',
+      'productViews',
+      '--archive',
+      `s3://${bucket}/records/productViews/`,
+      '--batch-size',
+      '25',
+      '--allow-dead-letters',
+    ]);
+    const orders = await backfill([
+      '--source',
+      'orders',
+      '--archive',
+      `s3://${bucket}/records/orders/`,
+    ]);
+    // then
+    expect({ views: outcome(views), orders: outcome(orders) }).toEqual({ views: 0, orders: 0 });
+    expect(await results()).toEqual(streamed);
+  },
+);
