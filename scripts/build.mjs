@@ -85,7 +85,7 @@ await Promise.all([
     external: external(),
   }),
   // The server child loads these by URL at run time (esbuild cannot follow such an import).
-  ...['loopback-guard', 'http1-and-2'].map((name) =>
+  ...['loopback-guard', 'http1-and-2', 'kinesalite-at-timestamp'].map((name) =>
     build({
       ...common,
       entryPoints: [`emulator/servers/${name}.ts`],

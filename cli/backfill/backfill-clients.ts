@@ -14,11 +14,6 @@ export interface BackfillClients {
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBClient;
   readonly region: string;
-  /**
-   * The embedded stack: kinesalite never answers a GetRecords for an AT_TIMESTAMP iterator past a
-   * shard's last record (AWS answers an empty page), so a later part of a shard would hang there.
-   */
-  readonly embedded: boolean;
 }
 
 // A backfill invocation runs up to the function's timeout (15 minutes at most): no socket timeout.
@@ -56,7 +51,6 @@ export function clientsFromStateFile(path: string): BackfillClients {
     s3: new S3Client({ ...common, endpoint: s3, forcePathStyle: true }),
     dynamodb: new DynamoDBClient({ ...common, endpoint: dynamodb }),
     region,
-    embedded: true,
   };
 }
 
@@ -73,6 +67,5 @@ export function clientsFromEnvironment(): BackfillClients {
     }),
     dynamodb: new DynamoDBClient(common),
     region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    embedded: false,
   };
 }

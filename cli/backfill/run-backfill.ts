@@ -218,13 +218,10 @@ async function backfill(options: BackfillCommandOptions, output: BackfillOutput)
         range,
         (shards) =>
           checked.partsPerShard ??
-          // Whole shards on the embedded stack: a later part would wait on kinesalite forever.
-          (clients.embedded
-            ? 1
-            : Math.min(
-                AUTO_PARTS_PER_SHARD,
-                Math.max(1, Math.floor(concurrency / (shards * functions.length))),
-              )),
+          Math.min(
+            AUTO_PARTS_PER_SHARD,
+            Math.max(1, Math.floor(concurrency / (shards * functions.length))),
+          ),
       );
       input = { kind: 'stream', streamArn: source.streamArn, ...range };
     }

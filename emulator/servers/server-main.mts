@@ -34,6 +34,7 @@ import type {
   isHttp2ResponseHeader as IsHttp2ResponseHeader,
   listenHttp1And2 as ListenHttp1And2,
 } from './http1-and-2';
+import type { answerAtTimestampPastTheTip as AnswerAtTimestampPastTheTip } from './kinesalite-at-timestamp';
 import type {
   foreignRequestReason as ForeignRequestReason,
   isCorsHeader as IsCorsHeader,
@@ -94,6 +95,11 @@ function listenSocket(server: HttpServer, socketPath: string): Promise<void> {
 }
 
 async function startKinesalite(dataDir: string | undefined, socketPath: string): Promise<Backend> {
+  // kinesalite never answers an AT_TIMESTAMP GetShardIterator past a shard's last record.
+  const { answerAtTimestampPastTheTip } = (await import(sibling('kinesalite-at-timestamp'))) as {
+    answerAtTimestampPastTheTip: typeof AnswerAtTimestampPastTheTip;
+  };
+  answerAtTimestampPastTheTip(require);
   const kinesalite = require('kinesalite') as (options: Record<string, unknown>) => HttpServer;
   // The default shardLimit (10) counts the whole account; *Ms 0 makes streams ACTIVE at once.
   const server = kinesalite({

@@ -126,11 +126,6 @@ async function put(stream: string, records: readonly Input[]): Promise<RecordPos
   }));
 }
 
-// One slice per shard, every one holding records: kinesalite (the embedded stack's Kinesis) never
-// answers GetRecords for an AT_TIMESTAMP iterator past a shard's last record, which a time slice
-// with no records asks for; AWS answers an empty page. Slicing within a shard is covered by the
-// planner's and the orchestrator's unit tests.
-
 /**
  * `driverless backfill <args>` against the embedded stack. Not `runCli`, whose 60 s guard is for
  * local commands: a resumed backfill waits, by design, for the lease of a slice the killed one
@@ -218,9 +213,14 @@ afterAll(async () => {
   await target?.stop();
 });
 
-it('leaves the same tables as the stream, backfilling the stream range in parallel slices', async () => {
-  // given: the streamed results, then empty tables
+it('leaves the same tables as the stream, backfilling the stream range in parallel slices, two per shard', async () => {
+  // given: the streamed results, then empty tables, and a range twice as long as the streamed one
+  // (over now), so each shard's later part holds no record: it starts at an AT_TIMESTAMP after
+  // the shard's last record
   await clearTables();
+  const from = Date.parse(range.from);
+  const to = Date.parse(range.to) + (Date.parse(range.to) - from);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, to - Date.now())));
   // when
   const views = await backfill([
     '--source',
@@ -228,9 +228,9 @@ it('leaves the same tables as the stream, backfilling the stream range in parall
     '--from',
     range.from,
     '--to',
-    range.to,
+    new Date(to).toISOString(),
     '--slices-per-shard',
-    '1',
+    '2',
     '--concurrency',
     '4',
     '--allow-dead-letters',
@@ -241,9 +241,9 @@ it('leaves the same tables as the stream, backfilling the stream range in parall
     '--from',
     range.from,
     '--to',
-    range.to,
+    new Date(to).toISOString(),
     '--slices-per-shard',
-    '1',
+    '2',
   ]);
   // then
   expect({ views: outcome(views), orders: outcome(orders) }).toEqual({ views: 0, orders: 0 });
@@ -313,39 +313,57 @@ it('leaves the same tables as the stream after the orchestrator is killed mid-wa
   expect(await results()).toEqual(streamed);
 });
 
-it('leaves the same tables as the stream, backfilling the archive objects of those records', async () => {
-  // given: the records archived as the archive option lays them out (gzipped NDJSON per hour)
-  await clearTables();
-  const bucket = `archive-${process.pid}`;
-  await target.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const objects: [string, Input[], boolean][] = [
-    ['records/productViews/2026/01/15/09/views-1.gz', data.views.slice(0, 70), true],
-    ['records/productViews/2026/01/15/10/views-2', data.views.slice(70), false],
-    ['records/orders/2026/01/15/09/orders-1.gz', data.orders, true],
-  ];
-  for (const [key, records, gzipped] of objects) {
-    const body = Buffer.from(records.map((r) => `${text(r)}\n`).join(''));
-    await target.clients.s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipped ? gzipSync(body) : body }),
-    );
-  }
-  // when
-  const views = await backfill([
-    '--source',
-    'productViews',
-    '--archive',
-    `s3://${bucket}/records/productViews/`,
-    '--batch-size',
-    '25',
-    '--allow-dead-letters',
-  ]);
-  const orders = await backfill([
-    '--source',
-    'orders',
-    '--archive',
-    `s3://${bucket}/records/orders/`,
-  ]);
-  // then
-  expect({ views: outcome(views), orders: outcome(orders) }).toEqual({ views: 0, orders: 0 });
-  expect(await results()).toEqual(streamed);
-});
+/**
+ * The archived bodies of `records`: NDJSON (a newline after each, as Firehose writes with a
+ * delimiter), or Firehose's raw format (concatenated with nothing between them), where a cut-off
+ * record can only be told apart at an object's end, so the poison goes last there.
+ */
+function archived(records: Input[], format: 'ndjson' | 'raw'): Buffer {
+  if (format === 'ndjson') return Buffer.from(records.map((r) => `${text(r)}\n`).join(''));
+  const poison = records.filter((r) => typeof r.data === 'string');
+  const valid = records.filter((r) => typeof r.data !== 'string');
+  return Buffer.from([...valid, ...poison].map(text).join(''));
+}
+
+it.each([
+  ['NDJSON', 'ndjson'],
+  ['raw-format (no delimiter)', 'raw'],
+] as const)(
+  'leaves the same tables as the stream, backfilling %s archive objects of those records',
+  async (_, format) => {
+    // given: the records archived as the archive option lays them out (gzipped or not, per hour)
+    await clearTables();
+    const bucket = `archive-${format}-${process.pid}`;
+    await target.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const objects: [string, Input[], boolean][] = [
+      ['records/productViews/2026/01/15/09/views-1.gz', data.views.slice(0, 70), true],
+      ['records/productViews/2026/01/15/10/views-2', data.views.slice(70), false],
+      ['records/orders/2026/01/15/09/orders-1.gz', data.orders, true],
+    ];
+    for (const [key, records, gzipped] of objects) {
+      const body = archived(records, format);
+      await target.clients.s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipped ? gzipSync(body) : body }),
+      );
+    }
+    // when
+    const views = await backfill([
+      '--source',
+      'productViews',
+      '--archive',
+      `s3://${bucket}/records/productViews/`,
+      '--batch-size',
+      '25',
+      '--allow-dead-letters',
+    ]);
+    const orders = await backfill([
+      '--source',
+      'orders',
+      '--archive',
+      `s3://${bucket}/records/orders/`,
+    ]);
+    // then
+    expect({ views: outcome(views), orders: outcome(orders) }).toEqual({ views: 0, orders: 0 });
+    expect(await results()).toEqual(streamed);
+  },
+);

@@ -1,10 +1,10 @@
-import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type * as S3 from '@aws-sdk/client-s3';
 import { type KinesisEventRecord, kinesisEventRecord } from '../../kinesis/index';
 import type { ArchiveSlice } from './backfill-event';
 import type { SliceBatch } from './slice-batch';
+import { splitArchiveRecords } from './split-archive-records';
 
 /** How an archive slice reaches S3; a seam for tests. */
 export interface ArchiveReadOptions {
@@ -16,9 +16,9 @@ export interface ArchiveReadOptions {
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 
-/** The object's body as lines of text, gunzipped when it starts with gzip's magic bytes. */
-async function linesOf(body: Readable): Promise<AsyncIterable<string>> {
-  // Peek at the first chunk for the magic, then put it back so the line reader sees every byte.
+/** The object's bytes, gunzipped when it starts with gzip's magic bytes. */
+async function bytesOf(body: Readable): Promise<AsyncIterable<Uint8Array>> {
+  // Peek at the first chunk for the magic, then put it back so the splitter sees every byte.
   const iterator = body[Symbol.asyncIterator]();
   const first = await iterator.next();
   const head: Buffer | undefined = first.done ? undefined : Buffer.from(first.value);
@@ -27,7 +27,7 @@ async function linesOf(body: Readable): Promise<AsyncIterable<string>> {
     try {
       if (head) raw.write(head);
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        // Backpressure: never hold more of the object than the line reader has asked for.
+        // Backpressure: never hold more of the object than the splitter has asked for.
         if (!raw.write(next.value)) await new Promise((resolve) => raw.once('drain', resolve));
       }
       raw.end();
@@ -36,17 +36,20 @@ async function linesOf(body: Readable): Promise<AsyncIterable<string>> {
     }
   })();
   const gzipped = head !== undefined && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
-  const text = gzipped ? raw.pipe(createGunzip()) : raw;
-  if (gzipped) raw.on('error', (error) => text.destroy(error));
-  return createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY });
+  if (!gzipped) return raw;
+  const plain = raw.pipe(createGunzip());
+  raw.on('error', (error) => plain.destroy(error));
+  return plain;
 }
 
 /**
- * Reads archive objects (one record per line: NDJSON as Firehose writes it with a newline after
- * each record, gzipped or not) from `keyIndex`, line after `line`, batch by batch. Each object is
- * a shard of its own: its key is the batches' `shardId` and its line numbers their sequence
- * numbers, so cursors and partial failures work as on a stream. A batch never spans two objects,
- * and only one batch of lines is held at a time (the object is streamed).
+ * Reads archive objects (gzipped or not; NDJSON or newline-delimited text as Firehose writes with
+ * a delimiter, or JSON records concatenated with none, Firehose's raw format; see
+ * {@link splitArchiveRecords}) from `keyIndex`, record after `line`, batch by batch. Each object
+ * is a shard of its own: its key is the batches' `shardId` and its record numbers (line numbers
+ * for text, value ordinals for JSON) their sequence numbers, so cursors and partial failures work
+ * as on a stream. A batch never spans two objects, and only one batch of records is held at a
+ * time (the object is streamed).
  */
 export async function* readArchiveSlice(
   slice: ArchiveSlice,
@@ -74,15 +77,15 @@ export async function* readArchiveSlice(
     });
     const body = object.Body as Readable;
     try {
-      for await (const text of await linesOf(body)) {
-        line += 1;
-        if (line <= skip || text.trim() === '') continue;
+      for await (const record of splitArchiveRecords(await bytesOf(body))) {
+        line = record.number;
+        if (line <= skip) continue;
         records.push(
           kinesisEventRecord({
             shardId: key,
             sequenceNumber: String(line),
             partitionKey: key,
-            data: Buffer.from(text, 'utf8').toString('base64'),
+            data: record.data.toString('base64'),
             approximateArrivalTimestamp: arrival,
             awsRegion: options.region,
             eventSourceARN: streamArn,

@@ -95,6 +95,33 @@ describe('backfill invocation', () => {
     });
   });
 
+  it('reads raw-format objects (records with no delimiter) and dead-letters a corrupt tail', async () => {
+    // given: Firehose's raw format, gzipped, its last record cut off
+    const raw = `${[1, 2, 3].map((n) => JSON.stringify({ n, note: '}{"' })).join('')}{"n":4,"no`;
+    serveObjects({ 'raw.gz': gzipSync(Buffer.from(raw)) });
+    const seen: number[][] = [];
+    const deadLetters = memoryDeadLetters();
+    const handler = microBatch({
+      decode: json<View>(),
+      deadLetters,
+      jobs: { collect: async ({ records }) => void seen.push(records.map((r) => r.data.n)) },
+    });
+    // when
+    const result = (await handler(
+      archiveEvent(['raw.gz']) as never,
+      lambdaContext(),
+    )) as unknown as BackfillResult;
+    // then
+    expect(seen).toStrictEqual([[1, 2], [3]]);
+    expect(
+      deadLetters.letters.map((letter) => [
+        letter.sequenceNumber,
+        Buffer.from(letter.data, 'base64').toString(),
+      ]),
+    ).toStrictEqual([['4', '{"n":4,"no']]);
+    expect(result.continuation).toStrictEqual({ keyIndex: 0, line: 4 });
+  });
+
   it('stops before its deadline and hands back where to go on', async () => {
     // given: time runs out once the first batch is done
     serveObjects({ a: ndjson(1, 6) });
