@@ -22,6 +22,9 @@ const shared = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Integration suites spend most of their time waiting on the servers and function processes they
+  // start: two workers keep a two-core machine busy, where jest's default (cores − 1) runs one.
+  maxWorkers: Math.max(2, require('node:os').availableParallelism() - 1),
   projects: [
     {
       ...shared,
