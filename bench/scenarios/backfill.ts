@@ -32,9 +32,7 @@ export const BACKFILL_FULL: BackfillBenchmarkConfig = {
   records: 40_000,
   shards: 4,
   concurrency: 8,
-  // Whole shards: kinesalite never answers GetRecords for an AT_TIMESTAMP iterator past a shard's
-  // last record, which a time slice after the records asks for.
-  slicesPerShard: 1,
+  slicesPerShard: 2,
   batchSize: 500,
   cpuUsPerRecord: 100,
   runs: 3,
