@@ -47,8 +47,13 @@ function inputs(): {
 }
 
 let target: EmbeddedTarget;
-const streamed = { recommendations: '', popularity: '' };
-const batch = { recommendations: 'BatchRecommendations', popularity: 'BatchPopularity' };
+const streamed = { recommendations: '', popularity: '', trending: '', conversions: '' };
+const batch = {
+  recommendations: 'BatchRecommendations',
+  popularity: 'BatchPopularity',
+  trending: 'BatchTrending',
+  conversions: 'BatchConversions',
+};
 const data = inputs();
 
 const only = (values: readonly (string | undefined)[], what: string): string => {
@@ -114,6 +119,15 @@ beforeAll(async () => {
     functions.map((fn) => fn.environment.POPULARITY_TABLE),
     'popularity table',
   );
+  // The stateful jobs' tables: the batch run writes them too (its final tick emits every window).
+  streamed.trending = only(
+    functions.map((fn) => fn.environment.TRENDING_TABLE),
+    'trending table',
+  );
+  streamed.conversions = only(
+    functions.map((fn) => fn.environment.CONVERSIONS_TABLE),
+    'conversions table',
+  );
   const mappings = (source: string) =>
     functions.filter((fn) => fn.source === source).flatMap((fn) => fn.mappings);
   const streamOf = (source: string) =>
@@ -129,7 +143,7 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     requestHandler: new NodeHttpHandler(),
   });
-  for (const kind of ['recommendations', 'popularity'] as const) {
+  for (const kind of ['recommendations', 'popularity', 'trending', 'conversions'] as const) {
     const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: streamed[kind] }));
     await dynamodb.send(
       new CreateTableCommand({
@@ -186,6 +200,8 @@ it('leaves the same recommendations and popularity as the stream', async () => {
     AWS_SECRET_ACCESS_KEY: 'test',
     RECOMMENDATIONS_TABLE: batch.recommendations,
     POPULARITY_TABLE: batch.popularity,
+    TRENDING_TABLE: batch.trending,
+    CONVERSIONS_TABLE: batch.conversions,
   };
 
   // When
