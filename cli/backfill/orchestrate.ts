@@ -44,18 +44,9 @@ export function addCounts(into: BackfillCounts, added: BackfillCounts): void {
   into.deadLettered += added.deadLettered;
   into.failed += added.failed;
   for (const [job, tally] of Object.entries(added.jobs)) {
-    const t = into.jobs[job] ?? {
-      batches: 0,
-      succeeded: 0,
-      partial: 0,
-      failed: 0,
-      timedOut: 0,
-      skipped: 0,
-      records: 0,
-      failedRecords: 0,
-    };
-    into.jobs[job] = t;
-    for (const key of Object.keys(t) as (keyof typeof t)[]) t[key] += tally[key];
+    const t = into.jobs[job];
+    if (t === undefined) into.jobs[job] = { ...tally };
+    else for (const key of Object.keys(t) as (keyof typeof t)[]) t[key] += tally[key];
   }
   if (added.lastError !== undefined) into.lastError = added.lastError;
 }

@@ -4,6 +4,10 @@ import {
   type BatchResponseOptions,
   classifyBatchResponse,
 } from '../../functions/kinesis/index';
+import {
+  type BackfillJobTally,
+  tallyJobBatch,
+} from '../../functions/runtime/backfill/backfill-event';
 import { predatesTicks, type TickEvent } from './final-tick';
 import { type LoadedHandler, runContext } from './load-handler';
 import { type ShardWindow, windowEventOf } from './shard-window';
@@ -11,17 +15,8 @@ import { type ShardWindow, windowEventOf } from './shard-window';
 /** Attempts per batch, as an event source mapping with `retryAttempts: 2` would make. */
 export const MAX_ATTEMPTS = 3;
 
-/** What each job did over the run, from the runtime's `batch` log lines. */
-export interface JobTally {
-  batches: number;
-  succeeded: number;
-  partial: number;
-  failed: number;
-  timedOut: number;
-  skipped: number;
-  records: number;
-  failedRecords: number;
-}
+/** What each job did over the run, from the runtime's `batch` log lines (as a backfill tallies it). */
+export type JobTally = BackfillJobTally;
 
 /** The summary `driverless run` prints (and prints as JSON with `--json`). */
 export interface RunSummary {
@@ -73,14 +68,6 @@ interface BatchLine {
   };
 }
 
-const STATUS_FIELD: Record<string, keyof JobTally> = {
-  succeeded: 'succeeded',
-  partial: 'partial',
-  failed: 'failed',
-  'timed-out': 'timedOut',
-  skipped: 'skipped',
-};
-
 /**
  * Invokes a handler batch after batch as Lambda would, retrying a batch from the record its
  * partial response names (or whole, if the handler throws) up to {@link MAX_ATTEMPTS} times.
@@ -118,22 +105,7 @@ export class BatchRunner {
   observeLogLine(line: BatchLine): void {
     if (line.message !== 'batch' || !line.batch?.jobs) return;
     for (const [job, outcome] of Object.entries(line.batch.jobs)) {
-      const tally = this.summary.jobs[job] ?? {
-        batches: 0,
-        succeeded: 0,
-        partial: 0,
-        failed: 0,
-        timedOut: 0,
-        skipped: 0,
-        records: 0,
-        failedRecords: 0,
-      };
-      this.summary.jobs[job] = tally;
-      tally.batches += 1;
-      const field = STATUS_FIELD[outcome.status ?? ''];
-      if (field) tally[field] += 1;
-      tally.records += outcome.records ?? 0;
-      tally.failedRecords += outcome.failed ?? 0;
+      tallyJobBatch(this.summary.jobs, job, outcome);
       if (outcome.error !== undefined) {
         this.#countError(job, outcome.error, outcome.failed ?? outcome.records ?? 0);
       } else if (outcome.status === 'partial' || (outcome.failed ?? 0) > 0) {

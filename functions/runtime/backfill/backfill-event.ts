@@ -64,6 +64,45 @@ export interface BackfillJobTally {
   failedRecords: number;
 }
 
+/** A job's batch as its log line reports it. */
+export interface JobBatchOutcome {
+  readonly status?: string;
+  readonly records?: number;
+  readonly failed?: number;
+}
+
+const STATUS_FIELD: Readonly<Record<string, keyof BackfillJobTally>> = {
+  succeeded: 'succeeded',
+  partial: 'partial',
+  failed: 'failed',
+  'timed-out': 'timedOut',
+  skipped: 'skipped',
+};
+
+/** Adds one batch of `job` to `jobs` (`driverless run`, a backfill invocation and its orchestrator tally alike). */
+export function tallyJobBatch(
+  jobs: Record<string, BackfillJobTally>,
+  job: string,
+  outcome: JobBatchOutcome,
+): void {
+  const tally = jobs[job] ?? {
+    batches: 0,
+    succeeded: 0,
+    partial: 0,
+    failed: 0,
+    timedOut: 0,
+    skipped: 0,
+    records: 0,
+    failedRecords: 0,
+  };
+  jobs[job] = tally;
+  tally.batches += 1;
+  const field = STATUS_FIELD[outcome.status ?? ''];
+  if (field) tally[field] += 1;
+  tally.records += outcome.records ?? 0;
+  tally.failedRecords += outcome.failed ?? 0;
+}
+
 /** What one backfill invocation did. */
 export interface BackfillCounts {
   batches: number;

@@ -11,6 +11,7 @@ import {
   type BackfillEvent,
   type BackfillResult,
   backfillEventProblem,
+  tallyJobBatch,
 } from './backfill-event';
 import { readArchiveSlice } from './read-archive-slice';
 import { readShardSlice } from './read-shard-slice';
@@ -62,32 +63,8 @@ function emptyCounts(): BackfillCounts {
 
 function tally(counts: BackfillCounts, report: BatchReport): void {
   counts.deadLettered += report.deadLetters;
-  for (const [job, outcome] of Object.entries(report.jobs)) {
-    const t = counts.jobs[job] ?? {
-      batches: 0,
-      succeeded: 0,
-      partial: 0,
-      failed: 0,
-      timedOut: 0,
-      skipped: 0,
-      records: 0,
-      failedRecords: 0,
-    };
-    counts.jobs[job] = t;
-    t.batches += 1;
-    const field = (
-      {
-        succeeded: 'succeeded',
-        partial: 'partial',
-        failed: 'failed',
-        'timed-out': 'timedOut',
-        skipped: 'skipped',
-      } as const
-    )[outcome.status];
-    t[field] += 1;
-    t.records += outcome.records;
-    t.failedRecords += outcome.failed;
-  }
+  for (const [job, outcome] of Object.entries(report.jobs))
+    tallyJobBatch(counts.jobs, job, outcome);
 }
 
 /**
