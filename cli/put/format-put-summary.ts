@@ -1,3 +1,4 @@
+import { table } from '../run/format-summary';
 import type { MappingTally } from './settled-tracker';
 
 /** The summary `driverless put` prints (and prints as JSON with `--json`). */
@@ -27,21 +28,6 @@ export interface PutSummary {
 }
 
 const n = (value: number) => value.toLocaleString('en-US');
-
-function table(rows: readonly (readonly string[])[]): string {
-  const widths =
-    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) =>
-          column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
-        )
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 /** Label and value lines, values left-aligned after the longest label. */
 function pairs(rows: readonly (readonly [string, string])[]): string {

@@ -1,6 +1,7 @@
 import type { RunSummary } from './batch-runner';
 
-function table(rows: readonly (readonly string[])[]): string {
+/** Rows of cells, the first column left-aligned and the others right-aligned, two spaces apart. */
+export function table(rows: readonly (readonly string[])[]): string {
   const widths =
     rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
   return rows
