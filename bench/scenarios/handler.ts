@@ -24,6 +24,7 @@ import {
   microBatch,
 } from 'driverless/runtime';
 import { z } from 'zod';
+import { seededRandom as random } from '../../cli/seeded-random';
 import { kinesisEvent, lambdaContext } from '../../test/fixtures/kinesis-events';
 import { barChart } from '../bar-chart';
 import { describeMachine, type Machine, machine } from '../machine';
@@ -167,18 +168,6 @@ export const GOALS: readonly { readonly ratio: RatioName; readonly atLeast: numb
 ];
 
 // --- The batch -------------------------------------------------------------------------------
-
-/** mulberry32: a tiny seeded PRNG, so every run and every machine sees the same batch. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(next: () => number, weighted: readonly (readonly [T, number])[]): T {
   let roll = next() * weighted.reduce((sum, [, weight]) => sum + weight, 0);

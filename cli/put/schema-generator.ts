@@ -1,4 +1,5 @@
 import { fail } from '../cli-error';
+import { seededRandom as random } from '../seeded-random';
 import type { RecordGenerator } from './record-generator';
 
 /** A JSON Schema, as far as the generator reads it. */
@@ -28,18 +29,6 @@ type JsonSchema = {
 interface StandardProps {
   readonly validate?: (value: unknown) => unknown;
   readonly jsonSchema?: { readonly input?: (options: { target: string }) => unknown };
-}
-
-/** A seeded pseudo-random sequence (mulberry32): the n-th record is the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const WORDS = ['alpha', 'bravo', 'delta', 'echo', 'kilo', 'lima', 'oscar', 'sierra', 'tango'];

@@ -8,6 +8,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { seededRandom as seeded } from '../../cli/seeded-random';
 import type { DeadLetter } from '../../functions/runtime/dead-letter';
 import { kplAggregate } from '../fixtures/kpl';
 import type { RecordPosition } from './support/mapping-events';
@@ -65,18 +66,6 @@ type Input<T> =
   | { readonly event: T }
   | { readonly poison: Poison }
   | { readonly aggregate: readonly T[] };
-
-/** mulberry32: a tiny seeded generator, so every run puts the same records. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const pad = (n: number) => String(n).padStart(3, '0');
 const user = (n: number) => `${RUN}-user-${pad(n)}`;
