@@ -12,47 +12,20 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { CliResult } from '../fixtures/cli/run-cli';
 import type { RecordPosition } from './support/mapping-events';
+import { type RetailInput, retailInputs } from './support/retail-inputs';
 import { type EmbeddedTarget, startTarget } from './support/target';
 
 jest.setTimeout(300_000);
 
 const ROOT = join(__dirname, '..', '..');
-const BASE_TS = Date.UTC(2026, 0, 15, 9, 58, 20);
-const pad = (n: number) => String(n).padStart(3, '0');
-type Input = { key: string; data: unknown };
 
-/** Deterministic inputs: views with a skewed choice of users and products, orders, one poison. */
-function inputs(): { views: Input[]; orders: Input[] } {
-  const views: Input[] = Array.from({ length: 150 }, (_, n) => {
-    const userId = `u-${pad((n * 7) % 23)}`;
-    return {
-      key: userId,
-      data: { userId, productId: `p-${pad((n * 11) % 17)}`, ts: BASE_TS + ((n * 7919) % 300_000) },
-    };
-  });
-  views.splice(40, 0, { key: 'u-001', data: '{"userId":' });
-  const orders = Array.from({ length: 12 }, (_, n) => {
-    const userId = `u-${pad((n * 5) % 23)}`;
-    return {
-      key: userId,
-      data: {
-        orderId: `o-${pad(n)}`,
-        userId,
-        items: [{ productId: `p-${pad((n * 3) % 17)}`, quantity: 1 }],
-        ts: BASE_TS + n * 10_000,
-      },
-    };
-  });
-  return { views, orders };
-}
-
-const text = (input: Input) =>
+const text = (input: RetailInput) =>
   typeof input.data === 'string' ? input.data : JSON.stringify(input.data);
 
 let target: EmbeddedTarget;
 const tables = { recommendations: '', popularity: '' };
 const keys = { recommendations: ['userId', 'productId'], popularity: ['productId', 'minute'] };
-const data = inputs();
+const data = retailInputs();
 let range: { from: string; to: string };
 let endpointFile: string;
 let streamed: { recommendations: unknown[]; popularity: unknown[] };
@@ -110,7 +83,7 @@ async function clearTables(): Promise<void> {
   }
 }
 
-async function put(stream: string, records: readonly Input[]): Promise<RecordPosition[]> {
+async function put(stream: string, records: readonly RetailInput[]): Promise<RecordPosition[]> {
   const result = await target.clients.kinesis.send(
     new PutRecordsCommand({
       StreamName: stream,
@@ -318,7 +291,7 @@ it('leaves the same tables as the stream after the orchestrator is killed mid-wa
  * delimiter), or Firehose's raw format (concatenated with nothing between them), where a cut-off
  * record can only be told apart at an object's end, so the poison goes last there.
  */
-function archived(records: Input[], format: 'ndjson' | 'raw'): Buffer {
+function archived(records: RetailInput[], format: 'ndjson' | 'raw'): Buffer {
   if (format === 'ndjson') return Buffer.from(records.map((r) => `${text(r)}\n`).join(''));
   const poison = records.filter((r) => typeof r.data === 'string');
   const valid = records.filter((r) => typeof r.data !== 'string');
@@ -335,7 +308,7 @@ it.each([
     await clearTables();
     const bucket = `archive-${format}-${process.pid}`;
     await target.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    const objects: [string, Input[], boolean][] = [
+    const objects: [string, RetailInput[], boolean][] = [
       ['records/productViews/2026/01/15/09/views-1.gz', data.views.slice(0, 70), true],
       ['records/productViews/2026/01/15/10/views-2', data.views.slice(70), false],
       ['records/orders/2026/01/15/09/orders-1.gz', data.orders, true],

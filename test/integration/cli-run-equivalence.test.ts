@@ -11,40 +11,10 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { runCli } from '../fixtures/cli/run-cli';
 import type { RecordPosition } from './support/mapping-events';
+import { type RetailInput, retailInputs } from './support/retail-inputs';
 import { type EmbeddedTarget, startTarget } from './support/target';
 
 jest.setTimeout(120_000);
-
-const BASE_TS = Date.UTC(2026, 0, 15, 9, 58, 20);
-const pad = (n: number) => String(n).padStart(3, '0');
-
-/** Deterministic inputs: views with a skewed choice of users and products, orders, one poison. */
-function inputs(): {
-  views: { key: string; data: unknown }[];
-  orders: { key: string; data: unknown }[];
-} {
-  const views: { key: string; data: unknown }[] = Array.from({ length: 150 }, (_, n) => {
-    const userId = `u-${pad((n * 7) % 23)}`;
-    return {
-      key: userId,
-      data: { userId, productId: `p-${pad((n * 11) % 17)}`, ts: BASE_TS + ((n * 7919) % 300_000) },
-    };
-  });
-  views.splice(40, 0, { key: 'u-001', data: '{"userId":' });
-  const orders = Array.from({ length: 12 }, (_, n) => {
-    const userId = `u-${pad((n * 5) % 23)}`;
-    return {
-      key: userId,
-      data: {
-        orderId: `o-${pad(n)}`,
-        userId,
-        items: [{ productId: `p-${pad((n * 3) % 17)}`, quantity: 1 }],
-        ts: BASE_TS + n * 10_000,
-      },
-    };
-  });
-  return { views, orders };
-}
 
 let target: EmbeddedTarget;
 const streamed = { recommendations: '', popularity: '', trending: '', conversions: '' };
@@ -54,7 +24,7 @@ const batch = {
   trending: 'BatchTrending',
   conversions: 'BatchConversions',
 };
-const data = inputs();
+const data = retailInputs();
 
 const only = (values: readonly (string | undefined)[], what: string): string => {
   const unique = [...new Set(values.filter((value): value is string => value !== undefined))];
