@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
@@ -171,6 +172,28 @@ export function staleStateReason(
 ): string | undefined {
   if (typeof state.pid !== 'number' || isRunning(state.pid)) return undefined;
   return `${path} was written by a stack that is no longer running (pid ${state.pid}): start the stack again (driverless dev, npm start) or delete the file`;
+}
+
+/**
+ * A running stack's state file as a tool reads it: the state, or why it cannot be used (missing,
+ * not JSON, or left by a stack that is no longer running), so every reader refuses a dead endpoint
+ * the same way and says what to do in its own words.
+ */
+export type StackStateRead =
+  | { readonly kind: 'running'; readonly state: StackStateAsRead }
+  | { readonly kind: 'unreadable'; readonly reason: 'not found' | 'not JSON' }
+  | { readonly kind: 'stale'; readonly reason: string };
+
+export function readStackState(path: string): StackStateRead {
+  let state: StackStateAsRead;
+  try {
+    state = JSON.parse(readFileSync(path, 'utf8')) as StackStateAsRead;
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    return { kind: 'unreadable', reason: missing ? 'not found' : 'not JSON' };
+  }
+  const stale = staleStateReason(path, state);
+  return stale === undefined ? { kind: 'running', state } : { kind: 'stale', reason: stale };
 }
 
 /** Writes the state file of a running stack through the claim this stack holds on it. */

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { StackStateAsRead } from '../../emulator/index';
+import { readStackState } from '../../emulator/index';
 import { fail } from '../cli-error';
 
 /** The clients a backfill uses: it plans with Kinesis and S3, invokes Lambda, keeps progress in DynamoDB. */
@@ -21,15 +20,14 @@ const handler = () => new NodeHttpHandler({ requestTimeout: 0 });
 
 /** Clients for a running embedded stack, from the endpoints it wrote to its state file. */
 export function clientsFromStateFile(path: string): BackfillClients {
-  let state: StackStateAsRead;
-  try {
-    state = JSON.parse(readFileSync(path, 'utf8')) as StackStateAsRead;
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not JSON';
+  const read = readStackState(path);
+  if (read.kind === 'unreadable') {
     fail(
-      `endpoint file ${path} is ${reason}: start the embedded stack (npm start) or pass --endpoint-file`,
+      `endpoint file ${path} is ${read.reason}: start the embedded stack (npm start) or pass --endpoint-file`,
     );
   }
+  if (read.kind === 'stale') fail(`${read.reason}, or pass --endpoint-file`);
+  const { state } = read;
   const { lambda, kinesis, s3, dynamodb } = state.endpoints ?? {};
   if (!lambda || !kinesis || !s3 || !dynamodb) {
     fail(

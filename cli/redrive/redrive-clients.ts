@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { type StackStateAsRead, staleStateReason } from '../../emulator/index';
+import { readStackState } from '../../emulator/index';
 import { RedriveUsageError } from './redrive-error';
 
 /** The clients a redrive uses. */
@@ -21,17 +20,14 @@ export interface RedriveClients {
  * (`npm start`). Fails with what to do when the file is missing or names no Lambda endpoint.
  */
 export function clientsFromStateFile(path: string): RedriveClients {
-  let state: StackStateAsRead;
-  try {
-    state = JSON.parse(readFileSync(path, 'utf8')) as StackStateAsRead;
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not JSON';
+  const read = readStackState(path);
+  if (read.kind === 'unreadable') {
     throw new RedriveUsageError(
-      `endpoint file ${path} is ${reason}: start the embedded stack (npm start) or pass --endpoint-file`,
+      `endpoint file ${path} is ${read.reason}: start the embedded stack (npm start) or pass --endpoint-file`,
     );
   }
-  const stale = staleStateReason(path, state);
-  if (stale) throw new RedriveUsageError(`${stale}, or pass --endpoint-file`);
+  if (read.kind === 'stale') throw new RedriveUsageError(`${read.reason}, or pass --endpoint-file`);
+  const { state } = read;
   const { lambda, sqs, kinesis, s3 } = state.endpoints ?? {};
   if (!lambda || !sqs || !kinesis || !s3) {
     throw new RedriveUsageError(

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
@@ -8,7 +7,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisEvent } from 'driverless/runtime';
-import { STATE_FILE, type StackStateAsRead, staleStateReason } from '../../emulator/index';
+import { readStackState, STATE_FILE } from '../../emulator/index';
 import { fail } from '../cli-error';
 import { eventRecord } from './synthetic-events';
 
@@ -49,15 +48,13 @@ export function kinesisTarget(endpoint: string | undefined): KinesisTarget {
       region,
     };
   }
-  if (existsSync(STATE_FILE)) {
-    let state: StackStateAsRead;
-    try {
-      state = JSON.parse(readFileSync(STATE_FILE, 'utf8'));
-    } catch {
-      fail(`${STATE_FILE} is not JSON: restart the embedded stack (npm start) or pass --endpoint`);
-    }
-    const stale = staleStateReason(STATE_FILE, state);
-    if (stale) fail(`${stale}, or pass --endpoint`);
+  const read = readStackState(STATE_FILE);
+  if (read.kind === 'unreadable' && read.reason === 'not JSON') {
+    fail(`${STATE_FILE} is not JSON: restart the embedded stack (npm start) or pass --endpoint`);
+  }
+  if (read.kind === 'stale') fail(`${read.reason}, or pass --endpoint`);
+  if (read.kind === 'running') {
+    const { state } = read;
     const kinesis = state.endpoints?.kinesis;
     if (!kinesis)
       fail(
