@@ -138,7 +138,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     const kinesis = kinesisClient(endpoints.kinesis);
     const sqs = sqsClient(endpoints.sqs);
     const s3 = s3Client(endpoints.s3);
-    const hostInvoke: Invoke = (name, qualifier, event) => functions.invoke(name, qualifier, event);
+    const hostInvoke: Invoke = (name, qualifier, event, callOptions) =>
+      functions.invoke(name, qualifier, event, callOptions);
     const invoke = options.wrapInvoke ? options.wrapInvoke(hostInvoke) : hostInvoke;
     const mappings = new Map<string, RunningMapping>();
     for (const mapping of app.mappings) {

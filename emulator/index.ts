@@ -44,7 +44,9 @@ export type { Launcher, LauncherWatch, WatchLaunchersOptions } from './launcher-
 export { watchLaunchers } from './launcher-watch';
 export type {
   EventSourceMappingConfig,
+  InvocationFault,
   Invoke,
+  InvokeCallOptions,
   InvokeResult,
   LocalApp,
   LocalFunction,

@@ -166,9 +166,33 @@ export interface InvokeResult {
   durationMs: number;
 }
 
+/**
+ * A crash or a timeout injected into one invocation, for resilience tests: `afterMs` after the
+ * invocation starts, its execution environment is torn down while the handler runs, so what the
+ * handler did before stays done and nothing after happens. If the handler answers sooner, the cut
+ * comes as it answers and the answer is lost. A cut later than the function's own timeout never
+ * comes: the timeout does.
+ * - `timeout`: Lambda's `Sandbox.Timedout` answer, reported as a run of the whole configured
+ *   timeout (the handler's context still shows the configured deadline: it stands for a handler
+ *   that overran it);
+ * - `kill`: the process is killed (`Runtime.ExitError`, `signal: killed`).
+ */
+export interface InvocationFault {
+  readonly kind: 'timeout' | 'kill';
+  /** When the cut comes, in ms after the invocation starts; 0: before the handler runs. Range 0 or more. */
+  readonly afterMs: number;
+}
+
+/** Per-call options of an {@link Invoke}. */
+export interface InvokeCallOptions {
+  /** Ends this invocation early (fault injection for tests). @default - none */
+  readonly fault?: InvocationFault;
+}
+
 /** Invokes a function by name and qualifier, synchronously (RequestResponse). */
 export type Invoke = (
   functionName: string,
   qualifier: string | undefined,
   event: unknown,
+  options?: InvokeCallOptions,
 ) => Promise<InvokeResult>;

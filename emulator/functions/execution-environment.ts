@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { jsonTextOf } from '../event-json';
+import type { InvocationFault } from '../model';
 import type { FunctionLogLine } from './function-log-line';
 import { parseLogJson } from './function-log-line';
 
@@ -44,6 +45,8 @@ export interface InvocationRequest {
   collectLog: boolean;
   /** The caller's client context (`context.clientContext`), as Invoke's `ClientContext` carries it. */
   clientContext?: unknown;
+  /** Cuts the invocation short with a timeout or a crash (fault injection). */
+  fault?: InvocationFault;
 }
 
 export interface InvocationOutcome {
@@ -195,6 +198,12 @@ export class ExecutionEnvironment {
     }
     return new Promise<InvocationOutcome>((resolve) => {
       const log = request.collectLog ? [] : undefined;
+      // An injected fault goes through the same cut as the function's timeout, only sooner.
+      const { fault, timeoutMs } = request;
+      const cut: InvocationFault =
+        fault === undefined || fault.afterMs >= timeoutMs
+          ? { kind: 'timeout', afterMs: timeoutMs }
+          : fault;
       const pending: Pending = {
         request,
         startedAt: performance.now(),
@@ -202,10 +211,7 @@ export class ExecutionEnvironment {
         markers: new Set(),
         log,
         initDurationMs: coldStart ? init.initDurationMs : undefined,
-        timer: setTimeout(() => {
-          pending.timedOut = true;
-          this.kill('SIGKILL');
-        }, request.timeoutMs),
+        timer: setTimeout(() => this.cut(pending, cut.kind), cut.afterMs),
         finish: (outcome) => {
           resolve({
             ...outcome,
@@ -216,6 +222,11 @@ export class ExecutionEnvironment {
       };
       this.pending = pending;
       this.platformLog(`START RequestId: ${request.requestId} Version: ${this.spec.version}`);
+      if (cut.afterMs === 0) {
+        // Cut before the handler starts: the event is never sent, so no line of it runs.
+        this.cut(pending, cut.kind);
+        return;
+      }
       this.child.send({
         type: 'invoke',
         requestId: request.requestId,
@@ -237,6 +248,17 @@ export class ExecutionEnvironment {
     if (this.exitInfo !== undefined) return;
     this.signalled = true;
     this.child.kill(signal);
+  }
+
+  /**
+   * Tears the environment down mid-invocation, as Lambda does at a timeout (or as a crash does):
+   * the process is killed, so the handler stops wherever it is. The invocation completes once
+   * the exit is seen, with the timeout's or the crash's error.
+   */
+  private cut(pending: Pending, kind: InvocationFault['kind']): void {
+    clearTimeout(pending.timer);
+    pending.timedOut = kind === 'timeout';
+    this.kill('SIGKILL');
   }
 
   /** Kills the process and resolves once it has exited. */
@@ -295,6 +317,11 @@ export class ExecutionEnvironment {
       case 'error': {
         const pending = this.pending;
         if (pending === undefined || pending.request.requestId !== message.requestId) return;
+        if (pending.request.fault !== undefined) {
+          // The handler answered before its injected cut: the cut comes now and the answer is lost.
+          this.cut(pending, pending.request.fault.kind);
+          return;
+        }
         pending.repliedAt = performance.now();
         pending.reply =
           message.type === 'result'

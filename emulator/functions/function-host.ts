@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { InvokeResult, LocalFunction } from '../model';
+import type { InvocationFault, InvokeResult, LocalFunction } from '../model';
 import { type EnvironmentState, ExecutionEnvironment } from './execution-environment';
 import { FUNCTION_HOST_DEFAULTS } from './function-host-defaults';
 import type { FunctionLogLine } from './function-log-line';
@@ -35,6 +35,8 @@ export interface InvokeOptions {
   readonly tail?: boolean;
   /** The handler's `context.clientContext` (Invoke's `ClientContext`, decoded). */
   readonly clientContext?: unknown;
+  /** Ends the invocation early with a timeout or a crash (fault injection for tests). @default - none */
+  readonly fault?: InvocationFault;
 }
 
 /** What `FunctionHost.invoke` returns: the Invoke API's result plus what the host knows of the run. */
@@ -160,6 +162,13 @@ export class FunctionHost {
     options: InvokeOptions = {},
   ): Promise<FunctionInvocation> => {
     const resolved = this.resolve(functionName, qualifier);
+    const afterMs = options.fault?.afterMs;
+    if (afterMs !== undefined && !(Number.isFinite(afterMs) && afterMs >= 0)) {
+      throw new LambdaServiceError(
+        'InvalidParameterValueException',
+        `fault.afterMs must be a finite number of 0 or more (given ${afterMs})`,
+      );
+    }
     const state = this.state(resolved.function.name);
     const environment = await this.acquire(state, resolved.version, Number(resolved.latestVersion));
     try {
@@ -170,6 +179,7 @@ export class FunctionHost {
         timeoutMs: resolved.function.timeoutSeconds * 1000,
         collectLog: options.tail === true,
         ...(options.clientContext === undefined ? {} : { clientContext: options.clientContext }),
+        ...(options.fault === undefined ? {} : { fault: options.fault }),
       });
       const result: FunctionInvocation = {
         payload: outcome.payload,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { withJsonText } from '../../emulator/event-json';
@@ -60,6 +60,8 @@ describe('FunctionHost', () => {
       localFunction('no-handler', 'index.missing'),
       localFunction('no-module', 'absent.handler'),
       localFunction('upgraded', 'index.sleep'),
+      localFunction('steps', 'index.steps', { timeoutSeconds: 60 }),
+      localFunction('steps-short', 'index.steps', { timeoutSeconds: 1 }),
     ],
     {
       environment: { AWS_ENDPOINT_URL_KINESIS: 'http://127.0.0.1:4567' },
@@ -384,6 +386,144 @@ describe('FunctionHost', () => {
       // then
       expect(result.functionError).toBeUndefined();
       expect(result.initDurationMs).toBeGreaterThanOrEqual(700);
+    });
+  });
+
+  describe('injected faults', () => {
+    const scratch = mkdtempSync(path.join(tmpdir(), 'function-host-faults-'));
+    let files = 0;
+    /** A fresh file for the `steps` handler to write its steps to. */
+    const stepsFile = () => path.join(scratch, `steps-${++files}`);
+    const stepsIn = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+
+    afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+    it('cuts an invocation at its injected timeout while the handler runs: the step before stays, the one after never comes', async () => {
+      // given: a handler that would wait a minute between its steps, with a 60 s timeout
+      const file = stepsFile();
+
+      // when
+      const started = performance.now();
+      const result = await host.invoke(
+        'steps',
+        undefined,
+        { file, holdMs: 60_000 },
+        { fault: { kind: 'timeout', afterMs: 1000 } },
+      );
+      const elapsedMs = performance.now() - started;
+
+      // then: Lambda's timeout answer for the configured 60 s, and the process is gone
+      expect(result.functionError).toBe('Unhandled');
+      expect(result.payload).toStrictEqual({
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `RequestId: ${result.requestId} Error: Task timed out after 60.00 seconds`,
+      });
+      expect(result.durationMs).toBe(60_000);
+      expect(elapsedMs).toBeLessThan(30_000);
+      expect(isAlive(result.pid!)).toBe(false);
+      expect(stepsIn(file)).toBe('first\n');
+    });
+
+    it('kills the process at an injected crash while the handler runs', async () => {
+      // given
+      const file = stepsFile();
+
+      // when
+      const started = performance.now();
+      const result = await host.invoke(
+        'steps',
+        undefined,
+        { file, holdMs: 60_000 },
+        { fault: { kind: 'kill', afterMs: 1000 } },
+      );
+      const elapsedMs = performance.now() - started;
+
+      // then
+      expect(result.payload).toStrictEqual({
+        errorType: 'Runtime.ExitError',
+        errorMessage: `RequestId: ${result.requestId} Error: Runtime exited with error: signal: killed`,
+      });
+      expect(elapsedMs).toBeLessThan(30_000);
+      expect(isAlive(result.pid!)).toBe(false);
+      expect(stepsIn(file)).toBe('first\n');
+    });
+
+    it('runs none of the handler when the cut comes at 0 ms', async () => {
+      // given
+      const file = stepsFile();
+
+      // when
+      const result = await host.invoke(
+        'steps',
+        undefined,
+        { file, holdMs: 0 },
+        { fault: { kind: 'kill', afterMs: 0 } },
+      );
+
+      // then
+      expect(result.payload).toMatchObject({ errorType: 'Runtime.ExitError' });
+      expect(stepsIn(file)).toBe('');
+    });
+
+    it('loses the answer of a handler that ends before its cut, and discards its environment', async () => {
+      // given
+      const file = stepsFile();
+
+      // when
+      const result = await host.invoke(
+        'steps',
+        undefined,
+        { file, holdMs: 0 },
+        { fault: { kind: 'timeout', afterMs: 2000 } },
+      );
+
+      // then: the work is done, the answer is Lambda's timeout
+      expect(result.payload).toMatchObject({ errorType: 'Sandbox.Timedout' });
+      expect(stepsIn(file)).toBe('first\nsecond\n');
+      expect(isAlive(result.pid!)).toBe(false);
+    });
+
+    it('times out at the configured timeout when the injected cut would come later', async () => {
+      // given: a 1 s timeout and a crash asked for at 2 s
+      const file = stepsFile();
+
+      // when
+      const result = await host.invoke(
+        'steps-short',
+        undefined,
+        { file, holdMs: 60_000 },
+        { fault: { kind: 'kill', afterMs: 2000 } },
+      );
+
+      // then
+      expect(result.payload).toMatchObject({
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `RequestId: ${result.requestId} Error: Task timed out after 1.00 seconds`,
+      });
+      expect(stepsIn(file)).toBe('first\n');
+    });
+
+    it('still cuts a handler at its configured timeout without a fault, keeping what it did before', async () => {
+      // given
+      const file = stepsFile();
+
+      // when
+      const result = await host.invoke('steps-short', undefined, { file, holdMs: 60_000 });
+
+      // then
+      expect(result.payload).toStrictEqual({
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `RequestId: ${result.requestId} Error: Task timed out after 1.00 seconds`,
+      });
+      expect(isAlive(result.pid!)).toBe(false);
+      expect(stepsIn(file)).toBe('first\n');
+    });
+
+    it('fails if the cut is negative or not finite', async () => {
+      // when / then
+      await expect(
+        host.invoke('steps', undefined, {}, { fault: { kind: 'kill', afterMs: Number.NaN } }),
+      ).rejects.toThrow('fault.afterMs must be a finite number of 0 or more (given NaN)');
     });
   });
 
