@@ -52,9 +52,7 @@ export async function startEmbeddedPipeline(options: StartLocalOptions): Promise
     const proxy = await startDynamoFaultProxy();
     cleanup.push(() => proxy.close());
     let tracker: DrainTracker | undefined;
-    // Filled once the app is read: no mapping invokes anything before the first put.
-    let timeouts = new Map<string, number>();
-    const recorder = new FunctionFaults((name) => timeouts.get(name) ?? 3);
+    const recorder = new FunctionFaults();
     const retryDelayMs = options.retryDelayMs ?? 100;
     const stack: EmbeddedStack = await startEmbeddedStack({
       assemblyDir,
@@ -74,7 +72,6 @@ export async function startEmbeddedPipeline(options: StartLocalOptions): Promise
     // No function has run yet (no record was put), so none has sent a request to the proxy.
     proxy.setUpstream(stack.endpoints.dynamodb);
     tracker = new DrainTracker(stack.app.mappings);
-    timeouts = new Map(stack.app.functions.map((fn) => [fn.name, fn.timeoutSeconds]));
     const drain = tracker;
 
     // The children exit by themselves when this process dies; a process that exits without

@@ -5,13 +5,13 @@ import type { FunctionFault, RecordedInvocation } from './local-pipeline';
 interface ArmedFault {
   readonly kind: FunctionFault['kind'];
   readonly message: string;
+  readonly afterMs: number;
   remaining: number;
 }
 
 /** What the function host adds to an invoke result (it returns more than the Invoke type says). */
 interface HostResult extends InvokeResult {
   readonly requestId?: string;
-  readonly pid?: number;
 }
 
 const isError = (payload: unknown): payload is { errorType: string; errorMessage: string } =>
@@ -21,7 +21,9 @@ const isError = (payload: unknown): payload is { errorType: string; errorMessage
 
 /**
  * Sits between the mappings and the function host: records every invocation (with its log lines)
- * and answers the next invocations of a function with the fault armed for it.
+ * and answers the next invocations of a function with the fault armed for it. A `throw` is
+ * answered here without running the handler; a `timeout` or a `kill` is handed to the function
+ * host, which cuts the running invocation as Lambda's timeout (or a crash) does.
  */
 export class FunctionFaults {
   private readonly armed = new Map<string, ArmedFault>();
@@ -29,23 +31,26 @@ export class FunctionFaults {
   /** Log lines by request id, until their invocation is recorded. */
   private readonly lines = new Map<string, string[]>();
 
-  /**
-   * @param timeoutSecondsOf the configured timeout of a function, for the timeout error's message
-   * @param kill kills a process of the function host
-   */
-  constructor(
-    private readonly timeoutSecondsOf: (functionName: string) => number,
-    private readonly kill: (pid: number) => void = (pid) => process.kill(pid, 'SIGKILL'),
-  ) {}
-
+  /** @throws when the fault's options are out of range, naming each problem */
   arm(functionName: string, fault: FunctionFault): void {
     const times = fault.times ?? 1;
-    if (!Number.isInteger(times) || times < 1) {
-      throw new Error(`times must be an integer of 1 or more (given ${times})`);
-    }
+    const afterMs = fault.afterMs ?? 0;
+    const problems = [
+      !Number.isInteger(times) || times < 1
+        ? `times must be an integer of 1 or more (given ${times})`
+        : undefined,
+      !(Number.isFinite(afterMs) && afterMs >= 0)
+        ? `afterMs must be a finite number of 0 or more (given ${afterMs})`
+        : undefined,
+      fault.kind === 'throw' && fault.afterMs !== undefined
+        ? 'afterMs goes with timeout and kill (a throw fault never runs the handler)'
+        : undefined,
+    ].filter((problem) => problem !== undefined);
+    if (problems.length > 0) throw new Error(problems.join('; '));
     this.armed.set(functionName, {
       kind: fault.kind,
       message: fault.message ?? 'injected fault',
+      afterMs,
       remaining: times,
     });
   }
@@ -68,7 +73,7 @@ export class FunctionFaults {
 
   /** The embedded stack's `wrapInvoke`. */
   readonly wrap = (invoke: Invoke): Invoke => {
-    return async (functionName, qualifier, event) => {
+    return async (functionName, qualifier, event, options) => {
       const name =
         functionName.includes(':') && !functionName.startsWith('arn:')
           ? functionName.slice(0, functionName.indexOf(':'))
@@ -84,8 +89,14 @@ export class FunctionFaults {
           durationMs: performance.now() - started,
         };
       } else {
-        result = (await invoke(functionName, qualifier, event)) as HostResult;
-        if (fault !== undefined) result = this.spoil(name, fault.kind, result);
+        result = (await invoke(
+          functionName,
+          qualifier,
+          event,
+          fault === undefined
+            ? options
+            : { ...options, fault: { kind: fault.kind, afterMs: fault.afterMs } },
+        )) as HostResult;
       }
       const logs = result.requestId === undefined ? [] : (this.lines.get(result.requestId) ?? []);
       if (result.requestId !== undefined) this.lines.delete(result.requestId);
@@ -114,37 +125,5 @@ export class FunctionFaults {
     fault.remaining -= 1;
     if (fault.remaining === 0) this.armed.delete(functionName);
     return fault;
-  }
-
-  /**
-   * Replaces a finished invocation's answer with Lambda's answer for a timeout or a crash, and
-   * kills the process that ran it: Lambda discards an environment after either.
-   */
-  private spoil(functionName: string, kind: 'timeout' | 'kill', result: HostResult): HostResult {
-    const requestId = result.requestId ?? 'unknown';
-    if (result.pid !== undefined) {
-      try {
-        this.kill(result.pid);
-      } catch {
-        // Already gone: the handler crashed by itself.
-      }
-    }
-    const seconds = this.timeoutSecondsOf(functionName);
-    const payload =
-      kind === 'timeout'
-        ? {
-            errorType: 'Sandbox.Timedout',
-            errorMessage: `RequestId: ${requestId} Error: Task timed out after ${seconds.toFixed(2)} seconds`,
-          }
-        : {
-            errorType: 'Runtime.ExitError',
-            errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed`,
-          };
-    return {
-      ...result,
-      payload,
-      functionError: 'Unhandled',
-      ...(kind === 'timeout' ? { durationMs: seconds * 1000 } : {}),
-    };
   }
 }

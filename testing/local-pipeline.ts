@@ -108,11 +108,15 @@ export interface RecordedInvocation {
 /**
  * A fault for a function's next `times` invocations by its event source mappings:
  * - `throw`: the handler is not run; Lambda's answer for a handler that threw `message`;
- * - `timeout`: the handler runs to the end, then Lambda's timeout error replaces its answer and the
- *   execution environment is discarded, as when work finishes but not within the timeout;
- * - `kill`: the handler runs to the end, then its process is killed before Lambda reads the answer
- *   (`Runtime.ExitError`), as when the runtime crashes after the work.
- * Its writes happen in `timeout` and `kill`, so the retried batch repeats them.
+ * - `timeout`: the invocation is cut `afterMs` after it starts, as Lambda cuts one at its
+ *   timeout: the execution environment is torn down while the handler runs, so what it wrote
+ *   before stays written and nothing after happens; the mapping gets Lambda's timeout error
+ *   (`Sandbox.Timedout`, reported as a run of the function's whole timeout);
+ * - `kill`: the same cut, as a crash: the function's process is killed (`Runtime.ExitError`).
+ *
+ * If the handler answers before `afterMs`, the cut comes as it answers and its answer is lost
+ * (work done, answer never delivered); past the function's own timeout, that timeout comes first.
+ * Either way the mapping retries the batch, so a handler's writes must bear being repeated.
  */
 export interface FunctionFault {
   readonly kind: 'throw' | 'timeout' | 'kill';
@@ -120,6 +124,11 @@ export interface FunctionFault {
   readonly times?: number;
   /** The error message of `throw`. @default 'injected fault' */
   readonly message?: string;
+  /**
+   * `timeout` and `kill`: when the cut comes, in ms after the invocation starts. Range 0 or more.
+   * @default 0 (before the handler runs: none of it runs)
+   */
+  readonly afterMs?: number;
 }
 
 /** A fault for a table, as every function of the app sees it (your own clients are not affected). */

@@ -2,37 +2,15 @@
  * `driverless/testing`'s startLocal on a real app: a pipeline synthesized from a CDK app, records
  * put with PutRecords, processed by the real function on the embedded stack, with injected faults.
  */
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DrainTimeoutError, type LocalPipeline, startLocal } from 'driverless/testing';
+import { synthesizeFixtureApp } from '../fixtures/synthesize-fixture-app';
 
-const PROJECT = resolve(__dirname, '..', '..');
-
-/** Synthesizes the fixture app under `.driverless/` (bundles resolve the project's SDK from there). */
-async function synthesizeFixture(): Promise<string> {
-  const scratch = join(PROJECT, '.driverless');
-  await mkdir(scratch, { recursive: true });
-  const outdir = await mkdtemp(join(scratch, 'testing-app-'));
-  const script = join(PROJECT, 'test', 'fixtures', 'testing-app', 'synth-testing-app.ts');
-  await new Promise<void>((done, fail) => {
-    const child = spawn(join(PROJECT, 'node_modules', '.bin', 'tsx'), [script, outdir], {
-      cwd: PROJECT,
-      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let errors = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      errors += chunk;
-    });
-    child.on('error', fail);
-    child.on('exit', (code) =>
-      code === 0 ? done() : fail(new Error(`synth failed (exit ${code}):\n${errors}`)),
-    );
-  });
-  return outdir;
-}
+/** Synthesizes the fixture app under `.driverless/`. */
+const synthesizeFixture = () =>
+  synthesizeFixtureApp(join(__dirname, '..', 'fixtures', 'testing-app', 'synth-testing-app.ts'));
 
 const product = (id: string, price = 10) => ({
   id,
