@@ -25,6 +25,11 @@ export type StartingIterator =
   | { type: 'LATEST' }
   | { type: 'AT_TIMESTAMP'; timestampSeconds: number };
 
+/** A GetRecords call's answer, with when it was sent (the mapping's clock), or its failure. */
+type Read =
+  | { readonly out: GetRecordsCommandOutput; readonly sentAt: number }
+  | { readonly error: unknown };
+
 /** Records of one partition-key lane; with ParallelizationFactor 1 a shard has one lane. */
 interface Lane {
   queue: StreamRecord[];
@@ -153,24 +158,21 @@ export class ShardReader {
     let iterator = await this.openIterator();
     this.markReady();
     let failures = 0;
+    /** A read already sent for `iterator` while the previous one was being handled. */
+    let ahead: Promise<Read> | undefined;
     while (!ctx.isStopped() && iterator) {
-      if (this.buffered() >= highWater) {
+      if (ahead === undefined && this.buffered() >= highWater) {
         await this.recordsTaken.wait(idleMs);
         continue;
       }
-      let out: GetRecordsCommandOutput;
-      const sentAt = tuning.now();
-      try {
-        out = await ctx.kinesis.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: readLimit }),
-        );
-        failures = 0;
-      } catch (error) {
+      const read = await (ahead ?? this.read(iterator, readLimit));
+      ahead = undefined;
+      if ('error' in read) {
         ctx.emit({
           type: 'error',
           stage: 'getRecords',
           shardId: this.shardId,
-          message: errorMessage(error),
+          message: errorMessage(read.error),
         });
         failures += 1;
         await ctx.sleep(retryDelayMs(tuning, failures));
@@ -178,20 +180,43 @@ export class ShardReader {
         iterator = await this.openIterator();
         continue;
       }
+      failures = 0;
+      const { out, sentAt } = read;
       const raw = out.Records ?? [];
-      if (raw.length > 0) this.accept(raw);
       // Caught up: nothing returned, or a short read with no lag reported. A full read, or any
       // reported lag, means more is waiting and the next call goes out at once
       // (docs/event-source-mapping.md#polling-and-limits).
       const caughtUp =
         raw.length === 0 || (raw.length < readLimit && !(out.MillisBehindLatest ?? 0));
-      if (caughtUp) this.caughtUpAt = sentAt;
       iterator = out.NextShardIterator;
+      // The next call goes out before this one's records are turned into event records, so the
+      // shard is read back to back, as by the service, while this process does its own work.
+      // Reads stay one at a time and in iterator order; the records are queued in that order.
+      if (!caughtUp && iterator && this.buffered() + raw.length < highWater) {
+        ahead = this.read(iterator, readLimit);
+      }
+      if (raw.length > 0) this.accept(raw);
+      if (caughtUp) this.caughtUpAt = sentAt;
       if (!iterator) this.ended = true;
       this.recordsArrived.notify();
       if (caughtUp && iterator) await ctx.sleep(idleMs);
     }
+    // A stop while a read was ahead: wait for it, so nothing of the mapping outlives stop().
+    if (ahead !== undefined) await ahead;
     this.recordsArrived.notify();
+  }
+
+  /** One GetRecords call; failures are returned, not thrown, so a read sent ahead never rejects unobserved. */
+  private async read(iterator: string, limit: number): Promise<Read> {
+    const sentAt = this.ctx.tuning.now();
+    try {
+      const out = await this.ctx.kinesis.send(
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }),
+      );
+      return { out, sentAt };
+    } catch (error) {
+      return { error };
+    }
   }
 
   private accept(raw: NonNullable<GetRecordsCommandOutput['Records']>): void {
