@@ -58,6 +58,9 @@ export class ShardReader {
   private readonly lanes: Lane[];
   private readonly recordsArrived = new Signal();
   private readonly recordsTaken = new Signal();
+  private readonly pollWanted = new Signal();
+  /** A poll was asked for while a read was out: the next idle wait is skipped. */
+  private pollRequested = false;
   private ended = false;
   /**
    * When the last GetRecords that found the shard caught up was sent (ctx clock), for closing
@@ -189,9 +192,28 @@ export class ShardReader {
       iterator = out.NextShardIterator;
       if (!iterator) this.ended = true;
       this.recordsArrived.notify();
-      if (caughtUp && iterator) await ctx.sleep(idleMs);
+      if (caughtUp && iterator) await this.idle(idleMs);
     }
     this.recordsArrived.notify();
+  }
+
+  /** The caught-up wait between reads: `idleMs`, or until `pollNow` or a stop. */
+  private async idle(idleMs: number): Promise<void> {
+    if (this.pollRequested || this.ctx.isStopped()) {
+      this.pollRequested = false;
+      return;
+    }
+    await this.pollWanted.wait(idleMs);
+    this.pollRequested = false;
+  }
+
+  /**
+   * Sends the next GetRecords now instead of at the end of the idle wait (or right after the read
+   * that is out). Changes when the shard is read, never what is read or in which order.
+   */
+  pollNow(): void {
+    this.pollRequested = true;
+    this.pollWanted.notify();
   }
 
   private accept(raw: NonNullable<GetRecordsCommandOutput['Records']>): void {
@@ -236,6 +258,7 @@ export class ShardReader {
   interrupt(): void {
     this.recordsArrived.notify();
     this.recordsTaken.notify();
+    this.pollWanted.notify();
   }
 
   private fetchFinished(): boolean {
