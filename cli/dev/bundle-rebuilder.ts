@@ -147,6 +147,21 @@ export class BundleRebuilder {
     return this.known;
   }
 
+  /**
+   * Learns functions added to the running app, so that a change to a file they share with the
+   * others rebuilds them too. Reads every bundle's inputs again.
+   */
+  async addFunctions(functions: readonly LocalFunction[]): Promise<void> {
+    for (const fn of functions) {
+      if (fn.bundle === undefined || this.builds.has(fn.name)) continue;
+      const context = await esbuild.context(
+        recipeBuildOptions(this.projectDir, fn.bundle, join(this.outputRoot, fn.logicalId)),
+      );
+      this.builds.set(fn.name, { fn, context, inputs: new Set() });
+    }
+    await this.refresh();
+  }
+
   /** Project files (relative, `/` separated) that feed this function's bundle. */
   inputsOf(functionName: string): ReadonlySet<string> {
     return this.builds.get(functionName)?.inputs ?? new Set();

@@ -318,6 +318,8 @@ export async function runDev(
         try {
           added = await stack.addResources(plan.add);
           live.addApp({ ...added, functions: stack.app.functions });
+          // A later edit of a file the new functions share with others rebuilds them too.
+          await rebuilder?.addFunctions(added.functions);
           const addedStreams = added.streams.map((s) => s.name);
           if (addedStreams.length > 0) {
             const more = startStreamTap({
