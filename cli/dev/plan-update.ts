@@ -53,7 +53,7 @@ export function planUpdate(running: LocalApp, next: LocalApp): UpdatePlan {
     schedules: [],
     skipped: [],
   };
-  const compare = <T extends { logicalId: string }>(
+  const compare = <T extends Named>(
     kind: string,
     before: readonly T[],
     after: readonly T[],
@@ -67,22 +67,16 @@ export function planUpdate(running: LocalApp, next: LocalApp): UpdatePlan {
       else {
         const keys = changed(was, resource);
         if (keys.length > 0)
-          needRestart.push(`${kind} ${resource.logicalId}: ${keys.join(', ')} changed`);
+          needRestart.push(`${kind} ${nameOf(resource)}: ${keys.join(', ')} changed`);
       }
     }
     const now = byLogicalId(after);
-    for (const id of old.keys()) {
-      if (!now.has(id)) needRestart.push(`${kind} ${id} removed`);
+    for (const [id, resource] of old) {
+      if (!now.has(id)) needRestart.push(`${kind} ${nameOf(resource)} removed`);
     }
   };
   for (const kind of Object.keys(KIND_NAMES) as Kind[]) {
-    compare<{ logicalId: string }>(
-      KIND_NAMES[kind],
-      running[kind],
-      next[kind],
-      add[kind] as { logicalId: string }[],
-      changedKeys,
-    );
+    compare<Named>(KIND_NAMES[kind], running[kind], next[kind], add[kind] as Named[], changedKeys);
   }
   compare('function', running.functions, next.functions, add.functions, (old, fn) => {
     if (basename(old.codeDirectory) !== basename(fn.codeDirectory)) {
@@ -107,6 +101,44 @@ export function addsResources(plan: UpdatePlan): boolean {
       add.schedules.length >
     0
   );
+}
+
+/** What a resource may carry to be named by: a physical name, or the stream a mapping reads. */
+interface Named {
+  readonly logicalId: string;
+  readonly name?: string;
+  readonly streamArn?: string;
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/**
+ * How a person knows a resource: a stream, table, queue or bucket by its name (the one the AWS CLI
+ * takes), a function by its logical id, a mapping by the stream it reads. Logical ids of
+ * mappings run to 80 characters.
+ */
+function nameOf(resource: Named): string {
+  if (resource.environment !== undefined) return resource.logicalId;
+  if (resource.streamArn !== undefined && resource.name === undefined) {
+    return `on ${resource.streamArn.slice(resource.streamArn.lastIndexOf('/') + 1)}`;
+  }
+  return resource.name ?? resource.logicalId;
+}
+
+/** "stream clicks, function ClicksFunction, event source mapping on clicks": what a plan adds. */
+export function describeAdded(added: LocalApp): string {
+  const kinds: [string, readonly Named[]][] = [
+    ['stream', added.streams],
+    ['stream consumer', added.consumers],
+    ['table', added.tables],
+    ['queue', added.queues],
+    ['bucket', added.buckets],
+    ['function', added.functions],
+    ['event source mapping', added.mappings],
+    ['schedule rule', added.schedules],
+  ];
+  return kinds
+    .flatMap(([kind, items]) => items.map((item) => `${kind} ${nameOf(item)}`))
+    .join(', ');
 }
 
 function byLogicalId<T extends { logicalId: string }>(items: readonly T[]): Map<string, T> {

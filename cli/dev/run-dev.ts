@@ -21,7 +21,7 @@ import { CliError, EXIT_FAILURE } from '../cli-error';
 import { AppActivity } from './app-activity';
 import { BundleRebuilder, sameHandlerModule } from './bundle-rebuilder';
 import { renderLiveView, renderSummary, type SessionHeader, table } from './live-view';
-import { addsResources, planUpdate, type UpdatePlan } from './plan-update';
+import { addsResources, describeAdded, planUpdate, type UpdatePlan } from './plan-update';
 import { startStreamTap } from './stream-tap';
 import { updateQueue } from './update-queue';
 import { readWatchPatterns, watchFiles } from './watch-files';
@@ -183,6 +183,30 @@ export async function runDev(
       `› starting the embedded stack (${options.engine ?? 'kinesalite'}, dynalite, fauxqs) for ${stacks.join(', ')}…`,
     );
 
+    // The fast path: a change only handlers see is rebuilt with esbuild, without a synth. Made
+    // while the stack starts (esbuild reads only the project's files), so that it is ready by the
+    // first change: a change before then waits for it, since a synth takes longer.
+    let rebuilder: BundleRebuilder | undefined;
+    let rebuilderFailure: string | undefined;
+    const rebuilderReady = watch
+      ? BundleRebuilder.start({
+          projectDir,
+          functions: readAssemblyStacks(assemblyDir, stacks).functions,
+          outputRoot: resolve(sessionDir, 'bundles'),
+        }).then(
+          (made) => {
+            rebuilder = made;
+          },
+          (error: unknown) => {
+            rebuilderFailure = firstLine(error);
+          },
+        )
+      : Promise.resolve();
+    cleanup.push(async () => {
+      await rebuilderReady;
+      await rebuilder?.dispose();
+    });
+
     let activity: AppActivity | undefined;
     let firstSeen = false;
     const stack = await startEmbeddedStack({
@@ -206,6 +230,11 @@ export async function runDev(
     if (pendingSignal !== undefined) return pendingSignal;
     activity = new AppActivity(stack.app, accounting);
     const live = activity;
+    void rebuilderReady.then(() => {
+      if (rebuilderFailure !== undefined) {
+        live.notice(`every change will be synthesized: ${rebuilderFailure}`);
+      }
+    });
     const kinesis = kinesisClient(stack.endpoints.kinesis);
     const tap = startStreamTap({
       kinesis,
@@ -220,24 +249,6 @@ export async function runDev(
     // Watch mode: the model of what runs, to compare each new synth with.
     let running = readAssemblyStacks(assemblyDir, stacks, { sqsEndpoint: stack.endpoints.sqs });
     const patterns = readWatchPatterns(projectDir);
-    // The fast path: a change only handlers see is rebuilt with esbuild, without a synth. Made
-    // while the session runs; a change before it is ready waits for it (a second of esbuild at
-    // most, where a synth takes several).
-    let rebuilder: BundleRebuilder | undefined;
-    const rebuilderReady = watch
-      ? BundleRebuilder.start({
-          projectDir,
-          functions: running.functions,
-          outputRoot: resolve(sessionDir, 'bundles'),
-        }).then(
-          (made) => {
-            rebuilder = made;
-            if (made) cleanup.push(() => made.dispose());
-          },
-          (error: unknown) => live.notice(`every change will be synthesized: ${firstLine(error)}`),
-        )
-      : Promise.resolve();
-    cleanup.push(() => rebuilderReady);
     const update = async (paths: string[], changedAt: number) => {
       const started = Date.now();
       let buildMs = 0;
@@ -535,23 +546,6 @@ function withAdded(app: LocalApp, added: LocalApp): LocalApp {
     mappings: [...app.mappings, ...added.mappings],
     schedules: [...app.schedules, ...added.schedules],
   };
-}
-
-/** "stream Clicks, function ClicksFn, event source mapping ClicksMapping". */
-function describeAdded(added: LocalApp): string {
-  const kinds: [string, { logicalId: string }[]][] = [
-    ['stream', added.streams],
-    ['stream consumer', added.consumers],
-    ['table', added.tables],
-    ['queue', added.queues],
-    ['bucket', added.buckets],
-    ['function', added.functions],
-    ['event source mapping', added.mappings],
-    ['schedule rule', added.schedules],
-  ];
-  return kinds
-    .flatMap(([kind, items]) => items.map((item) => `${kind} ${item.logicalId}`))
-    .join(', ');
 }
 
 function firstLine(error: unknown): string {

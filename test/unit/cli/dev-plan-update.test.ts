@@ -125,6 +125,7 @@ describe('planUpdate', () => {
     // Given: the same mapping with another batch size and batching window
     const mapping = {
       logicalId: 'OrdersMapping',
+      streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/orders',
       uuid: 'u-1',
       batchSize: 100,
       maximumBatchingWindowSeconds: 0,
@@ -138,7 +139,7 @@ describe('planUpdate', () => {
 
     // Then
     expect(plan.needRestart).toStrictEqual([
-      'event source mapping OrdersMapping: batchSize, maximumBatchingWindowSeconds changed',
+      'event source mapping on orders: batchSize, maximumBatchingWindowSeconds changed',
     ]);
     expect(addsResources(plan)).toBe(false);
   });
@@ -158,7 +159,7 @@ describe('planUpdate', () => {
 
     // Then
     expect(plan.needRestart).toStrictEqual([
-      'stream Orders: shardCount changed',
+      'stream orders: shardCount changed',
       'function OrdersFunction removed',
     ]);
     expect(plan.add.tables).toStrictEqual([{ logicalId: 'Totals', name: 'totals' }]);
