@@ -15,6 +15,7 @@ import {
   type RunningMapping,
   startEventSourceMapping,
 } from './esm/index';
+import { parseFunctionName } from './esm/startEventSourceMapping';
 import { validateMappingConfig } from './esm/validateMappingConfig';
 import { FunctionHost, type FunctionLogLine } from './functions/index';
 import { type LambdaApi, startLambdaApi } from './lambda-api';
@@ -214,9 +215,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       const version = await functions.publishWarm(functionName, codeDirectory);
       const name = functions.resolve(functionName).function.name;
       for (const mapping of app.mappings) {
-        if (functions.resolve(mapping.functionName).function.name === name) {
-          mappings.get(mapping.uuid)?.pollNow();
-        }
+        // The mapping names its function as a name, `name:qualifier` or an ARN.
+        const { name: target } = parseFunctionName(mapping.functionName, undefined);
+        if (target === name) mappings.get(mapping.uuid)?.pollNow();
       }
       return version;
     };
