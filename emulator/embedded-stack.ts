@@ -15,10 +15,12 @@ import {
   type RunningMapping,
   startEventSourceMapping,
 } from './esm/index';
+import { parseFunctionName } from './esm/startEventSourceMapping';
+import { validateMappingConfig } from './esm/validateMappingConfig';
 import { FunctionHost, type FunctionLogLine } from './functions/index';
 import { type LambdaApi, startLambdaApi } from './lambda-api';
 import type { EventSourceMappingConfig, Invoke, LocalApp } from './model';
-import { provision } from './provision';
+import { provision, replaceStrings } from './provision';
 import { type RunningSchedules, type ScheduleFiring, startSchedules } from './schedules';
 import { type EmbeddedServers, startServers } from './servers/embedded-servers';
 import type { KinesisEngine } from './servers/kinesis-server';
@@ -76,12 +78,30 @@ export interface EmbeddedStackOptions {
 
 /** A running embedded stack: the app's resources on real API servers, its functions, its mappings. */
 export interface EmbeddedStack {
+  /** The app that runs: the assembly's, and whatever `addResources` added since. */
   readonly app: LocalApp;
   readonly endpoints: Required<ServiceEndpoints>;
   readonly servers: EmbeddedServers;
   readonly functions: FunctionHost;
   readonly lambdaApi: LambdaApi;
   readonly mappings: ReadonlyMap<string, RunningMapping>;
+  /**
+   * Publishes new code for a function as its next version, the way an upgrade ships code: the
+   * aliases move once an environment of the new version has started (invocations until then run
+   * the old one, in-flight ones finish on it), and the function's mappings, which never stop,
+   * read their shards at once after the move instead of at the end of their idle wait.
+   * @returns the new version number
+   */
+  publishCode(functionName: string, codeDirectory: string): Promise<string>;
+  /**
+   * Creates resources added to the app while it runs (an app as `readAssemblyStacks` reads a new
+   * synth, holding only what is new): streams, consumers, tables, queues and buckets on the
+   * servers, then its functions, then its event source mappings and scheduled rules start. What
+   * already runs is not touched; resources changed or removed need a restart. Mapping configs
+   * are checked before anything is created. The state file, if any, is written again.
+   * @returns what was added, with the names, URLs and ARNs the servers gave
+   */
+  addResources(added: LocalApp): Promise<LocalApp>;
   /** Stops mappings, then functions, then servers; leaves no process or port behind. */
   stop(): Promise<void>;
 }
@@ -113,11 +133,14 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
           });
     const skippedTypes = [...new Set(modelled.skipped.map((resource) => resource.type))].sort();
     if (skippedTypes.length > 0) options.onNote?.(`not run locally: ${skippedTypes.join(', ')}`);
-    const { app, notes } = await provision(modelled, {
+    const provisioned = await provision(modelled, {
       endpoints: servers.endpoints,
       kinesisFeatures: servers.kinesis.features,
     });
-    for (const note of notes) options.onNote?.(note);
+    for (const note of provisioned.notes) options.onNote?.(note);
+    // Grows when resources are added to the running app.
+    let app = provisioned.app;
+    const replacements = new Map(provisioned.replacements);
 
     const functions = new FunctionHost(app.functions, {
       environment: { ...localAwsEnvironment(servers.endpoints), ...options.functionEnvironment },
@@ -142,41 +165,109 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       functions.invoke(name, qualifier, event, callOptions);
     const invoke = options.wrapInvoke ? options.wrapInvoke(hostInvoke) : hostInvoke;
     const mappings = new Map<string, RunningMapping>();
-    for (const mapping of app.mappings) {
-      const running = startEventSourceMapping(mapping, {
-        kinesis,
-        sqs,
-        s3,
-        invoke,
-        region: LOCAL_REGION,
-        accountId: LOCAL_ACCOUNT_ID,
-        roleArn: executionRoleArn(app, mapping),
-        ...(options.tuning === undefined ? {} : { tuning: options.tuning }),
-        onEvent: (event: EsmEvent) => {
-          settledRecords.observe(mapping.uuid, event);
-          options.onMappingEvent?.(mapping, event);
-        },
+    /** Starts mappings and resolves once each reads its shards. */
+    const startMappings = async (configs: readonly EventSourceMappingConfig[]) => {
+      const started = configs.map((mapping) => {
+        const running = startEventSourceMapping(mapping, {
+          kinesis,
+          sqs,
+          s3,
+          invoke,
+          region: LOCAL_REGION,
+          accountId: LOCAL_ACCOUNT_ID,
+          roleArn: executionRoleArn(app, mapping),
+          ...(options.tuning === undefined ? {} : { tuning: options.tuning }),
+          onEvent: (event: EsmEvent) => {
+            settledRecords.observe(mapping.uuid, event);
+            options.onMappingEvent?.(mapping, event);
+          },
+        });
+        mappings.set(mapping.uuid, running);
+        return running;
       });
-      mappings.set(mapping.uuid, running);
-    }
+      await Promise.all(started.map((running) => running.ready));
+    };
     cleanup.push(async () => {
       await Promise.all([...mappings.values()].map((running) => running.stop()));
     });
-    await Promise.all([...mappings.values()].map((running) => running.ready));
+    await startMappings(app.mappings);
 
-    const schedules: RunningSchedules = startSchedules(app.schedules, {
-      invoke,
-      region: LOCAL_REGION,
-      accountId: LOCAL_ACCOUNT_ID,
-      ...(options.scheduleIntervalMs === undefined
-        ? {}
-        : { intervalMs: options.scheduleIntervalMs }),
-      ...(options.onScheduleFiring === undefined ? {} : { onFiring: options.onScheduleFiring }),
+    const schedules: RunningSchedules[] = [];
+    const startRules = (rules: LocalApp['schedules']) =>
+      schedules.push(
+        startSchedules(rules, {
+          invoke,
+          region: LOCAL_REGION,
+          accountId: LOCAL_ACCOUNT_ID,
+          ...(options.scheduleIntervalMs === undefined
+            ? {}
+            : { intervalMs: options.scheduleIntervalMs }),
+          ...(options.onScheduleFiring === undefined ? {} : { onFiring: options.onScheduleFiring }),
+        }),
+      );
+    cleanup.push(async () => {
+      await Promise.all(schedules.map((running) => running.stop()));
     });
-    cleanup.push(() => schedules.stop());
+    startRules(app.schedules);
 
     if (stateFile) await writeStateFile(stateFile, app, endpoints);
-    return { app, endpoints, servers, functions, lambdaApi, mappings, stop: stopAll };
+
+    const publishCode = async (functionName: string, codeDirectory: string) => {
+      const version = await functions.publishWarm(functionName, codeDirectory);
+      const name = functions.resolve(functionName).function.name;
+      for (const mapping of app.mappings) {
+        // The mapping names its function as a name, `name:qualifier` or an ARN.
+        const { name: target } = parseFunctionName(mapping.functionName, undefined);
+        if (target === name) mappings.get(mapping.uuid)?.pollNow();
+      }
+      return version;
+    };
+    // One change at a time: two adds at once would both provision against the same old app.
+    let adding: Promise<unknown> = Promise.resolve();
+    const addResources = (added: LocalApp) => {
+      const next = adding.then(async () => {
+        for (const mapping of added.mappings) validateMappingConfig(mapping);
+        const result = await provision(added, {
+          endpoints: servers.endpoints,
+          kinesisFeatures: servers.kinesis.features,
+        });
+        for (const note of result.notes) options.onNote?.(note);
+        for (const [from, to] of result.replacements) replacements.set(from, to);
+        // A new mapping or function may name a queue or consumer that ran before the change.
+        const made = replaceStrings(result.app, replacements);
+        for (const fn of made.functions) functions.addFunction(fn);
+        app = {
+          ...app,
+          streams: [...app.streams, ...made.streams],
+          consumers: [...app.consumers, ...made.consumers],
+          tables: [...app.tables, ...made.tables],
+          queues: [...app.queues, ...made.queues],
+          buckets: [...app.buckets, ...made.buckets],
+          functions: [...app.functions, ...made.functions],
+          mappings: [...app.mappings, ...made.mappings],
+          schedules: [...app.schedules, ...made.schedules],
+        };
+        await startMappings(made.mappings);
+        startRules(made.schedules);
+        if (stateFile) await writeStateFile(stateFile, app, endpoints);
+        return made;
+      });
+      adding = next.catch(() => undefined);
+      return next;
+    };
+    return {
+      get app() {
+        return app;
+      },
+      endpoints,
+      servers,
+      functions,
+      lambdaApi,
+      mappings,
+      publishCode,
+      addResources,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

@@ -33,6 +33,11 @@ export interface ProvisionResult {
    * them are delivered by polling the stream with shared iterators instead.
    */
   emulatedConsumers: string[];
+  /**
+   * Each model value (a queue URL or ARN, a consumer ARN) the servers answered differently, with
+   * theirs: what resources added later must see in place of the model's.
+   */
+  replacements: ReadonlyMap<string, string>;
 }
 
 const KMS_KEY = 'alias/aws/kinesis';
@@ -76,7 +81,7 @@ export async function provision(app: LocalApp, target: ProvisionTarget): Promise
   } finally {
     kinesis.destroy();
   }
-  return { app: replaceStrings(app, replacements), notes, emulatedConsumers };
+  return { app: replaceStrings(app, replacements), notes, emulatedConsumers, replacements };
 }
 
 function errorName(error: unknown): string | undefined {
@@ -257,7 +262,7 @@ async function createBuckets(endpoint: string, app: LocalApp) {
  * Replaces every occurrence of a model value by the server's, everywhere in the app: mappings,
  * consumers and function environments (where a URL may sit inside a longer string).
  */
-function replaceStrings(app: LocalApp, replacements: Map<string, string>): LocalApp {
+export function replaceStrings(app: LocalApp, replacements: ReadonlyMap<string, string>): LocalApp {
   if (replacements.size === 0) return app;
   const replace = (value: unknown): unknown => {
     if (typeof value === 'string') {

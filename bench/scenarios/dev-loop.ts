@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { runDev } from '../../cli/dev/run-dev';
+import { runDev, type UpdateTimings } from '../../cli/dev/run-dev';
 import { type EmbeddedStack, kinesisClient } from '../../emulator/index';
 import { machine } from '../machine';
 import type { Scenario, ScenarioOutput } from '../scenario';
@@ -38,11 +38,48 @@ export interface DevLoopConfig {
 export const DEV_LOOP_FULL: DevLoopConfig = { sources: 10, runs: 3 };
 export const DEV_LOOP_QUICK: DevLoopConfig = { sources: 10, runs: 1 };
 
+/**
+ * Where a watch-mode change spends its time, ms, in order; they add up to `changeMs`. Load-bound:
+ * build, write, warm, invoke (CPU work); timer-bound: debounce and most of poll (a fixed debounce,
+ * the mapping's idle poll interval and the producer's put interval).
+ */
+export interface ChangePhases {
+  /** The file saved → the watcher saw it. */
+  readonly watchMs: number;
+  /** Seen → the update started (the debounce). */
+  readonly debounceMs: number;
+  /** esbuild. */
+  readonly buildMs: number;
+  /** Writing the new code directory. */
+  readonly writeMs: number;
+  /** Starting the new version's environment before the alias moved. */
+  readonly warmMs: number;
+  /** The rest of the update (bookkeeping between the steps). */
+  readonly otherMs: number;
+  /** The alias moved → the mapping invoked a batch on the new version (next poll, next put). */
+  readonly pollMs: number;
+  /** That invocation, until its result (a cold start when nothing was warmed). */
+  readonly invokeMs: number;
+}
+
+const PHASES: readonly (keyof ChangePhases)[] = [
+  'watchMs',
+  'debounceMs',
+  'buildMs',
+  'writeMs',
+  'warmMs',
+  'otherMs',
+  'pollMs',
+  'invokeMs',
+];
+
 export interface DevLoopRun {
   /** Session start → first record processed, example app, ms. */
   readonly coldExampleMs: number;
   /** Handler saved → first record processed by the new version, watch mode, ms. */
   readonly changeMs: number;
+  /** Where `changeMs` went. */
+  readonly changePhases: ChangePhases;
   /** Stop requested → first record processed by a new session (the edit shipped by restart), ms. */
   readonly restartMs: number;
   /** Session start → first record processed, generated app, ms. */
@@ -57,17 +94,28 @@ export interface DevLoopResult {
 /** Goals of the dev loop on this machine, ms. */
 const GOALS = { coldExampleMs: 10_000, coldSourcesMs: 20_000, changeMs: 2_000 };
 
+/** A batch processed: when its invocation started and when its result came. */
+interface Processed {
+  readonly invokedAt: number;
+  readonly at: number;
+}
+
 /** A running session, started by {@link startSession}. */
 interface Session {
   readonly stack: EmbeddedStack;
   /** Resolves once a record is processed by `version` of any function (`undefined`: any version). */
-  processed(version?: string): Promise<number>;
+  processed(version?: string): Promise<Processed>;
+  /** Resolves with the timings of the next watch-mode update. */
+  updated(): Promise<UpdateTimings>;
   stop(): Promise<void>;
 }
 
 /** Starts `driverless dev` on `projectDir` and puts one record on every stream once it runs. */
 async function startSession(projectDir: string, watch: boolean): Promise<Session> {
-  const waiters: { version: string | undefined; resolve: (at: number) => void }[] = [];
+  const waiters: { version: string | undefined; resolve: (processed: Processed) => void }[] = [];
+  const updateWaiters: ((timings: UpdateTimings) => void)[] = [];
+  /** The last batch invoked on each shard of each mapping: its result is the next batchResult. */
+  const invokedAt = new Map<string, number>();
   let stopSession: () => void = () => undefined;
   let errors = '';
   let started: (stack: EmbeddedStack) => void = () => undefined;
@@ -83,13 +131,18 @@ async function startSession(projectDir: string, watch: boolean): Promise<Session
         stopSession = session.stop;
         started(session.stack);
       },
-      onMappingEvent: (_, event) => {
+      onUpdate: ({ timings }) => {
+        for (const resolve of updateWaiters.splice(0)) resolve(timings);
+      },
+      onMappingEvent: (mapping, event) => {
+        const shard = `${mapping.uuid}/${'shardId' in event ? event.shardId : ''}`;
+        if (event.type === 'batchInvoked') invokedAt.set(shard, Date.now());
         if (event.type !== 'batchResult' || event.outcome !== 'ok' || event.records === 0) return;
         const at = Date.now();
         for (const waiter of [...waiters]) {
           if (waiter.version === undefined || waiter.version === event.executedVersion) {
             waiters.splice(waiters.indexOf(waiter), 1);
-            waiter.resolve(at);
+            waiter.resolve({ invokedAt: invokedAt.get(shard) ?? at, at });
           }
         }
       },
@@ -110,6 +163,7 @@ async function startSession(projectDir: string, watch: boolean): Promise<Session
   return {
     stack,
     processed: (version) => new Promise((resolve) => waiters.push({ version, resolve })),
+    updated: () => new Promise((resolve) => updateWaiters.push(resolve)),
     async stop() {
       stopSession();
       await finished;
@@ -207,14 +261,17 @@ export async function runDevLoopBenchmark(config: DevLoopConfig): Promise<DevLoo
       const first = await startSession(example.dir, true);
       let processed = first.processed();
       await putUntil(first.stack, processed, 200);
-      const coldExampleMs = (await processed) - startedAt;
+      const coldExampleMs = (await processed).at - startedAt;
 
       progress(`dev-loop: run ${run + 1}/${config.runs}: handler edit in watch mode`);
       const savedAt = Date.now();
       const onNewCode = first.processed('2');
+      const updated = first.updated();
       await appendFile(example.handler, `\nexport const devLoopRevision = ${savedAt};\n`);
       await putUntil(first.stack, onNewCode, 100);
-      const changeMs = (await onNewCode) - savedAt;
+      const newCode = await onNewCode;
+      const changeMs = newCode.at - savedAt;
+      const changePhases = phasesOf(savedAt, await updated, newCode);
 
       progress(`dev-loop: run ${run + 1}/${config.runs}: the same edit by a full restart`);
       const stopAt = Date.now();
@@ -222,7 +279,7 @@ export async function runDevLoopBenchmark(config: DevLoopConfig): Promise<DevLoo
       const second = await startSession(example.dir, false);
       processed = second.processed();
       await putUntil(second.stack, processed, 200);
-      const restartMs = (await processed) - stopAt;
+      const restartMs = (await processed).at - stopAt;
       await second.stop();
 
       progress(`dev-loop: run ${run + 1}/${config.runs}: cold start, ${config.sources}-source app`);
@@ -231,9 +288,9 @@ export async function runDevLoopBenchmark(config: DevLoopConfig): Promise<DevLoo
       const third = await startSession(generated, false);
       processed = third.processed();
       await putUntil(third.stack, processed, 200);
-      const coldSourcesMs = (await processed) - startedAt;
+      const coldSourcesMs = (await processed).at - startedAt;
       await third.stop();
-      runs.push({ coldExampleMs, changeMs, restartMs, coldSourcesMs });
+      runs.push({ coldExampleMs, changeMs, changePhases, restartMs, coldSourcesMs });
     }
   } finally {
     removeScratch();
@@ -241,10 +298,25 @@ export async function runDevLoopBenchmark(config: DevLoopConfig): Promise<DevLoo
   return { config: (({ progress: _, ...rest }) => rest)(config), runs };
 }
 
+function phasesOf(savedAt: number, update: UpdateTimings, newCode: Processed): ChangePhases {
+  const { changedAt, startedAt, buildMs, writeMs, warmMs, publishedAt } = update;
+  return {
+    watchMs: changedAt - savedAt,
+    debounceMs: startedAt - changedAt,
+    buildMs: Math.round(buildMs),
+    writeMs: Math.round(writeMs),
+    warmMs,
+    otherMs: publishedAt - startedAt - Math.round(buildMs) - Math.round(writeMs) - warmMs,
+    pollMs: newCode.invokedAt - publishedAt,
+    invokeMs: newCode.at - newCode.invokedAt,
+  };
+}
+
 export function devLoopOutput(result: DevLoopResult): ScenarioOutput {
   const m = machine();
-  const of = (key: keyof DevLoopRun) => result.runs.map((run) => run[key]);
-  const median = (key: keyof DevLoopRun) => spread(of(key)).median;
+  const of = (key: Exclude<keyof DevLoopRun, 'changePhases'>) => result.runs.map((run) => run[key]);
+  const phase = (key: keyof ChangePhases) => result.runs.map((run) => run.changePhases[key]);
+  const median = (key: Exclude<keyof DevLoopRun, 'changePhases'>) => spread(of(key)).median;
   const goal = (label: string, key: keyof typeof GOALS) =>
     `goal ${label} ≤ ${GOALS[key] / 1000} s: ${(median(key) / 1000).toFixed(1)} s ${median(key) <= GOALS[key] ? 'met' : 'MISSED'}`;
   return {
@@ -263,6 +335,7 @@ export function devLoopOutput(result: DevLoopResult): ScenarioOutput {
       coldSourcesMs: spreadJson(of('coldSourcesMs'), 0),
       changeMs: spreadJson(of('changeMs'), 0),
       restartMs: spreadJson(of('restartMs'), 0),
+      changePhases: Object.fromEntries(PHASES.map((key) => [key, spreadJson(phase(key), 0)])),
     },
     table: {
       headers: ['measure', 'median (min–max), ms'],
@@ -273,6 +346,7 @@ export function devLoopOutput(result: DevLoopResult): ScenarioOutput {
           cell(of('coldSourcesMs')),
         ],
         ['handler edit → first record on new code, watch mode', cell(of('changeMs'))],
+        ...PHASES.map((key) => [`  ${PHASE_LABELS[key]}`, cell(phase(key))]),
         ['handler edit → first record, stop + restart', cell(of('restartMs'))],
       ],
     },
@@ -286,6 +360,17 @@ export function devLoopOutput(result: DevLoopResult): ScenarioOutput {
     charts: {},
   };
 }
+
+const PHASE_LABELS: Record<keyof ChangePhases, string> = {
+  watchMs: 'saved → seen by the watcher',
+  debounceMs: 'debounce',
+  buildMs: 'esbuild',
+  writeMs: 'writing the new code',
+  warmMs: "new version's environment started",
+  otherMs: 'rest of the update',
+  pollMs: 'alias moved → batch invoked on it',
+  invokeMs: 'that invocation',
+};
 
 export const devLoopScenario: Scenario = {
   name: 'dev-loop',

@@ -75,8 +75,17 @@ export class AppActivity {
   constructor(app: LocalApp, accounting: boolean, now = Date.now()) {
     this.startedAt = now;
     this.#accounting = accounting;
-    for (const stream of app.streams) this.incoming.set(stream.name, new RateCounter());
+    this.addApp(app);
+  }
+
+  /** Rows for an app's streams and mappings: the app's own, or resources added while it runs. */
+  addApp(app: LocalApp): void {
+    const accounting = this.#accounting;
+    for (const stream of app.streams) {
+      if (!this.incoming.has(stream.name)) this.incoming.set(stream.name, new RateCounter());
+    }
     for (const mapping of app.mappings) {
+      if (this.mappings.has(mapping.uuid)) continue;
       const fn = app.functions.find((f) => f.name === mapping.functionName);
       const source = fn?.environment.DRIVERLESS_SOURCE ?? mapping.functionName;
       const jobs = fn?.environment.DRIVERLESS_JOBS;

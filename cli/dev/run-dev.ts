@@ -21,8 +21,9 @@ import { CliError, EXIT_FAILURE } from '../cli-error';
 import { AppActivity } from './app-activity';
 import { BundleRebuilder, sameHandlerModule } from './bundle-rebuilder';
 import { renderLiveView, renderSummary, type SessionHeader, table } from './live-view';
-import { planUpdate, type UpdatePlan } from './plan-update';
+import { addsResources, describeAdded, planUpdate, type UpdatePlan } from './plan-update';
 import { startStreamTap } from './stream-tap';
+import { updateQueue } from './update-queue';
 import { readWatchPatterns, watchFiles } from './watch-files';
 
 /** Demo traffic a caller adds to a session (`npm start`'s retail producer). */
@@ -69,13 +70,33 @@ export interface DevOptions {
   readonly onFirstProcessed?: () => void;
   /** Every mapping event, after the live view has counted it (benchmarks, tests). */
   readonly onMappingEvent?: (mapping: EventSourceMappingConfig, event: EsmEvent) => void;
-  /** Called when a watch-mode update finished: the versions published and what needs a restart. */
+  /**
+   * Called when a watch-mode update finished: the versions published, what needs a restart, and
+   * when each step happened.
+   */
   readonly onUpdate?: (update: {
     published: { functionName: string; version: string }[];
     needRestart: string[];
+    timings: UpdateTimings;
   }) => void;
   /** Resolves once the stack runs, with a way to stop the session (tests, benchmarks). */
   readonly onStarted?: (session: { stack: EmbeddedStack; stop(): void }) => void;
+}
+
+/** When each step of a watch-mode update happened, for benchmarks (epoch ms, or ms taken). */
+export interface UpdateTimings {
+  /** The first file change of the burst was seen. */
+  readonly changedAt: number;
+  /** The update started: after the debounce, and after an update in flight. */
+  readonly startedAt: number;
+  /** esbuild (the fast path) or the synth, ms. */
+  readonly buildMs: number;
+  /** Writing the new code directories, ms (0 after a synth, which writes its own). */
+  readonly writeMs: number;
+  /** Starting the new versions' environments before the aliases moved, ms. */
+  readonly warmMs: number;
+  /** The live aliases moved to the new versions. */
+  readonly publishedAt: number;
 }
 
 /** Where a session writes. */
@@ -162,6 +183,30 @@ export async function runDev(
       `› starting the embedded stack (${options.engine ?? 'kinesalite'}, dynalite, fauxqs) for ${stacks.join(', ')}…`,
     );
 
+    // The fast path: a change only handlers see is rebuilt with esbuild, without a synth. Made
+    // while the stack starts (esbuild reads only the project's files), so that it is ready by the
+    // first change: a change before then waits for it, since a synth takes longer.
+    let rebuilder: BundleRebuilder | undefined;
+    let rebuilderFailure: string | undefined;
+    const rebuilderReady = watch
+      ? BundleRebuilder.start({
+          projectDir,
+          functions: readAssemblyStacks(assemblyDir, stacks).functions,
+          outputRoot: resolve(sessionDir, 'bundles'),
+        }).then(
+          (made) => {
+            rebuilder = made;
+          },
+          (error: unknown) => {
+            rebuilderFailure = firstLine(error);
+          },
+        )
+      : Promise.resolve();
+    cleanup.push(async () => {
+      await rebuilderReady;
+      await rebuilder?.dispose();
+    });
+
     let activity: AppActivity | undefined;
     let firstSeen = false;
     const stack = await startEmbeddedStack({
@@ -185,40 +230,29 @@ export async function runDev(
     if (pendingSignal !== undefined) return pendingSignal;
     activity = new AppActivity(stack.app, accounting);
     const live = activity;
+    void rebuilderReady.then(() => {
+      if (rebuilderFailure !== undefined) {
+        live.notice(`every change will be synthesized: ${rebuilderFailure}`);
+      }
+    });
     const kinesis = kinesisClient(stack.endpoints.kinesis);
     const tap = startStreamTap({
       kinesis,
       streams: stack.app.streams.map((s) => s.name),
       onRecords: (records) => live.onPut(records),
     });
-    cleanup.push(() => tap.stop());
+    // Streams added while the session runs get taps of their own.
+    const taps = [tap];
+    cleanup.push(() => Promise.all(taps.map((running) => running.stop())).then(() => undefined));
     await tap.ready;
 
     // Watch mode: the model of what runs, to compare each new synth with.
     let running = readAssemblyStacks(assemblyDir, stacks, { sqsEndpoint: stack.endpoints.sqs });
     const patterns = readWatchPatterns(projectDir);
-    // The fast path: a change only handlers see is rebuilt with esbuild, without a synth. Made
-    // while the session runs; a change before it is ready waits for it (a second of esbuild at
-    // most, where a synth takes several).
-    let rebuilder: BundleRebuilder | undefined;
-    const rebuilderReady = watch
-      ? BundleRebuilder.start({
-          projectDir,
-          functions: running.functions,
-          outputRoot: resolve(sessionDir, 'bundles'),
-        }).then(
-          (made) => {
-            rebuilder = made;
-            if (made) cleanup.push(() => made.dispose());
-          },
-          (error: unknown) => live.notice(`every change will be synthesized: ${firstLine(error)}`),
-        )
-      : Promise.resolve();
-    cleanup.push(() => rebuilderReady);
-    let updating: Promise<void> = Promise.resolve();
-    let again = false;
-    const update = async (paths: string[]) => {
+    const update = async (paths: string[], changedAt: number) => {
       const started = Date.now();
+      let buildMs = 0;
+      let writeMs = 0;
       generation++;
       const changed = paths.length > 3 ? `${paths.slice(0, 3).join(', ')}…` : paths.join(', ');
       await rebuilderReady;
@@ -231,6 +265,7 @@ export async function runDev(
         let built: Map<string, string>;
         try {
           built = await rebuilder.rebuild(handlersOnly, (name) => codeDirectoryOf(running, name));
+          ({ buildMs, writeMs } = rebuilder.lastRebuild);
         } catch (error) {
           live.notice(`build failed, the running code is unchanged: ${firstLine(error)}`);
           return;
@@ -240,11 +275,13 @@ export async function runDev(
             functionName,
             codeDirectory,
           })),
+          add: emptyApp(running),
           needRestart: [],
         };
       } else {
         live.notice(`changed: ${changed}; synthesizing…`);
         let next: LocalApp;
+        const synthStart = Date.now();
         try {
           const nextDir = await synthesize(
             projectDir,
@@ -252,6 +289,7 @@ export async function runDev(
             synthOptions,
           );
           next = readAssemblyStacks(nextDir, stacks, { sqsEndpoint: stack.endpoints.sqs });
+          buildMs = Date.now() - synthStart;
         } catch (error) {
           live.notice(`synth failed, the running code is unchanged: ${firstLine(error)}`);
           return;
@@ -268,11 +306,44 @@ export async function runDev(
           }),
         };
       }
-      const published: { functionName: string; version: string }[] = [];
-      for (const { functionName, codeDirectory } of plan.publish) {
-        const version = stack.functions.updateCode(functionName, codeDirectory);
-        live.publishedVersions.set(functionName, version);
-        published.push({ functionName, version });
+      // Each function's new version warms up before its alias moves; functions side by side.
+      const warmStart = Date.now();
+      const published = await Promise.all(
+        plan.publish.map(async ({ functionName, codeDirectory }) => {
+          const version = await stack.publishCode(functionName, codeDirectory);
+          live.publishedVersions.set(functionName, version);
+          return { functionName, version };
+        }),
+      );
+      const publishedAt = Date.now();
+      const timings: UpdateTimings = {
+        changedAt,
+        startedAt: started,
+        buildMs,
+        writeMs,
+        warmMs: publishedAt - warmStart,
+        publishedAt,
+      };
+      let added: LocalApp | undefined;
+      if (addsResources(plan)) {
+        try {
+          added = await stack.addResources(plan.add);
+          live.addApp({ ...added, functions: stack.app.functions });
+          // A later edit of a file the new functions share with others rebuilds them too.
+          await rebuilder?.addFunctions(added.functions);
+          const addedStreams = added.streams.map((s) => s.name);
+          if (addedStreams.length > 0) {
+            const more = startStreamTap({
+              kinesis,
+              streams: addedStreams,
+              onRecords: (records) => live.onPut(records),
+            });
+            taps.push(more);
+            await more.ready;
+          }
+        } catch (error) {
+          live.notice(`adding ${describeAdded(plan.add)} failed: ${firstLine(error)}`);
+        }
       }
       // Only what was applied becomes the running model: a change that needs a restart is
       // reported again after the next change, until the restart.
@@ -283,36 +354,31 @@ export async function runDev(
           return update ? { ...fn, codeDirectory: update.codeDirectory } : fn;
         }),
       };
+      if (added) running = withAdded(running, plan.add);
       const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+      const before = live.notices.length;
       if (published.length > 0) {
         live.notice(
           `published ${published.map((p) => `${live.labelOf(p.functionName)} v${p.version}`).join(', ')} in ${took}: the live alias moved, mappings kept running`,
         );
-      } else if (plan.needRestart.length === 0) {
+      }
+      if (added) live.notice(`added ${describeAdded(plan.add)} (${took}), running beside the rest`);
+      if (published.length === 0 && !added && plan.needRestart.length === 0) {
         live.notice(`no function code changed (${took})`);
       }
-      for (const reason of plan.needRestart) live.notice(`needs a restart: ${reason}`);
+      for (const change of plan.needRestart) live.notice(`restart to apply: ${change}`);
       if (!interactive) {
-        for (const notice of live.notices.slice(-1 - plan.needRestart.length))
-          progress(`  ${notice}`);
+        for (const notice of live.notices.slice(before)) progress(`  ${notice}`);
       }
-      options.onUpdate?.({ published, needRestart: [...plan.needRestart] });
+      options.onUpdate?.({ published, needRestart: [...plan.needRestart], timings });
     };
+    const updates = updateQueue(update, (error) => {
+      // The session outlives a failed update: it keeps running the code it had.
+      live.notice(`update failed, the running code is unchanged: ${firstLine(error)}`);
+      if (!interactive) progress(`  update failed: ${firstLine(error)}`);
+    });
     const watcher = watch
-      ? watchFiles(projectDir, patterns, (paths) => {
-          if (again) return;
-          again = true;
-          updating = updating
-            .then(() => {
-              again = false;
-              return update(paths);
-            })
-            // The session outlives a failed update: it keeps running the code it had.
-            .catch((error: unknown) => {
-              live.notice(`update failed, the running code is unchanged: ${firstLine(error)}`);
-              if (!interactive) progress(`  update failed: ${firstLine(error)}`);
-            });
-        })
+      ? watchFiles(projectDir, patterns, (paths, changedAt) => updates.push(paths, changedAt))
       : undefined;
     if (watcher) cleanup.push(() => watcher.close());
 
@@ -358,14 +424,14 @@ export async function runDev(
     const code = await Promise.race([stopped, accounted]);
     // An update in flight finishes before the servers stop under it.
     watcher?.close();
-    await updating;
+    await updates.settled();
     clearInterval(ticker);
     // Below the last frame, which stays on screen as the final state.
     if (interactive) output.stdout('\n');
     progress('› stopping…');
     traffic?.stop();
     await traffic?.done.catch(() => undefined);
-    await tap.stop();
+    await Promise.all(taps.map((running) => running.stop()));
     if (accounting) output.stdout(accountingReport(live, options.records ?? 0));
     await runCleanup();
     output.stdout(renderSummary(header, live));
@@ -449,6 +515,37 @@ function codeDirectoryOf(app: LocalApp, functionName: string): string {
   const fn = app.functions.find((candidate) => candidate.name === functionName);
   if (fn === undefined) throw new Error(`function ${functionName} is not running`);
   return fn.codeDirectory;
+}
+
+/** An app with this one's identity and no resources. */
+function emptyApp(app: LocalApp): LocalApp {
+  return {
+    ...app,
+    streams: [],
+    consumers: [],
+    tables: [],
+    queues: [],
+    buckets: [],
+    functions: [],
+    mappings: [],
+    schedules: [],
+    skipped: [],
+  };
+}
+
+/** The running model with resources added. */
+function withAdded(app: LocalApp, added: LocalApp): LocalApp {
+  return {
+    ...app,
+    streams: [...app.streams, ...added.streams],
+    consumers: [...app.consumers, ...added.consumers],
+    tables: [...app.tables, ...added.tables],
+    queues: [...app.queues, ...added.queues],
+    buckets: [...app.buckets, ...added.buckets],
+    functions: [...app.functions, ...added.functions],
+    mappings: [...app.mappings, ...added.mappings],
+    schedules: [...app.schedules, ...added.schedules],
+  };
 }
 
 function firstLine(error: unknown): string {

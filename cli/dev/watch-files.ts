@@ -68,25 +68,31 @@ export function isWatched(path: string, patterns: WatchPatterns): boolean {
 
 /**
  * Watches the project's files (not `node_modules` and the like, which are never opened) and calls
- * `onChange` once per burst of changes, `debounceMs` after the last, with the paths that changed.
+ * `onChange` once per burst of changes, `debounceMs` after the last, with the paths that changed
+ * and when the first of them was seen (epoch ms).
+ * An editor's save is one to three events a few ms apart (written in place, or a temporary file
+ * renamed over it): 25 ms gathers them without adding to every change's wait. A burst that still
+ * comes in two parts costs one more update, not a lost change (the caller coalesces).
  */
 export function watchFiles(
   projectDir: string,
   patterns: WatchPatterns,
-  onChange: (paths: string[]) => void,
-  debounceMs = 100,
+  onChange: (paths: string[], firstSeenAt: number) => void,
+  debounceMs = 25,
 ): { close(): void } {
   const watchers: FSWatcher[] = [];
   let pending = new Set<string>();
+  let firstSeenAt = 0;
   let timer: NodeJS.Timeout | undefined;
   const changed = (path: string) => {
     if (!isWatched(path, patterns)) return;
+    if (pending.size === 0) firstSeenAt = Date.now();
     pending.add(path);
     clearTimeout(timer);
     timer = setTimeout(() => {
       const paths = [...pending].sort();
       pending = new Set();
-      onChange(paths);
+      onChange(paths, firstSeenAt);
     }, debounceMs);
   };
   for (const entry of readdirSync(projectDir, { withFileTypes: true })) {

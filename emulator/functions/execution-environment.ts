@@ -238,6 +238,11 @@ export class ExecutionEnvironment {
     });
   }
 
+  /** Resolves once the bundle's init is over: true when it succeeded. */
+  initialized(): Promise<boolean> {
+    return this.ready.then((result) => result.ok);
+  }
+
   /** Whether the process has exited or was sent a signal: it must not serve again. */
   get retired(): boolean {
     return this.signalled || this.exitInfo !== undefined;

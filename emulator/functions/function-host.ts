@@ -91,6 +91,10 @@ interface FunctionState {
   readonly idle: ExecutionEnvironment[];
   readonly waiters: Waiter[];
   readonly idleTimers: Map<ExecutionEnvironment, NodeJS.Timeout>;
+  /** The version aliases point at while newer ones warm up (`publishWarm`); else the newest. */
+  aliasRevision: number | undefined;
+  /** Versions being warmed up by `publishWarm`. */
+  warming: number;
 }
 
 const ARN = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([\w-]+)(?::([\w$-]+))?$/;
@@ -133,19 +137,24 @@ export class FunctionHost {
         : undefined,
     ].filter((problem) => problem !== undefined);
     if (problems.length > 0) throw new Error(problems.join('; '));
-    for (const fn of functions) {
-      if (this.functions.has(fn.name)) {
-        throw new Error(`function names must be unique (given ${fn.name} twice)`);
-      }
-      this.functions.set(fn.name, {
-        fn,
-        codeDirectories: [assertDirectory(fn.codeDirectory, fn.name)],
-        environments: new Set(),
-        idle: [],
-        waiters: [],
-        idleTimers: new Map(),
-      });
+    for (const fn of functions) this.addFunction(fn);
+  }
+
+  /** Adds a function (a resource added to a running app); it starts with version 1. */
+  addFunction(fn: LocalFunction): void {
+    if (this.functions.has(fn.name)) {
+      throw new Error(`function names must be unique (given ${fn.name} twice)`);
     }
+    this.functions.set(fn.name, {
+      fn,
+      codeDirectories: [assertDirectory(fn.codeDirectory, fn.name)],
+      environments: new Set(),
+      idle: [],
+      waiters: [],
+      idleTimers: new Map(),
+      aliasRevision: undefined,
+      warming: 0,
+    });
   }
 
   /**
@@ -224,7 +233,7 @@ export class FunctionHost {
     if (effective === undefined || effective === '$LATEST') {
       version = '$LATEST';
     } else if (state.fn.aliases.includes(effective)) {
-      version = String(latest);
+      version = String(state.aliasRevision ?? latest);
     } else if (/^\d+$/.test(effective) && Number(effective) >= 1 && Number(effective) <= latest) {
       version = String(Number(effective));
     } else {
@@ -257,12 +266,44 @@ export class FunctionHost {
   updateCode(functionName: string, codeDirectory: string): string {
     const state = this.state(this.resolve(functionName).function.name);
     state.codeDirectories.push(assertDirectory(codeDirectory, functionName));
-    const latest = state.codeDirectories.length;
-    for (const environment of [...state.idle]) {
-      if (environment.spec.revision < latest) this.retire(state, environment);
-    }
+    state.aliasRevision = undefined;
+    this.retireOlderIdle(state);
     this.pump(state);
-    return String(latest);
+    return String(state.codeDirectories.length);
+  }
+
+  /**
+   * Publishes new code as the next version like `updateCode`, but the aliases move to it only once
+   * an environment of it has finished its init (well or not): until then invocations through an
+   * alias keep running the previous version, and the first one after the move finds a warm
+   * environment instead of a cold start. `$LATEST` runs the new code at once. With no room for
+   * one more environment (every one busy at the function's cap), the aliases move at once.
+   * @returns the new version number, once the aliases point at it
+   */
+  async publishWarm(functionName: string, codeDirectory: string): Promise<string> {
+    const state = this.state(this.resolve(functionName).function.name);
+    const previous = state.aliasRevision ?? state.codeDirectories.length;
+    state.codeDirectories.push(assertDirectory(codeDirectory, functionName));
+    const revision = state.codeDirectories.length;
+    state.aliasRevision = previous;
+    state.warming += 1;
+    try {
+      const environment = this.warm(state, revision);
+      // An init that failed is torn down, as Lambda does: the next invocation reports the error.
+      if (environment !== undefined && !(await environment.initialized())) {
+        this.retire(state, environment);
+      }
+    } finally {
+      state.warming -= 1;
+      // Left alone when `updateCode` already moved the aliases to the newest version.
+      if (state.aliasRevision !== undefined) {
+        state.aliasRevision =
+          state.warming === 0 ? undefined : Math.max(state.aliasRevision, revision);
+      }
+      if (state.aliasRevision === undefined) this.retireOlderIdle(state);
+      this.pump(state);
+    }
+    return String(revision);
   }
 
   /** The function's live environments (inspection for tests and the live view). */
@@ -396,15 +437,41 @@ export class FunctionHost {
     return undefined;
   }
 
+  /** Starts an environment of a published version and keeps it idle, if there is room for one. */
+  private warm(state: FunctionState, revision: number): ExecutionEnvironment | undefined {
+    if (this.stopped || state.fn.reservedConcurrency === 0) return undefined;
+    if (state.environments.size >= this.cap(state)) {
+      const victim = state.idle[0];
+      if (victim === undefined) return undefined;
+      this.retire(state, victim);
+    }
+    const environment = this.spawn(state, String(revision), revision);
+    this.keepIdle(state, environment);
+    return environment;
+  }
+
+  /** Retires idle environments of versions older than the one the aliases point at. */
+  private retireOlderIdle(state: FunctionState): void {
+    const current = state.aliasRevision ?? state.codeDirectories.length;
+    for (const environment of [...state.idle]) {
+      if (environment.spec.revision < current) this.retire(state, environment);
+    }
+  }
+
+  private keepIdle(state: FunctionState, environment: ExecutionEnvironment): void {
+    state.idle.push(environment);
+    const timer = setTimeout(() => this.retire(state, environment), this.options.idleTimeoutMs);
+    timer.unref();
+    state.idleTimers.set(environment, timer);
+  }
+
   private release(state: FunctionState, environment: ExecutionEnvironment): void {
-    const stale = environment.spec.revision < state.codeDirectories.length;
+    // While a newer version warms up, the aliases still run this one: keep it.
+    const stale = environment.spec.revision < (state.aliasRevision ?? state.codeDirectories.length);
     if (stale || this.stopped || environment.retired || !state.environments.has(environment)) {
       this.retire(state, environment);
     } else {
-      state.idle.push(environment);
-      const timer = setTimeout(() => this.retire(state, environment), this.options.idleTimeoutMs);
-      timer.unref();
-      state.idleTimers.set(environment, timer);
+      this.keepIdle(state, environment);
     }
     this.pump(state);
   }

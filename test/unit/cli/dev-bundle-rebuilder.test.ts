@@ -72,6 +72,20 @@ describe('which changes skip the synth', () => {
     ]);
   });
 
+  it('rebuilds a function added while the session runs with the others that share its file', async () => {
+    // Given: a new function on the views handler's helper
+    write(
+      'functions/clicks.ts',
+      "import { greet } from './helper';\nexport const handler = async () => greet('clicks');\n",
+    );
+
+    // When
+    await rebuilder.addFunctions([fn('clicks', 'functions/clicks.ts')]);
+
+    // Then
+    expect(rebuilder.affected(['functions/helper.ts'])).toStrictEqual(['clicks', 'views']);
+  });
+
   it('synthesizes for a stack file', () => {
     expect(rebuilder.affected(['functions/orders.ts', 'lib/stack.ts'])).toBeUndefined();
   });

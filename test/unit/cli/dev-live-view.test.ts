@@ -143,3 +143,32 @@ describe('the live view', () => {
     expect(summary).toMatch(/^orders +orders +12 +0 +0 +0 +0$/m);
   });
 });
+
+describe('resources added while the session runs', () => {
+  it('shows a row for a mapping added to the running app, with its records', () => {
+    // Given: a session on APP, then a source added on a new stream
+    const activity = new AppActivity(APP, false, T0);
+    const clicks = {
+      uuid: 'm-2',
+      functionName: 'App-Clicks',
+      streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/clicks',
+      tumblingWindowSeconds: 0,
+    } as EventSourceMappingConfig;
+
+    // When
+    activity.addApp({
+      streams: [{ name: 'clicks' }],
+      functions: [{ name: 'App-Clicks', environment: { DRIVERLESS_SOURCE: 'clicks' } }],
+      mappings: [clicks],
+    } as unknown as LocalApp);
+    activity.onMappingEvent(clicks, checkpointed(7), T0 + 1000);
+    const screen = renderLiveView(HEADER, activity, T0 + 2000);
+
+    // Then
+    expect([...activity.mappings.values()].map((row) => [row.label, row.stream])).toStrictEqual([
+      ['orders', 'orders'],
+      ['clicks', 'clicks'],
+    ]);
+    expect(screen).toMatch(/^clicks +– +0 +1\.4 +7 /m);
+  });
+});
