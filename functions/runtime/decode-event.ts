@@ -39,11 +39,13 @@ const KPL_MAGIC = [0xf3, 0x89, 0x9a, 0xc2] as const;
 // share it, and it saves allocating a Buffer per record (the hot path is base64 → text → JSON).
 let scratch = Buffer.allocUnsafeSlow(64 * 1024);
 
-/** Decodes base64 into `scratch`; returns the byte length, or -1 if the text is not base64. */
-function decodeBase64(data: string): number {
+/**
+ * The byte count padded base64 of this length promises, or -1 if no padded base64 has it. Lambda
+ * always sends padded base64; Buffer silently skips characters it does not know and `atob`
+ * whitespace, so a decoded length below this count means the text was not plain base64.
+ */
+function expectedBytes(data: string): number {
   const length = data.length;
-  // Lambda always sends padded base64; Buffer silently skips characters it does not know,
-  // so a byte count below what the length promises means the text was not base64.
   if ((length & 3) !== 0) return -1;
   const padding =
     length === 0 || data.charCodeAt(length - 1) !== 61
@@ -51,10 +53,38 @@ function decodeBase64(data: string): number {
       : data.charCodeAt(length - 2) === 61
         ? 2
         : 1;
-  const expected = (length >> 2) * 3 - padding;
+  return (length >> 2) * 3 - padding;
+}
+
+/** Decodes base64 into `scratch`; returns the byte length, or -1 if the text is not base64. */
+function decodeBase64(data: string): number {
+  const expected = expectedBytes(data);
+  if (expected < 0) return -1;
   if (expected > scratch.length)
     scratch = Buffer.allocUnsafeSlow(Math.max(expected, scratch.length * 2));
   return scratch.write(data, 'base64') === expected ? expected : -1;
+}
+
+/**
+ * The text of a record whose data is plain base64 of ASCII bytes (most JSON), decoded in one step
+ * by `atob`: about twice as fast as base64 into bytes and bytes into text. For ASCII the Latin-1
+ * text `atob` makes is the UTF-8 text, so the string is the one the byte path would make. Anything
+ * else (not base64, base64url, whitespace, a byte ≥ 0x80 as in UTF-8 text or a KPL aggregate)
+ * gives `undefined` and takes the byte path, which decides what it is.
+ */
+function asciiText(data: string): string | undefined {
+  const expected = expectedBytes(data);
+  if (expected < 0) return undefined;
+  let text: string;
+  try {
+    text = atob(data);
+  } catch {
+    return undefined;
+  }
+  // Shorter: `atob` skipped whitespace. A longer UTF-8 length: a character above U+007F.
+  return text.length === expected && Buffer.byteLength(text, 'utf8') === expected
+    ? text
+    : undefined;
 }
 
 function isAggregated(byteLength: number): boolean {
@@ -71,6 +101,9 @@ function describe(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 }
 
+// A sequence number is ~56 digits. A char loop costs more per record than this regular
+// expression (about twice, profiled on 10,000-record batches): `charCodeAt` in a loop re-checks the
+// string's representation at every character, the compiled expression once per string.
 const DECIMAL = /^\d+$/;
 
 /** Throws the error that says what is wrong with `Records[index]`, or returns if nothing is. */
@@ -97,9 +130,8 @@ function checkRecordShape(record: KinesisEventRecord | undefined, index: number)
 }
 
 /**
- * Checks every record's shape in one pass of type checks, sequence numbers included (decimal, with
- * a char loop rather than a regular expression per record); only a record that fails is looked at
- * again, to say what is wrong with it.
+ * Checks every record's shape in one pass of type checks, sequence numbers included; only a record
+ * that fails is looked at again, to say what is wrong with it.
  */
 function checkRecordShapes(raws: readonly KinesisEventRecord[]): void {
   for (let i = 0; i < raws.length; i++) {
@@ -111,21 +143,11 @@ function checkRecordShapes(raws: readonly KinesisEventRecord[]): void {
       typeof kinesis.sequenceNumber !== 'string' ||
       typeof kinesis.partitionKey !== 'string' ||
       typeof kinesis.approximateArrivalTimestamp !== 'number' ||
-      !isDecimal(kinesis.sequenceNumber)
+      !DECIMAL.test(kinesis.sequenceNumber)
     ) {
       checkRecordShape(raws[i], i);
     }
   }
-}
-
-/** Whether `text` is a non-empty run of ASCII digits: a char loop, cheaper per record than a regex. */
-function isDecimal(text: string): boolean {
-  if (text.length === 0) return false;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 48 || code > 57) return false;
-  }
-  return true;
 }
 
 /** The UTF-8 text of the first `byteLength` bytes of `scratch`; throws on bad UTF-8. */
@@ -225,12 +247,14 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
 
   for (let i = 0; i < raws.length; i++) {
     const kinesis = (raws[i] as KinesisEventRecord).kinesis;
-    const byteLength = decodeBase64(kinesis.data);
+    const text = fromText === undefined ? undefined : asciiText(kinesis.data);
+    // Only a record the text path declines goes through bytes, which tell what else it is.
+    const byteLength = text === undefined ? decodeBase64(kinesis.data) : 0;
     if (byteLength < 0) {
       reject(kinesis, 'invalid base64');
       continue;
     }
-    if (isAggregated(byteLength)) {
+    if (text === undefined && isAggregated(byteLength)) {
       decodeAggregate(kinesis, (sub) => {
         if ('reason' in sub) return reject(kinesis, sub.reason);
         const subLength = decodeBase64(sub.data);
@@ -268,7 +292,10 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
     }
     let value: T;
     try {
-      value = decodeScratch(fromBytes, fromText, byteLength);
+      value =
+        text === undefined
+          ? decodeScratch(fromBytes, fromText, byteLength)
+          : (fromText as (text: string) => T)(text);
     } catch (error) {
       reject(kinesis, reasonOf(error));
       continue;

@@ -24,6 +24,17 @@ describe('handler benchmark (quick sizes)', () => {
     expect(result.countsChecked).toBe((config.warmupRuns + config.runs) * VARIANTS.length);
   });
 
+  it('repeats each variant until its sample has lasted sampleMs, without a warm-up run to size it', async () => {
+    // Given: no warm-up run, and batches so small that one invocation takes far less than 30 ms
+    const config = { ...QUICK, records: 20, runs: 1, warmupRuns: 0, sampleMs: 30 };
+
+    // When
+    const result = await runHandlerBenchmark(config);
+
+    // Then
+    expect(result.invocationsPerSample.handLoop).toBeGreaterThan(1);
+  });
+
   it('fails if a variant counted differently', () => {
     // Given
     const expected = new Map([

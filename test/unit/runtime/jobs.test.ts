@@ -120,6 +120,47 @@ describe('jobs', () => {
     expect(stage).toHaveBeenCalledTimes(2);
   });
 
+  it('read each batch’s own stage result, batch after batch', async () => {
+    // Given: a stage of the record count, read by a job, on batches of 3 and then 1 record
+    const seen: number[] = [];
+    const handler = microBatch({
+      decode,
+      deadLetters,
+      stages: { count: (records) => records.length },
+      jobs: { a: async ({ count }) => void seen.push(count) },
+    });
+
+    // When
+    await handler(event, lambdaContext());
+    await handler(kinesisEvent([{ data: { user: 'u3', product: 'p3' } }]), lambdaContext());
+
+    // Then
+    expect(seen).toStrictEqual([3, 1]);
+  });
+
+  it('spread their input into its records and the value of every stage, nothing else', async () => {
+    // Given
+    let spread: Record<string, unknown> | undefined;
+    const handler = microBatch({
+      decode,
+      deadLetters,
+      stages: { count: (records) => records.length, first: (records) => records[0]?.data.user },
+      jobs: {
+        a: async (input) => {
+          spread = { ...input };
+        },
+      },
+    });
+
+    // When
+    await handler(event, lambdaContext());
+
+    // Then
+    expect(Object.keys(spread ?? {})).toStrictEqual(['records', 'count', 'first']);
+    expect(spread?.count).toBe(3);
+    expect(spread?.first).toBe('u1');
+  });
+
   it('fail only the jobs that read a failing stage', async () => {
     // Given
     const handler = microBatch({
