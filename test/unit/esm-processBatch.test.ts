@@ -552,7 +552,7 @@ describe('processBatch in a tumbling window', () => {
   it('sends a record batch as neither the final invocation nor terminated early', async () => {
     // given
     const batch = records(1);
-    const { ctx, sent } = harness({ tumblingWindowInSeconds: 60 }, () => withState({}));
+    const { ctx, sent } = harness({ tumblingWindowSeconds: 60 }, () => withState({}));
 
     // when
     await processBatch(ctx, SHARD, batch, windowOf());
@@ -569,7 +569,7 @@ describe('processBatch in a tumbling window', () => {
   it('keeps the state a successful invocation returns', async () => {
     // given
     const window = windowOf();
-    const { ctx } = harness({ tumblingWindowInSeconds: 60 }, () => withState({ n: 3 }));
+    const { ctx } = harness({ tumblingWindowSeconds: 60 }, () => withState({ n: 3 }));
 
     // when
     await processBatch(ctx, SHARD, records(1), window);
@@ -583,7 +583,7 @@ describe('processBatch in a tumbling window', () => {
     const batch = records(2);
     const [, s1] = seqs(batch) as [string, string];
     const { ctx, sent } = harness(
-      { tumblingWindowInSeconds: 60, reportBatchItemFailures: true },
+      { tumblingWindowSeconds: 60, reportBatchItemFailures: true },
       (_s, call) => (call === 1 ? withState({ n: 1 }, s1) : withState({ n: 2 })),
     );
 
@@ -598,7 +598,7 @@ describe('processBatch in a tumbling window', () => {
     // given
     const batch = records(1);
     const { ctx, events } = harness(
-      { tumblingWindowInSeconds: 60, maximumRetryAttempts: 0 },
+      { tumblingWindowSeconds: 60, maximumRetryAttempts: 0 },
       () => OK,
     );
 
