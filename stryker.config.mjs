@@ -77,8 +77,9 @@ export default {
     'cli/redrive/find-dead-lettered-again.ts',
     'cli/redrive/replay-set.ts',
     'cli/redrive/payload-location.ts',
-    // deleteRecovered and the helpers it calls.
-    'cli/redrive/redrive.ts:260-318',
+    // Which messages and payload objects a redrive deletes, in a file of its own: a line range of
+    // redrive.ts drifted off the function as soon as the file changed.
+    'cli/redrive/delete-recovered.ts',
   ],
   ignorePatterns: [
     'cdk.out',

@@ -72,4 +72,80 @@ describe('batch response classification', () => {
     // then
     expect(outcome).toStrictEqual({ kind: 'success', state: { n: 3 } });
   });
+
+  test.each([
+    ['an empty object', {}],
+    ['batchItemFailures null', { batchItemFailures: null }],
+    ['batchItemFailures empty', { batchItemFailures: [] }],
+  ])('%s reads as success, checkpointing the whole batch', (_name, payload) => {
+    // when
+    const outcome = classifyBatchResponse(result(payload), seqs, rbif);
+    // then
+    expect(outcome).toStrictEqual({ kind: 'success', state: undefined });
+  });
+
+  test('fails if batchItemFailures is an object, rather than throwing', () => {
+    // when
+    const outcome = classifyBatchResponse(result({ batchItemFailures: { n: 1 } }), seqs, rbif);
+    // then
+    expect(outcome).toStrictEqual({
+      kind: 'failure',
+      functionError: null,
+      reason: 'batchItemFailures is not an array',
+    });
+  });
+
+  test.each([
+    ['an empty itemIdentifier', { itemIdentifier: '' }],
+    ['a numeric itemIdentifier', { itemIdentifier: 123 }],
+    ['a misspelt key', { itemIdentifer: seqs[1] }],
+  ])('fails the whole batch for %s', (_name, item) => {
+    // when
+    const outcome = classifyBatchResponse(result({ batchItemFailures: [item] }), seqs, rbif);
+    // then
+    expect(outcome).toStrictEqual({
+      kind: 'failure',
+      functionError: null,
+      reason: `invalid batch item failure ${JSON.stringify(item)}`,
+    });
+  });
+
+  test('fails the whole batch for a sequence number not in it', () => {
+    // given: a valid sequence number, but of no record in this batch
+    const unknown = `2${'0'.repeat(56)}`;
+    // when
+    const outcome = classifyBatchResponse(
+      result({ batchItemFailures: [{ itemIdentifier: unknown }] }),
+      seqs,
+      rbif,
+    );
+    // then
+    expect(outcome).toStrictEqual({
+      kind: 'failure',
+      functionError: null,
+      reason: `itemIdentifier ${unknown} is not in the batch`,
+    });
+  });
+
+  test('retries from the lowest listed sequence number when it is listed first', () => {
+    // given: the lowest first, then a higher one
+    const payload = {
+      batchItemFailures: [{ itemIdentifier: seqs[0] }, { itemIdentifier: seqs[2] }],
+    };
+    // when
+    const outcome = classifyBatchResponse(result(payload), seqs, rbif);
+    // then
+    expect(outcome).toStrictEqual({ kind: 'partial', retryFrom: 0, state: undefined });
+  });
+
+  test('ignores batchItemFailures without ReportBatchItemFailures', () => {
+    // when
+    const outcome = classifyBatchResponse(
+      result({ batchItemFailures: [{ itemIdentifier: seqs[0] }] }),
+      seqs,
+      { reportBatchItemFailures: false, tumblingWindow: false },
+    );
+    // then
+    expect(outcome).toStrictEqual({ kind: 'success', state: undefined });
+  });
 });

@@ -5,6 +5,7 @@ import { emptyStats, type MappingContext } from '../../emulator/esm/MappingConte
 import type { OnFailureDelivery } from '../../emulator/esm/onFailureDestination';
 import { processBatch } from '../../emulator/esm/processBatch';
 import type { EventSourceMappingConfig, InvokeResult } from '../../emulator/model';
+import { type OnFailureRecord, openWindow } from '../../functions/kinesis/index';
 import { mappingConfig, roleArn } from '../fixtures/esm/mappingConfig';
 
 // The mapping's decisions (retry, bisect, discard, record age, on-failure) driven by a scripted
@@ -50,6 +51,12 @@ interface Harness {
   events: EsmEvent[];
   /** On-failure records handed to the destination (one per delivery attempt). */
   deliveries: { condition: string; approximateInvokeCount: number }[];
+  /** What each delivery attempt wrote: the on-failure record and the S3 payload event. */
+  written: { record: OnFailureRecord; payload: unknown }[];
+  /** The events the function was invoked with, in order. */
+  sent: unknown[];
+  /** Every wait the mapping asked for, in milliseconds. */
+  sleeps: number[];
 }
 
 function harness(
@@ -61,12 +68,14 @@ function harness(
   const invocations: string[][] = [];
   const events: EsmEvent[] = [];
   const deliveries: Harness['deliveries'] = [];
+  const written: Harness['written'] = [];
+  const sent: unknown[] = [];
+  const sleeps: number[] = [];
   let failuresLeft = destination?.failures ?? 0;
   const delivery = {
     kind: 'sqs' as const,
-    async deliver(record: {
-      requestContext: { condition: string; approximateInvokeCount: number };
-    }) {
+    async deliver(record: OnFailureRecord, payload: unknown) {
+      written.push({ record, payload });
       deliveries.push({
         condition: record.requestContext.condition,
         approximateInvokeCount: record.requestContext.approximateInvokeCount,
@@ -85,11 +94,16 @@ function harness(
         event as { Records: { kinesis: { sequenceNumber: string } }[] }
       ).Records.map((r) => r.kinesis.sequenceNumber);
       invocations.push(sequenceNumbers);
+      sent.push(event);
       const result = reply(sequenceNumbers, invocations.length);
       if (result instanceof Error) throw result;
       return result;
     },
-    tuning: { ...defaultEsmTuning, now: () => NOW },
+    tuning: {
+      ...defaultEsmTuning,
+      retryBackoff: { initialMs: 100, multiplier: 2, maxMs: 1000 },
+      now: () => NOW,
+    },
     source: { invokeIdentityArn: roleArn, awsRegion: 'us-east-1', streamArn: STREAM_ARN },
     streamName: 'orders',
     functionName: 'consumer',
@@ -100,9 +114,11 @@ function harness(
     stats: emptyStats(),
     emit: (event) => events.push(event),
     isStopped: () => false,
-    sleep: async () => {},
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
   };
-  return { ctx, invocations, events, deliveries };
+  return { ctx, invocations, events, deliveries, written, sent, sleeps };
 }
 
 const seqs = (batch: readonly StreamRecord[]) => batch.map((r) => r.sequenceNumber);
@@ -345,5 +361,378 @@ describe('processBatch decisions', () => {
         delivered: false,
       },
     ]);
+  });
+});
+
+/** The Records' sequence numbers of an event the mapping built. */
+const eventSeqs = (event: unknown) =>
+  (event as { Records: { kinesis: { sequenceNumber: string } }[] }).Records.map(
+    (r) => r.kinesis.sequenceNumber,
+  );
+
+describe('processBatch record age', () => {
+  it('discards a batch whose records all expired without invoking the function', async () => {
+    // given: both records are 2 minutes old, the limit is 60 s
+    const batch = records(2, [120_000, 120_000]);
+    const { ctx, invocations, events } = harness({ maximumRecordAgeSeconds: 60 }, () => OK);
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect([invocations, discarded(events).map((d) => d.sequenceNumbers)]).toStrictEqual([
+      [],
+      [seqs(batch)],
+    ]);
+  });
+
+  it('invokes a record exactly MaximumRecordAge old: only older records expire', async () => {
+    // given
+    const batch = records(1, [60_000]);
+    const { ctx, invocations, events } = harness({ maximumRecordAgeSeconds: 60 }, () => OK);
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect([invocations, discarded(events)]).toStrictEqual([[seqs(batch)], []]);
+  });
+
+  it('writes expired records with the event they would have been sent in and no responseContext', async () => {
+    // given
+    const batch = records(3, [120_000, 120_000]);
+    const { ctx, written } = harness({ maximumRecordAgeSeconds: 60 }, () => OK);
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect(
+      written.map(({ record, payload }) => [record.responseContext, eventSeqs(payload)]),
+    ).toStrictEqual([[undefined, seqs(batch).slice(0, 2)]]);
+  });
+});
+
+describe('processBatch on-failure records', () => {
+  it('writes records that exhausted retries on function errors with the last event and an Unhandled response', async () => {
+    // given
+    const batch = records(2);
+    const { ctx, written } = harness(
+      { maximumRetryAttempts: 0, bisectBatchOnFunctionError: false },
+      () => FAILED,
+    );
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect(
+      written.map(({ record, payload }) => [record.responseContext, eventSeqs(payload)]),
+    ).toStrictEqual([
+      [{ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' }, seqs(batch)],
+    ]);
+  });
+
+  it('writes records that exhausted retries on partial responses with functionError null', async () => {
+    // given
+    const batch = records(2);
+    const [, s1] = seqs(batch) as [string, string];
+    const { ctx, written } = harness(
+      { reportBatchItemFailures: true, maximumRetryAttempts: 0 },
+      () => partial(s1),
+    );
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect(written.map(({ record }) => record.responseContext)).toStrictEqual([
+      { statusCode: 200, executedVersion: '$LATEST', functionError: null },
+    ]);
+  });
+
+  it('names the destination kind when it discards records', async () => {
+    // given
+    const batch = records(1);
+    const { ctx, events } = harness({ maximumRetryAttempts: 0 }, () => FAILED);
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect(
+      events.flatMap((e) => (e.type === 'recordsDiscarded' ? [e.destination] : [])),
+    ).toStrictEqual(['sqs']);
+  });
+
+  it('reports no destination error when the mapping has no destination', async () => {
+    // given
+    const batch = records(1);
+    const { ctx, events } = harness({ maximumRetryAttempts: 0 }, () => FAILED, null);
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect(events.filter((e) => e.type === 'error')).toStrictEqual([]);
+  });
+
+  it('reports each failed destination write as an error of the destination stage', async () => {
+    // given
+    const batch = records(1);
+    const { ctx, events } = harness({ maximumRetryAttempts: 0 }, () => FAILED, { failures: 1 });
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect(events.filter((e) => e.type === 'error')).toStrictEqual([
+      {
+        type: 'error',
+        stage: 'destination',
+        shardId: SHARD,
+        message: 'Error: destination unavailable',
+      },
+    ]);
+  });
+});
+
+describe('processBatch waits', () => {
+  it('backs off exponentially between retries of a failed batch', async () => {
+    // given: backoff 100 ms doubling (the harness's tuning)
+    const batch = records(1);
+    const { ctx, sleeps } = harness({ maximumRetryAttempts: 3 }, () => FAILED, null);
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect(sleeps).toStrictEqual([100, 200, 400]);
+  });
+
+  it('waits between destination attempts, not after the last one', async () => {
+    // given
+    const batch = records(1);
+    const { ctx, sleeps } = harness({ maximumRetryAttempts: 0 }, () => FAILED, { failures: 3 });
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect(sleeps).toStrictEqual([100, 200]);
+  });
+});
+
+describe('processBatch when the mapping stops', () => {
+  it('stops retrying a failed batch, settling none of its records', async () => {
+    // given: the mapping stops during the first invocation
+    const batch = records(2);
+    const h = harness({ maximumRetryAttempts: 2, bisectBatchOnFunctionError: false }, () => FAILED);
+    const ctx = { ...h.ctx, isStopped: () => h.invocations.length > 0 };
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect([h.invocations.length, checkpointed(h.events), discarded(h.events)]).toStrictEqual([
+      1,
+      [],
+      [],
+    ]);
+  });
+});
+
+describe('processBatch in a tumbling window', () => {
+  const windowOf = () => openWindow(NOW, 60_000);
+  const withState = (state: Record<string, unknown>, failed?: string): InvokeResult => ({
+    ...OK,
+    payload: { state, ...(failed && { batchItemFailures: [{ itemIdentifier: failed }] }) },
+  });
+
+  it('sends a record batch as neither the final invocation nor terminated early', async () => {
+    // given
+    const batch = records(1);
+    const { ctx, sent } = harness({ tumblingWindowSeconds: 60 }, () => withState({}));
+
+    // when
+    await processBatch(ctx, SHARD, batch, windowOf());
+
+    // then
+    expect(
+      sent.map((e) => {
+        const { isFinalInvokeForWindow, isWindowTerminatedEarly } = e as Record<string, unknown>;
+        return { isFinalInvokeForWindow, isWindowTerminatedEarly };
+      }),
+    ).toStrictEqual([{ isFinalInvokeForWindow: false, isWindowTerminatedEarly: false }]);
+  });
+
+  it('keeps the state a successful invocation returns', async () => {
+    // given
+    const window = windowOf();
+    const { ctx } = harness({ tumblingWindowSeconds: 60 }, () => withState({ n: 3 }));
+
+    // when
+    await processBatch(ctx, SHARD, records(1), window);
+
+    // then
+    expect(window.state).toStrictEqual({ n: 3 });
+  });
+
+  it('sends the state a partial response returned with the retry of its tail', async () => {
+    // given
+    const batch = records(2);
+    const [, s1] = seqs(batch) as [string, string];
+    const { ctx, sent } = harness(
+      { tumblingWindowSeconds: 60, reportBatchItemFailures: true },
+      (_s, call) => (call === 1 ? withState({ n: 1 }, s1) : withState({ n: 2 })),
+    );
+
+    // when
+    await processBatch(ctx, SHARD, batch, windowOf());
+
+    // then
+    expect(sent.map((e) => (e as { state: unknown }).state)).toStrictEqual([{}, { n: 1 }]);
+  });
+
+  it('fails an invocation that returns no state, checkpointing nothing', async () => {
+    // given
+    const batch = records(1);
+    const { ctx, events } = harness(
+      { tumblingWindowSeconds: 60, maximumRetryAttempts: 0 },
+      () => OK,
+    );
+
+    // when
+    await processBatch(ctx, SHARD, batch, windowOf());
+
+    // then
+    expect([checkpointed(events), discarded(events).map((d) => d.sequenceNumbers)]).toStrictEqual([
+      [],
+      [seqs(batch)],
+    ]);
+  });
+});
+
+describe('processBatch reports', () => {
+  it('reports each invocation outcome with what failed it', async () => {
+    // given: a partial response, then a function error, then success
+    const batch = records(2);
+    const [, s1] = seqs(batch) as [string, string];
+    const replies = [partial(s1), FAILED, OK];
+    const { ctx, events } = harness(
+      { reportBatchItemFailures: true, maximumRetryAttempts: 2 },
+      (_s, call) => replies[call - 1] as InvokeResult,
+    );
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect(
+      events.flatMap((e) => {
+        if (e.type !== 'batchResult') return [];
+        const { durationMs: _durationMs, ...rest } = e;
+        return [rest];
+      }),
+    ).toStrictEqual([
+      {
+        type: 'batchResult',
+        shardId: SHARD,
+        outcome: 'partial',
+        records: 2,
+        executedVersion: '$LATEST',
+      },
+      {
+        type: 'batchResult',
+        shardId: SHARD,
+        outcome: 'error',
+        records: 1,
+        executedVersion: '$LATEST',
+        functionError: 'Unhandled',
+        reason: 'function error',
+      },
+      {
+        type: 'batchResult',
+        shardId: SHARD,
+        outcome: 'ok',
+        records: 1,
+        executedVersion: '$LATEST',
+      },
+    ]);
+  });
+
+  it('reports each invocation with its invoke count and the iterator age of its last record', async () => {
+    // given: the last record arrived 3 s ago; the first invocation fails
+    const batch = records(2, [5_000, 3_000]);
+    const { ctx, events } = harness({ maximumRetryAttempts: 1 }, (_s, call) =>
+      call === 1 ? FAILED : OK,
+    );
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect(
+      events.flatMap((e) => (e.type === 'batchInvoked' ? [[e.invokeCount, e.iteratorAgeMs]] : [])),
+    ).toStrictEqual([
+      [1, 3_000],
+      [2, 3_000],
+    ]);
+  });
+
+  it('reports an invoke that never reached the function as an error of the invoke stage', async () => {
+    // given
+    const batch = records(1);
+    const { ctx, events } = harness({}, (_s, call) =>
+      call === 1 ? new Error('host unreachable') : OK,
+    );
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect(events.filter((e) => e.type === 'error')).toStrictEqual([
+      { type: 'error', stage: 'invoke', shardId: SHARD, message: 'Error: host unreachable' },
+    ]);
+  });
+
+  it('checkpoints records with their arrival times', async () => {
+    // given
+    const batch = records(2, [2_000, 1_000]);
+    const { ctx, events } = harness({}, () => OK);
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect(
+      events.flatMap((e) => (e.type === 'recordsCheckpointed' ? [e.arrivalTimestampsMs] : [])),
+    ).toStrictEqual([[NOW - 2_000, NOW - 1_000]]);
+  });
+
+  it('counts invoked, failed, checkpointed, discarded and delivered records', async () => {
+    // given: a partial response (one record checkpointed), then the tail fails for good
+    const batch = records(3);
+    const [, s1] = seqs(batch) as [string, string];
+    const replies = [partial(s1), FAILED];
+    const { ctx } = harness(
+      { reportBatchItemFailures: true, maximumRetryAttempts: 1 },
+      (_s, call) => replies[call - 1] as InvokeResult,
+    );
+
+    // when
+    await processBatch(ctx, SHARD, batch);
+
+    // then
+    expect(ctx.stats).toStrictEqual({
+      ...emptyStats(),
+      invocations: 2,
+      invokedRecords: 5,
+      failedInvokeRecords: 5,
+      checkpointedRecords: 1,
+      discardedRecords: 2,
+      destinationDeliveredRecords: 2,
+      peakInFlightInvocations: 1,
+    });
   });
 });
