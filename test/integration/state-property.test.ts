@@ -241,7 +241,7 @@ async function run(seed: number, faults: { kills: boolean; bisectAfterKill?: boo
         source,
         time: new Date(now).toISOString(),
         ...(final ? { final } : {}),
-      } as never,
+      },
       lambdaContext(),
     );
 
