@@ -279,8 +279,8 @@ describe('retail example', () => {
 
       // Then
       expect(response).toStrictEqual({ batchItemFailures: [] });
-      const counted = sentTo(documents, CONVERSIONS, UpdateCommand).filter(
-        (update) => update.UpdateExpression?.startsWith('ADD #counter'),
+      const counted = sentTo(documents, CONVERSIONS, UpdateCommand).filter((update) =>
+        update.UpdateExpression?.startsWith('ADD #counter'),
       );
       expect(counted).toStrictEqual([
         {
