@@ -97,10 +97,10 @@ describe('reduced fault injection on stateful jobs', () => {
       records: 2_000,
       keys: 8,
       // Some 90 batches: a few kills, timeouts and failed jobs each.
-      killEveryBatches: 15,
-      timeoutEveryBatches: 40,
+      killEveryBatches: 25,
+      timeoutEveryBatches: 60,
       outageMs: 2_000,
-      emitFailureRate: 0.1,
+      emitFailureRate: 0.05,
       jobFailureRate: 0.1,
       functionTimeoutSeconds: TIMEOUT_SECONDS,
       drainTimeoutMs: 240_000,
