@@ -2,7 +2,7 @@
  * The fault-injection suite, reduced to run in `npm test`: 2,000 records over 2 sources × 4 shards,
  * and 250 KPL sub-records into a tumbling window, with every fault of `npm run test:chaos`
  * (test/chaos/chaos.test.ts) at a smaller scale; and its stateful scenario
- * (test/chaos/state-chaos.test.ts) over 2,000 records, on a stack of its own.
+ * (test/chaos/state-chaos.test.ts) over 1,000 records, on a stack of its own.
  */
 import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
 import { itKeepsTheChaosInvariants } from '../fixtures/chaos/invariants';
@@ -88,17 +88,18 @@ describe('reduced fault injection on stateful jobs', () => {
         timeoutSeconds: TIMEOUT_SECONDS,
         batchSize: 50,
         state: true,
-        stateBatchSize: 25,
+        stateBatchSize: 50,
       },
       // The stateless sources stay idle here: poll them less.
       { idlePollIntervalMs: 250 },
     );
     report = await runStateChaos(chaos, {
-      records: 2_000,
-      keys: 8,
-      // Some 90 batches: a few kills, timeouts and failed jobs each.
-      killEveryBatches: 25,
-      timeoutEveryBatches: 60,
+      records: 1_000,
+      keys: 6,
+      // Some 25 batches and their retries: a kill or two, a timeout, failed jobs and emits. Each
+      // kill can leave claims that hold other batches for their 30-second lease: few kills.
+      killEveryBatches: 20,
+      timeoutEveryBatches: 20,
       outageMs: 2_000,
       emitFailureRate: 0.05,
       jobFailureRate: 0.1,
