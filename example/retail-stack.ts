@@ -91,11 +91,15 @@ export class RetailStack extends Stack {
       { name: 'productId', type: dynamodb.AttributeType.STRING },
       { name: 'windowEnd', type: dynamodb.AttributeType.STRING },
     );
-    // One item per product: views and converted views, so the rate is converted / views.
-    this.conversions = resultTable(this, 'Conversions', {
-      name: 'productId',
-      type: dynamodb.AttributeType.STRING,
-    });
+    // One item per product: views and converted views, so the rate is converted / views; and a
+    // marker per counted result (functions/example/retail/tables.ts), expiring on `expiresAt`.
+    this.conversions = resultTable(
+      this,
+      'Conversions',
+      { name: 'productId', type: dynamodb.AttributeType.STRING },
+      undefined,
+      'expiresAt',
+    );
 
     this.pipeline = new MicroBatchPipeline(this, 'Retail', {
       deploymentConfig: props.deploymentConfig,
@@ -144,10 +148,12 @@ function resultTable(
   id: string,
   partitionKey: dynamodb.Attribute,
   sortKey?: dynamodb.Attribute,
+  timeToLiveAttribute?: string,
 ): dynamodb.Table {
   return new dynamodb.Table(scope, id, {
     partitionKey,
     sortKey,
+    timeToLiveAttribute,
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     encryption: dynamodb.TableEncryption.AWS_MANAGED,

@@ -30,7 +30,7 @@ import { ENVIRONMENT } from './environment';
 import { type Job, selectJobs } from './jobs';
 import { runJobs } from './run-jobs';
 import type { Stages } from './stages';
-import { bindStateful, isTick } from './state/bind-stateful';
+import { bindStateful, isTick, type TickEvent } from './state/bind-stateful';
 import { type StateTable, stateTableFromEnvironment } from './state/state-table';
 import { type BatchReport, type StageReport, Telemetry } from './telemetry';
 import { foldWindow, WINDOW_HANDLER, type WindowOptions } from './windows';
@@ -74,10 +74,21 @@ export interface MicroBatchOptions<T, S, State> {
 // biome-ignore format: biome prints this import type with a trailing comma its parser rejects
 type Middyfied<Event, Result> = import('@middy/core', { with: { 'resolution-mode': 'import' } }).MiddyfiedHandler<Event, Result, Error, Context>;
 
-/** The Lambda handler `microBatch` returns: a middy handler, so any middy middleware can `.use()` it. */
-// A backfill invocation (`driverless backfill`, a `BackfillEvent`) reaches the same handler and
-// answers a `BackfillResult`; the type names the stream contract, the one users write tests for.
-export type MicroBatchHandler<State = never> = Middyfied<KinesisEvent, BatchResponse<State>>;
+/**
+ * The Lambda handler `microBatch` returns: a middy handler, so any middy middleware can `.use()` it
+ * (middlewares see the stream's `KinesisEvent`). It answers three kinds of event, each typed:
+ *
+ * - a `KinesisEvent` (the event source mapping): the partial-batch response;
+ * - a `TickEvent` (the pipeline's schedule, or the end of `driverless run`'s input): it advances
+ *   the stateful jobs' watermarks and emits what is due; answers `{ batchItemFailures: [] }`;
+ * - a `BackfillEvent` (`driverless backfill`): the slice's `BackfillResult`.
+ */
+export interface MicroBatchHandler<State = never>
+  extends Middyfied<KinesisEvent, BatchResponse<State>> {
+  (event: KinesisEvent, context: Context): Promise<BatchResponse<State>>;
+  (event: TickEvent, context: Context): Promise<BatchResponse<State>>;
+  (event: BackfillEvent, context: Context): Promise<BackfillResult>;
+}
 
 /**
  * The id of a batch: the same records from the same shard of the same stream always get the same
@@ -247,7 +258,7 @@ export function microBatch<T, S = Record<never, never>, State = never>(
   }
 
   async function handle(
-    event: KinesisEvent | BackfillEvent,
+    event: KinesisEvent | TickEvent | BackfillEvent,
     context: Context,
   ): Promise<BatchResponse<State> | BackfillResult> {
     if (isBackfillEvent(event)) {

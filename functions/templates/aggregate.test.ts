@@ -1,6 +1,6 @@
 import type * as Sqs from '@aws-sdk/client-sqs';
 import type * as Documents from '@aws-sdk/lib-dynamodb';
-import type { KinesisEvent, MicroBatchHandler } from 'driverless/runtime';
+import type { KinesisEvent, MicroBatchHandler, TickEvent } from 'driverless/runtime';
 
 // Test support, kept in this file so the test needs nothing beyond Driverless's public API and the
 // AWS SDK: Kinesis events and a Lambda context as Lambda passes them, and stubbed SDK clients.
@@ -113,7 +113,7 @@ const sale = (storeId: string, amountCents: number, minutesAfterT0: number) => (
 });
 
 /** The end of the input: every open window is emitted. */
-const finalTick = {
+const finalTick: TickEvent = {
   driverless: 'tick',
   source: 'sales',
   time: new Date().toISOString(),
@@ -178,7 +178,7 @@ describe('aggregate template', () => {
     await handler(kinesisEvent([sale('s1', 100, 2)], { shardId: OTHER_SHARD_ID }), lambdaContext());
 
     // When
-    const response = await handler(finalTick as unknown as KinesisEvent, lambdaContext());
+    const response = await handler(finalTick, lambdaContext());
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [] });
@@ -217,7 +217,7 @@ describe('aggregate template', () => {
       kinesisEvent([sale('late-1', 999, 1)], { start: 2000 }),
       lambdaContext(),
     );
-    await handler(finalTick as unknown as KinesisEvent, lambdaContext());
+    await handler(finalTick, lambdaContext());
 
     // Then
     expect(response.batchItemFailures).toStrictEqual([]);

@@ -25,5 +25,6 @@ export const conversions = streamJoin<ProductView, Order>({
   within: '30m',
   kind: 'leftOuter',
   watermark: { allowedLateness: '2m', idleShardAfter: '1m' },
-  emit: ({ left, right }) => countConversion(left.data.productId, right !== undefined),
+  // `id` is the same on every attempt at emitting a result: the count moves once per result.
+  emit: ({ id, left, right }) => countConversion(left.data.productId, right !== undefined, id),
 });

@@ -177,28 +177,98 @@ export async function putTrending(
   );
 }
 
+/** How long a counted result's marker is kept: past the longest a join can re-emit a result. */
+const COUNTED_MARKER_DAYS = 14;
+
 /**
  * Counts one result of the conversions join for a product: a view followed by an order of it
  * (`converted`), or a view no order followed (`notConverted`); the conversion rate is
  * `converted / (converted + notConverted)` (exact while a view is followed by at most one order of
- * the product). The runtime emits each result once; an ADD is not idempotent, so a process killed
- * between this write and the runtime marking the result emitted counts it twice: rare, and the
- * rate is a statistic.
+ * the product).
+ *
+ * The runtime emits a result again if the process was killed after `emit` and before it marked the
+ * result emitted, so the count must not move twice for one `resultId` (the join's `id`). DynamoDB
+ * changes one item atomically and the embedded stack has no transactions, so a result's count goes
+ * through two items: the product's counter, which holds the ids being counted in a set beside the
+ * count (the ADD and the id go in one write, conditional on the id not being there), and a marker
+ * item per result (key `result|<resultId>`, expiring after {@link COUNTED_MARKER_DAYS} days). In
+ * order: the marker is set to `counting` (or found `counted`: nothing more to count); the product
+ * adds one and the id; the marker becomes `counted`; the id leaves the product's set. A repeat
+ * after any of these steps redoes only what is missing. The runtime emits one result from one
+ * function at a time, so two attempts never interleave.
  */
 export async function countConversion(
   productId: string,
   converted: boolean,
+  resultId: string,
   signal?: AbortSignal,
 ): Promise<void> {
   const { documents, commands } = dynamo();
+  const table = tableName('CONVERSIONS_TABLE');
+  const marker = { productId: `result|${resultId}` };
+  const options = { abortSignal: signal };
+  const forgetId = () =>
+    documents.send(
+      new commands.UpdateCommand({
+        TableName: table,
+        Key: { productId },
+        UpdateExpression: 'DELETE #counting :id',
+        ExpressionAttributeNames: { '#counting': 'counting' },
+        ExpressionAttributeValues: { ':id': new Set([resultId]) },
+      }),
+      options,
+    );
+  const before = await documents.send(
+    new commands.UpdateCommand({
+      TableName: table,
+      Key: marker,
+      UpdateExpression: 'SET #state = if_not_exists(#state, :counting), expiresAt = :expiresAt',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':counting': 'counting',
+        ':expiresAt': Math.floor(Date.now() / 1000) + COUNTED_MARKER_DAYS * 86_400,
+      },
+      ReturnValues: 'ALL_OLD',
+    }),
+    options,
+  );
+  if (before.Attributes?.state === 'counted') {
+    // Counted by an attempt that may have stopped before the id left the product's set.
+    await forgetId();
+    return;
+  }
+  try {
+    await documents.send(
+      new commands.UpdateCommand({
+        TableName: table,
+        Key: { productId },
+        UpdateExpression: 'ADD #counter :one, #counting :id',
+        ConditionExpression: 'NOT contains(#counting, :resultId)',
+        ExpressionAttributeNames: {
+          '#counter': converted ? 'converted' : 'notConverted',
+          '#counting': 'counting',
+        },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':id': new Set([resultId]),
+          ':resultId': resultId,
+        },
+      }),
+      options,
+    );
+  } catch (error) {
+    // The id is in the set: an earlier attempt added its one.
+    if (!isConditionFailure(error)) throw error;
+  }
   await documents.send(
     new commands.UpdateCommand({
-      TableName: tableName('CONVERSIONS_TABLE'),
-      Key: { productId },
-      UpdateExpression: 'ADD #counter :one',
-      ExpressionAttributeNames: { '#counter': converted ? 'converted' : 'notConverted' },
-      ExpressionAttributeValues: { ':one': 1 },
+      TableName: table,
+      Key: marker,
+      UpdateExpression: 'SET #state = :counted',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':counted': 'counted' },
     }),
-    { abortSignal: signal },
+    options,
   );
+  await forgetId();
 }

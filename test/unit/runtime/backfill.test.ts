@@ -5,7 +5,6 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import {
   type BackfillEvent,
-  type BackfillResult,
   json,
   memoryCursors,
   memoryDeadLetters,
@@ -62,10 +61,7 @@ describe('backfill invocation', () => {
       jobs: { collect: async ({ records }) => void seen.push(records.map((r) => r.data.n)) },
     });
     // when
-    const result = (await handler(
-      archiveEvent(['a.gz', 'b']) as never,
-      lambdaContext(),
-    )) as unknown as BackfillResult;
+    const result = await handler(archiveEvent(['a.gz', 'b']), lambdaContext());
     // then
     expect(seen).toStrictEqual([[1, 2], [3], [4, 5]]);
     expect(result).toStrictEqual({
@@ -107,10 +103,7 @@ describe('backfill invocation', () => {
       jobs: { collect: async ({ records }) => void seen.push(records.map((r) => r.data.n)) },
     });
     // when
-    const result = (await handler(
-      archiveEvent(['raw.gz']) as never,
-      lambdaContext(),
-    )) as unknown as BackfillResult;
+    const result = await handler(archiveEvent(['raw.gz']), lambdaContext());
     // then
     expect(seen).toStrictEqual([[1, 2], [3]]);
     expect(
@@ -136,10 +129,7 @@ describe('backfill invocation', () => {
       },
     });
     // when
-    const result = (await handler(
-      archiveEvent(['a']) as never,
-      time.context,
-    )) as unknown as BackfillResult;
+    const result = await handler(archiveEvent(['a']), time.context);
     // then
     expect({
       done: result.done,
@@ -162,10 +152,7 @@ describe('backfill invocation', () => {
       jobs: { collect: async ({ records }) => void seen.push(...records.map((r) => r.data.n)) },
     });
     // when
-    await handler(
-      archiveEvent(['a'], { continuation: { keyIndex: 0, line: 4 } }) as never,
-      lambdaContext(),
-    );
+    await handler(archiveEvent(['a'], { continuation: { keyIndex: 0, line: 4 } }), lambdaContext());
     // then
     expect(seen).toStrictEqual([5, 6]);
   });
@@ -189,16 +176,10 @@ describe('backfill invocation', () => {
         },
       },
     });
-    const first = (await handler(
-      archiveEvent(['a']) as never,
-      time.context,
-    )) as unknown as BackfillResult;
+    const first = await handler(archiveEvent(['a']), time.context);
     time.remainingMs = 60_000;
     // when
-    const again = (await handler(
-      archiveEvent(['a']) as never,
-      time.context,
-    )) as unknown as BackfillResult;
+    const again = await handler(archiveEvent(['a']), time.context);
     // then: every line reached the job exactly once
     expect(first.done).toBe(false);
     expect(seen).toStrictEqual([1, 2, 3, 4, 5, 6]);
@@ -220,10 +201,7 @@ describe('backfill invocation', () => {
       },
     });
     // when
-    const result = (await handler(
-      archiveEvent(['a'], { batchSize: 3 }) as never,
-      lambdaContext(),
-    )) as unknown as BackfillResult;
+    const result = await handler(archiveEvent(['a'], { batchSize: 3 }), lambdaContext());
     // then
     expect({ failed: result.counts.failed, invocations: result.counts.invocations }).toStrictEqual({
       failed: 2,
@@ -239,7 +217,7 @@ describe('backfill invocation', () => {
       jobs: { none: async () => {} },
     });
     // when
-    const call = handler(archiveEvent(['a'], { batchSize: 0 }) as never, lambdaContext());
+    const call = handler(archiveEvent(['a'], { batchSize: 0 }), lambdaContext());
     // then
     await expect(call).rejects.toThrow(
       'not a backfill event: batchSize must be an integer between 1 and 10000 (given 0)',
@@ -285,7 +263,7 @@ describe('backfill invocation', () => {
     });
     const fromMs = Date.parse('2026-01-15T10:00:00Z');
     // when
-    const result = (await handler(
+    const result = await handler(
       {
         driverless: 'backfill',
         backfillId: 'b1',
@@ -297,9 +275,9 @@ describe('backfill invocation', () => {
           fromMs,
           toMs: Date.parse('2026-01-15T11:00:00Z'),
         },
-      } as never,
+      },
       lambdaContext(),
-    )) as unknown as BackfillResult;
+    );
     // then
     expect(calls).toStrictEqual([
       {

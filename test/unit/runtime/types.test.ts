@@ -1,9 +1,13 @@
 import {
+  type BackfillEvent,
+  type BackfillResult,
+  type BatchResponse,
   json,
   memoryDeadLetters,
   memoryStateTable,
   microBatch,
   streamJoin,
+  type TickEvent,
   utf8,
 } from 'driverless/runtime';
 import { z } from 'zod';
@@ -95,5 +99,42 @@ describe('types', () => {
 
     // Then
     expect(users).toBe('u');
+  });
+
+  it('type each event the handler answers, and its answer, without a cast', async () => {
+    // Given: this file only compiles (npm run typecheck) if the handler takes a stream batch, a
+    // tick and a backfill slice, and answers each with its own type
+    const handler = microBatch({
+      decode: json(ProductView),
+      deadLetters: memoryDeadLetters(),
+      state: memoryStateTable(),
+      jobs: { a: async () => undefined },
+    });
+    const tick: TickEvent = { driverless: 'tick', source: 'local', time: '2026-01-01T00:00:00Z' };
+    const backfill: BackfillEvent = {
+      driverless: 'backfill',
+      backfillId: 'b1',
+      slice: { kind: 'archive', id: 'archive-00001', bucket: 'archive', keys: [] },
+    };
+    // Typed, not called: a backfill reads its slice from a bucket.
+    const backfilled = (): Promise<BackfillResult> => handler(backfill, lambdaContext());
+    // @ts-expect-error a backfill slice answers a BackfillResult, not a batch response
+    const wrong = (): Promise<BatchResponse<never>> => handler(backfill, lambdaContext());
+    // @ts-expect-error an event of no kind the handler answers is refused
+    const unknown = () => handler({ driverless: 'nope' }, lambdaContext());
+    void [backfilled, wrong, unknown];
+
+    // When
+    const batch: BatchResponse<never> = await handler(
+      kinesisEvent([{ data: { userId: 'u', productId: 'p', ts: 1 } }]),
+      lambdaContext(),
+    );
+    const ticked: BatchResponse<never> = await handler(tick, lambdaContext());
+
+    // Then
+    expect({ batch, ticked }).toStrictEqual({
+      batch: { batchItemFailures: [] },
+      ticked: { batchItemFailures: [] },
+    });
   });
 });

@@ -229,9 +229,9 @@ describe('aggregate', () => {
     });
 
     // When
-    const early = await handler(tick(0) as never, lambdaContext());
-    const afterIdle = await handler(tick(12 * MINUTE) as never, lambdaContext());
-    await handler(tick(13 * MINUTE) as never, lambdaContext());
+    const early = await handler(tick(0), lambdaContext());
+    const afterIdle = await handler(tick(12 * MINUTE), lambdaContext());
+    await handler(tick(13 * MINUTE), lambdaContext());
 
     // Then
     expect(early).toStrictEqual({ batchItemFailures: [] });
@@ -247,7 +247,7 @@ describe('aggregate', () => {
 
     // When
     await handler(
-      { driverless: 'tick', source: 'local', time: new Date().toISOString(), final: true } as never,
+      { driverless: 'tick', source: 'local', time: new Date().toISOString(), final: true },
       lambdaContext(),
     );
 
@@ -358,7 +358,7 @@ describe('aggregate under concurrency', () => {
           source: 'local',
           time: new Date().toISOString(),
           final: true,
-        } as never,
+        },
         lambdaContext(),
       );
 
@@ -402,7 +402,7 @@ describe('aggregate under concurrency', () => {
     // When: one handler folds, the other ends the input
     await first(kinesisEvent(views(['a', 1000], ['a', 2000])), lambdaContext());
     await second(
-      { driverless: 'tick', source: 'local', time: new Date().toISOString(), final: true } as never,
+      { driverless: 'tick', source: 'local', time: new Date().toISOString(), final: true },
       lambdaContext(),
     );
     delete process.env.DRIVERLESS_STATE_TABLE;
@@ -423,7 +423,7 @@ describe('ticks', () => {
 
     // When
     const response = await handler(
-      { driverless: 'tick', source: 'local', time: new Date().toISOString() } as never,
+      { driverless: 'tick', source: 'local', time: new Date().toISOString() },
       lambdaContext(),
     );
 
@@ -438,7 +438,7 @@ describe('ticks', () => {
 
     // When / Then
     await expect(
-      handler({ driverless: 'tick', source: 'local', time: 'soon' } as never, lambdaContext()),
+      handler({ driverless: 'tick', source: 'local', time: 'soon' }, lambdaContext()),
     ).rejects.toThrow(/time is not an ISO-8601 time \(given "soon"\)/);
   });
 });

@@ -65,7 +65,7 @@ function joinHandlers(table: StateTable, options: Partial<StreamJoinOptions<View
         source,
         time: new Date().toISOString(),
         ...(final ? { final } : {}),
-      } as never,
+      },
       lambdaContext(),
     );
   return {
