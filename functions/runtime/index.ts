@@ -14,7 +14,7 @@ export type {
 export { isBackfillEvent } from './backfill/index';
 export type { CursorStore, DynamoCursorsOptions } from './cursors';
 export { dynamoCursors, memoryCursors } from './cursors';
-export type { DeadLetter, DeadLetterSink } from './dead-letter';
+export type { DeadLetter, DeadLetterSendOptions, DeadLetterSink } from './dead-letter';
 export type {
   MemoryDeadLetterSink,
   OverflowDeadLetter,

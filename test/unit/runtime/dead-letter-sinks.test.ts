@@ -30,6 +30,24 @@ function firstBody(send: jest.SpyInstance): string {
   return (command as SendMessageBatchCommand | undefined)?.input.Entries?.[0]?.MessageBody ?? '';
 }
 
+/**
+ * A client's `send` that never answers: it rejects only when the request's `abortSignal` fires,
+ * with the SDK's `AbortError`. Sent without a signal, nothing could ever end it: it rejects at once
+ * so the test fails saying so.
+ */
+async function neverAnswers(
+  _command: unknown,
+  options?: { abortSignal?: AbortSignal },
+): Promise<never> {
+  const signal = options?.abortSignal;
+  if (signal === undefined) throw new Error('sent without an abort signal');
+  const aborted = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+  if (signal.aborted) throw aborted();
+  return new Promise<never>((_, reject) => {
+    signal.addEventListener('abort', () => reject(aborted()), { once: true });
+  });
+}
+
 describe('sqsDeadLetters', () => {
   const client = new SQSClient({ region: 'us-east-1' });
   afterEach(() => jest.restoreAllMocks());
@@ -179,6 +197,44 @@ describe('sqsDeadLetters', () => {
     expect(undelivered).toStrictEqual([huge]);
     expect(send).toHaveBeenCalledTimes(1);
   });
+
+  it('ends its request when the signal is aborted and SQS never answers', async () => {
+    // Given
+    jest.spyOn(client, 'send').mockImplementation(neverAnswers as never);
+    const sink = sqsDeadLetters({ queueUrl: 'https://sqs/q', client });
+    const controller = new AbortController();
+
+    // When
+    const sending = sink.send([letter(0)], { signal: controller.signal });
+    controller.abort();
+
+    // Then
+    await expect(sending).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('ends the payload write of an oversized letter with the signal, the letter undelivered', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({ Failed: [] }));
+    const s3Client = new S3Client({ region: 'us-east-1' });
+    const put = jest.spyOn(s3Client, 'send').mockImplementation(neverAnswers as never);
+    const sink = sqsDeadLetters({
+      queueUrl: 'https://sqs/q',
+      client,
+      overflowBucket: 'payloads',
+      s3Client,
+    });
+    const huge = letter(0, 'A'.repeat(300 * 1024));
+    const controller = new AbortController();
+
+    // When
+    const sending = sink.send([huge], { signal: controller.signal });
+    controller.abort();
+
+    // Then
+    await expect(sending).resolves.toStrictEqual([huge]);
+    expect(put).toHaveBeenCalledWith(expect.anything(), { abortSignal: controller.signal });
+    expect(send).not.toHaveBeenCalled();
+  });
 });
 
 describe('s3DeadLetters', () => {
@@ -252,6 +308,22 @@ describe('s3DeadLetters', () => {
 
     // Then
     expect(undelivered).toStrictEqual(letters);
+  });
+
+  it('ends a PutObject that never answers with the signal, every letter undelivered', async () => {
+    // Given
+    const put = jest.spyOn(client, 'send').mockImplementation(neverAnswers as never);
+    const sink = s3DeadLetters({ bucket: 'letters', client });
+    const letters = [letter(1), letter(2)];
+    const controller = new AbortController();
+
+    // When
+    const sending = sink.send(letters, { signal: controller.signal });
+    controller.abort();
+
+    // Then
+    await expect(sending).resolves.toStrictEqual(letters);
+    expect(put).toHaveBeenCalledWith(expect.anything(), { abortSignal: controller.signal });
   });
 });
 

@@ -1,3 +1,6 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   ConfigurationError,
   type DeadLetter,
@@ -5,6 +8,7 @@ import {
   json,
   memoryDeadLetters,
   microBatch,
+  sqsDeadLetters,
   utf8,
 } from 'driverless/runtime';
 import { z } from 'zod';
@@ -257,7 +261,75 @@ describe('dead-letter delivery', () => {
     expect(Date.now() - started).toBeLessThan(1300);
     expect(result).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
     expect(logs.find((line) => line.level === 'ERROR')).toMatchObject({
-      error: 'DeadLetterTimeoutError: dead letters were not delivered by the deadline',
+      error: 'CallTimeoutError: delivering the dead letters did not finish by the deadline',
+    });
+  });
+
+  it("aborts the sink's signal at the deadline", async () => {
+    // Given: ~300 ms before the deadline, and a sink that never answers
+    const signals: (AbortSignal | undefined)[] = [];
+    const sink: DeadLetterSink = {
+      send: (_letters, options) => {
+        signals.push(options?.signal);
+        return new Promise(() => undefined);
+      },
+    };
+    const handler = microBatch({
+      decode: json(View),
+      deadLetters: sink,
+      deadlineMarginMs: 1000,
+      jobs: { a: async () => undefined },
+    });
+
+    // When
+    await handler(event(), lambdaContext({ remainingMs: 1300 }));
+
+    // Then
+    expect(signals.map((signal) => signal?.aborted)).toStrictEqual([true]);
+  });
+
+  describe('to an SQS queue that never answers', () => {
+    let server: Server;
+    let endpoint: string;
+    const requests: IncomingMessage[] = [];
+
+    beforeEach(async () => {
+      requests.length = 0;
+      server = createServer((request) => void requests.push(request));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+
+    afterEach(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('answers in time, failed at the letter, and ends the request', async () => {
+      // Given: ~300 ms before the deadline
+      const client = new SQSClient({
+        region: 'us-east-1',
+        endpoint,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+      const handler = microBatch({
+        decode: json(View),
+        deadLetters: sqsDeadLetters({ queueUrl: `${endpoint}/000000000000/letters`, client }),
+        deadlineMarginMs: 1000,
+        jobs: { a: async () => undefined },
+      });
+      const started = Date.now();
+
+      // When
+      const response = await handler(event(), lambdaContext({ remainingMs: 1300 }));
+
+      // Then: the request reached the queue and was ended, not left open
+      expect(Date.now() - started).toBeLessThan(1300);
+      expect(response).toStrictEqual({
+        batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }],
+      });
+      expect(requests).toHaveLength(1);
+      await new Promise((resolve) => requests[0]?.socket.once('close', resolve));
     });
   });
 
