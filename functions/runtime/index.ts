@@ -83,4 +83,4 @@ export type {
 } from './state/window-assigners';
 export { session, sliding, tumbling } from './state/window-assigners';
 export type { StreamRecord } from './stream-record';
-export type { WindowContext, WindowOptions } from './windows';
+export type { WindowCloseContext, WindowContext, WindowOptions } from './windows';

@@ -4,6 +4,7 @@ import {
   memoryDeadLetters,
   microBatch,
   type WindowContext,
+  type WindowOptions,
 } from 'driverless/runtime';
 import {
   kinesisEvent,
@@ -147,6 +148,76 @@ describe('tumbling windows', () => {
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [], state: { kept: true } });
+  });
+});
+
+describe('closing a window against the deadline', () => {
+  // 1.3 s left and a 1 s margin leave ~300 ms before the deadline.
+  const remainingMs = 1300;
+  const deadlineMarginMs = 1000;
+  const final = () =>
+    windowed([{ data: { amount: 3 } }], {
+      state: { count: 2, sum: 6 },
+      isFinalInvokeForWindow: true,
+    });
+  const closing = (onClose: WindowOptions<Sale, Totals>['onClose']) =>
+    microBatch({
+      decode: json<Sale>(),
+      deadLetters: memoryDeadLetters(),
+      deadlineMarginMs,
+      window: {
+        init: (): Totals => ({ count: 0, sum: 0 }),
+        reduce: (state, records) => ({
+          count: state.count + records.length,
+          sum: state.sum + records.reduce((total, r) => total + r.data.amount, 0),
+        }),
+        onClose,
+      },
+      jobs: { audit: async () => undefined },
+    });
+
+  it('fails the final invocation in time, for Lambda to retry, when onClose never finishes', async () => {
+    // Given
+    const handler = closing(() => new Promise<void>(() => undefined));
+    const started = Date.now();
+
+    // When
+    const answer = handler(final(), lambdaContext({ remainingMs }));
+
+    // Then: a rejection, not an answer with a state, which would close the window for good
+    await expect(answer).rejects.toMatchObject({
+      name: 'CallTimeoutError',
+      message: 'closing the window did not finish by the deadline',
+    });
+    expect(Date.now() - started).toBeLessThan(remainingMs);
+  });
+
+  it("aborts onClose's signal at the deadline", async () => {
+    // Given
+    const signals: AbortSignal[] = [];
+    const handler = closing((_state, context) => {
+      signals.push(context.signal);
+      return new Promise<void>(() => undefined);
+    });
+
+    // When
+    await handler(final(), lambdaContext({ remainingMs })).catch(() => undefined);
+
+    // Then
+    expect(signals.map((signal) => signal.aborted)).toStrictEqual([true]);
+  });
+
+  it('fails the final invocation when onClose throws', async () => {
+    // Given
+    const handler = closing(() => {
+      throw new Error('sink down');
+    });
+
+    // When
+    const answer = handler(final(), lambdaContext());
+
+    // Then
+    await expect(answer).rejects.toThrow('sink down');
   });
 });
 
