@@ -1,9 +1,12 @@
 import {
+  type BatchGetItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
+  ResourceNotFoundException,
   type UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  ConfigurationError,
   dynamoCursors,
   json,
   memoryCursors,
@@ -323,5 +326,114 @@ describe('dynamoCursors', () => {
 
     // Then
     expect(moved).toBe(false);
+  });
+});
+
+describe('dynamoCursors loading', () => {
+  const client = new DynamoDBClient({ region: 'us-east-1' });
+  afterEach(() => jest.restoreAllMocks());
+
+  const item = (job: string, position: string) => ({
+    id: { S: `fn|${SHARD_ID}|${job}` },
+    position: { S: position },
+  });
+  const keysOf = (send: jest.SpyInstance, call: number) =>
+    (send.mock.calls[call]?.[0] as BatchGetItemCommand | undefined)?.input.RequestItems?.t;
+
+  it("reads every job's cursor in one consistent BatchGetItem", async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    await cursors.load(SHARD_ID, ['a', 'b']);
+
+    // Then
+    expect(send).toHaveBeenCalledTimes(1);
+    expect(keysOf(send, 0)).toStrictEqual({
+      Keys: [{ id: { S: `fn|${SHARD_ID}|a` } }, { id: { S: `fn|${SHARD_ID}|b` } }],
+      ConsistentRead: true,
+    });
+  });
+
+  it('gives each job the position stored for it, sub-sequence number included', async () => {
+    // Given
+    jest.spyOn(client, 'send').mockImplementation(async () => ({
+      Responses: { t: [item('a', '7.2'), item('b', '9')] },
+    }));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const loaded = await cursors.load(SHARD_ID, ['a', 'b', 'c']);
+
+    // Then: c has no cursor
+    expect(loaded).toStrictEqual(
+      new Map([
+        ['a', { sequenceNumber: '7', subSequenceNumber: 2 }],
+        ['b', { sequenceNumber: '9', subSequenceNumber: undefined }],
+      ]),
+    );
+  });
+
+  it('asks again for the keys DynamoDB left unprocessed, and only those', async () => {
+    // Given
+    const send = jest
+      .spyOn(client, 'send')
+      .mockImplementationOnce(async () => ({
+        Responses: { t: [item('a', '7')] },
+        UnprocessedKeys: { t: { Keys: [{ id: { S: `fn|${SHARD_ID}|b` } }] } },
+      }))
+      .mockImplementationOnce(async () => ({ Responses: { t: [item('b', '9')] } }));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const loaded = await cursors.load(SHARD_ID, ['a', 'b']);
+
+    // Then
+    expect(keysOf(send, 1)?.Keys).toStrictEqual([{ id: { S: `fn|${SHARD_ID}|b` } }]);
+    expect([...loaded.keys()]).toStrictEqual(['a', 'b']);
+  });
+
+  it('fails if three answers in a row leave keys unprocessed', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({
+      UnprocessedKeys: { t: { Keys: [{ id: { S: `fn|${SHARD_ID}|a` } }] } },
+    }));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const loading = cursors.load(SHARD_ID, ['a']);
+
+    // Then
+    await expect(loading).rejects.toThrow('checkpoint table "t" left keys unprocessed three times');
+    expect(send).toHaveBeenCalledTimes(3);
+  });
+
+  it('fails with a configuration error naming the table when it does not exist', async () => {
+    // Given
+    jest.spyOn(client, 'send').mockImplementation(async () => {
+      throw new ResourceNotFoundException({ message: 'not found', $metadata: {} });
+    });
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const loading = cursors.load(SHARD_ID, ['a']);
+
+    // Then
+    await expect(loading).rejects.toThrow(ConfigurationError);
+    await expect(loading).rejects.toThrow('checkpoint table "t" does not exist');
+  });
+
+  it('passes the signal it is given to its request', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+    const { signal } = new AbortController();
+
+    // When
+    await cursors.load(SHARD_ID, ['a'], { signal });
+
+    // Then
+    expect(send).toHaveBeenCalledWith(expect.anything(), { abortSignal: signal });
   });
 });
