@@ -327,6 +327,48 @@ describe('dynamoCursors', () => {
     // Then
     expect(moved).toBe(false);
   });
+
+  it('fails with the error of a request that timed out, which is not a lost race', async () => {
+    // Given: what the SDK rejects with when a request times out
+    const timeout = Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
+    jest.spyOn(client, 'send').mockImplementation(async () => {
+      throw timeout;
+    });
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const moving = cursors.advance(SHARD_ID, 'j', undefined, { sequenceNumber: '6' }, 'b');
+
+    // Then
+    await expect(moving).rejects.toBe(timeout);
+  });
+
+  it('fails with a configuration error naming the table when it does not exist', async () => {
+    // Given
+    jest.spyOn(client, 'send').mockImplementation(async () => {
+      throw new ResourceNotFoundException({ message: 'not found', $metadata: {} });
+    });
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const moving = cursors.advance(SHARD_ID, 'j', undefined, { sequenceNumber: '6' }, 'b');
+
+    // Then
+    await expect(moving).rejects.toThrow('checkpoint table "t" does not exist');
+  });
+
+  it('passes the signal it is given to its request', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+    const { signal } = new AbortController();
+
+    // When
+    await cursors.advance(SHARD_ID, 'j', undefined, { sequenceNumber: '6' }, 'b', { signal });
+
+    // Then
+    expect(send).toHaveBeenCalledWith(expect.anything(), { abortSignal: signal });
+  });
 });
 
 describe('dynamoCursors loading', () => {
