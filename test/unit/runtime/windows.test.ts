@@ -121,6 +121,14 @@ describe('tumbling windows', () => {
     });
   });
 
+  it('do not close the window on an invocation that is not its final one', async () => {
+    // When
+    await handler(windowed([{ data: { amount: 3 } }], {}), lambdaContext());
+
+    // Then
+    expect(closed).toStrictEqual([]);
+  });
+
   it('do not close a window whose final invocation has failures', async () => {
     // When
     await handler(
@@ -205,6 +213,36 @@ describe('closing a window against the deadline', () => {
 
     // Then
     expect(signals.map((signal) => signal.aborted)).toStrictEqual([true]);
+  });
+
+  it('hands onClose the bounds of the window it closes, and whether Lambda ended it early', async () => {
+    // Given
+    const contexts: WindowContext[] = [];
+    const handler = closing((_state, context) => void contexts.push(context));
+
+    // When
+    await handler(
+      windowed([], { isFinalInvokeForWindow: true, isWindowTerminatedEarly: true }),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(
+      contexts.map(({ window, isFinal, terminatedEarly }) => ({
+        window,
+        isFinal,
+        terminatedEarly,
+      })),
+    ).toStrictEqual([
+      {
+        window: {
+          start: new Date('2026-11-23T19:00:00Z'),
+          end: new Date('2026-11-23T19:05:00Z'),
+        },
+        isFinal: true,
+        terminatedEarly: true,
+      },
+    ]);
   });
 
   it('fails the final invocation when onClose throws', async () => {
