@@ -87,6 +87,24 @@ describe('sqsDeadLetters', () => {
     expect(undelivered.map((l) => l.id)).toStrictEqual(['shardId-000000000000:1']);
   });
 
+  it('delivers a batch whose first request failed and whose retry succeeded', async () => {
+    // Given
+    const send = jest
+      .spyOn(client, 'send')
+      .mockImplementationOnce(async () => {
+        throw new Error('connect ECONNRESET');
+      })
+      .mockImplementationOnce(async () => ({ Failed: [] }));
+    const sink = sqsDeadLetters({ queueUrl: 'https://sqs/q', client });
+
+    // When
+    const undelivered = await sink.send([letter(0), letter(1)]);
+
+    // Then
+    expect(undelivered).toStrictEqual([]);
+    expect(send).toHaveBeenCalledTimes(2);
+  });
+
   it('fails with the service error when SQS cannot be reached', async () => {
     // Given
     jest.spyOn(client, 'send').mockImplementation(async () => {
@@ -173,6 +191,37 @@ describe('sqsDeadLetters', () => {
     const body = firstBody(send);
     expect(body).not.toMatch(/[\uFFFE\uFFFF]/);
     expect(JSON.parse(body).reason).toBe('bad \uFFFE');
+  });
+
+  it("writes an oversized letter's payload to the bucket and sends where it is instead of its data", async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({ Failed: [] }));
+    const s3Client = new S3Client({ region: 'us-east-1' });
+    const put = jest.spyOn(s3Client, 'send').mockImplementation(async () => ({}));
+    const sink = sqsDeadLetters({
+      queueUrl: 'https://sqs/q',
+      client,
+      overflowBucket: 'payloads',
+      s3Client,
+    });
+    const huge = { ...letter(0, 'A'.repeat(300 * 1024)), functionName: 'fn' };
+    const { data: _data, ...rest } = huge;
+
+    // When
+    const undelivered = await sink.send([huge]);
+
+    // Then: the payload object holds the whole letter, the message names it
+    expect(undelivered).toStrictEqual([]);
+    const { Bucket, Key, Body } = (put.mock.calls[0]?.[0] as PutObjectCommand).input;
+    expect(Bucket).toBe('payloads');
+    expect(Key).toMatch(
+      /^dead-letters\/shardId-000000000000\/2026\/11\/23\/fn\/shardId-000000000000:0-[0-9a-f-]{36}\.json$/,
+    );
+    expect(JSON.parse(String(Body))).toStrictEqual(huge);
+    expect(JSON.parse(firstBody(send))).toStrictEqual({
+      ...rest,
+      dataLocation: `s3://payloads/${Key}`,
+    });
   });
 
   it('does not deliver an oversized letter whose payload could not be written to S3', async () => {
@@ -264,6 +313,32 @@ describe('s3DeadLetters', () => {
       /^dead-letters\/shardId-000000000000\/2026\/11\/23\/main-fn\/b-1-[0-9a-f-]{36}\.ndjson$/,
     );
     expect(put?.Body).toBe(`${letters.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  });
+
+  it('writes nothing when there are no letters', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const sink = s3DeadLetters({ bucket: 'letters', client });
+
+    // When
+    const undelivered = await sink.send([]);
+
+    // Then
+    expect(undelivered).toStrictEqual([]);
+    expect(send).not.toHaveBeenCalled();
+  });
+
+  it('writes under the prefix it is given', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const sink = s3DeadLetters({ bucket: 'letters', prefix: 'elsewhere/', client });
+
+    // When
+    await sink.send([{ ...letter(1), functionName: 'main-fn' }]);
+
+    // Then
+    const [put] = puts(send);
+    expect(put?.Key).toMatch(/^elsewhere\/shardId-000000000000\/2026\/11\/23\/main-fn\//);
   });
 
   it('never writes two functions’ letters of one batch under one key', async () => {
