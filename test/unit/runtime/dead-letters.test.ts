@@ -206,6 +206,13 @@ describe('dead-letter delivery', () => {
       { raw: base64('{') },
       { data: { userId: 'u2', ts: 2 } },
     ]);
+  const twoBad = () =>
+    kinesisEvent([
+      { data: { userId: 'u1', ts: 1 } },
+      { raw: base64('{') },
+      { data: { userId: 'u2', ts: 2 } },
+      { raw: base64('[') },
+    ]);
 
   it('fails the batch at the letter, after running the jobs, when send throws synchronously', async () => {
     // Given
@@ -349,6 +356,61 @@ describe('dead-letter delivery', () => {
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+  });
+
+  it('fails the batch at the first letter the sink did not deliver, not before it', async () => {
+    // Given: two bad records; the sink delivers the first letter only
+    const sink: DeadLetterSink = { send: async (letters) => letters.slice(1) };
+    const handler = microBatch({
+      decode: json(View),
+      deadLetters: sink,
+      jobs: { a: async () => undefined },
+    });
+
+    // When
+    const response = await handler(twoBad(), lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(30) }] });
+  });
+
+  it('fails the batch at every letter when the sink adds a letter it was not given to one it was', async () => {
+    // Given: the second letter undelivered, and a made-up one outside the batch
+    const sink: DeadLetterSink = {
+      send: async (letters) => [
+        letters[1] as DeadLetter,
+        { ...(letters[1] as DeadLetter), sequenceNumber: '1' },
+      ],
+    };
+    const handler = microBatch({
+      decode: json(View),
+      deadLetters: sink,
+      jobs: { a: async () => undefined },
+    });
+
+    // When
+    const response = await handler(twoBad(), lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+  });
+
+  it('logs why when the sink answers with something other than a list of its letters', async () => {
+    // Given
+    const sink = { send: async () => ({ delivered: true }) } as unknown as DeadLetterSink;
+
+    // When
+    const { logs } = await withLogs(
+      () =>
+        microBatch({ decode: json(View), deadLetters: sink, jobs: { a: async () => undefined } }),
+      event(),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(logs.find((line) => line.level === 'ERROR')?.error).toBe(
+      'DeadLetterSinkError: the sink answered with something other than a list of the letters it was given',
+    );
   });
 
   it('fails the batch at every letter when the sink answers with something other than a list', async () => {
