@@ -6,6 +6,7 @@ import {
   type WindowContext,
   type WindowOptions,
 } from 'driverless/runtime';
+import { isWindowHandler } from '../../../functions/runtime/windows';
 import {
   kinesisEvent,
   lambdaContext,
@@ -156,6 +157,77 @@ describe('tumbling windows', () => {
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [], state: { kept: true } });
+  });
+});
+
+describe('a window without onClose', () => {
+  it('answers its final invocation with the final state', async () => {
+    // Given
+    const handler = microBatch({
+      decode: json<Sale>(),
+      deadLetters: memoryDeadLetters(),
+      window: {
+        init: (): Totals => ({ count: 0, sum: 0 }),
+        reduce: (state, records) => ({ count: state.count + records.length, sum: state.sum }),
+      },
+    });
+
+    // When
+    const response = await handler(
+      windowed([], { state: { count: 2, sum: 6 }, isFinalInvokeForWindow: true }),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [], state: { count: 2, sum: 6 } });
+  });
+});
+
+describe('isWindowHandler', () => {
+  it('recognises a handler made with a window option', () => {
+    // Given
+    const handler = microBatch({
+      decode: json<Sale>(),
+      deadLetters: memoryDeadLetters(),
+      window: { init: () => ({}), reduce: (state) => state },
+    });
+
+    // When / Then
+    expect(isWindowHandler(handler)).toBe(true);
+  });
+
+  it('does not take a handler without a window option for one', () => {
+    // Given
+    const handler = microBatch({
+      decode: json<Sale>(),
+      deadLetters: memoryDeadLetters(),
+      jobs: { a: async () => undefined },
+    });
+
+    // When / Then
+    expect(isWindowHandler(handler)).toBe(false);
+  });
+
+  it('recognises a window handler made by another copy of the runtime, by the registered symbol', () => {
+    // Given: what a bundled copy's microBatch marks its handler with
+    const bundled = Object.defineProperty(
+      async () => ({}),
+      Symbol.for('driverless.windowHandler'),
+      {
+        value: true,
+      },
+    );
+
+    // When / Then
+    expect(isWindowHandler(bundled)).toBe(true);
+  });
+
+  it('does not take an object carrying the mark for a handler', () => {
+    // Given
+    const notAFunction = { [Symbol.for('driverless.windowHandler')]: true };
+
+    // When / Then
+    expect(isWindowHandler(notAFunction)).toBe(false);
   });
 });
 
