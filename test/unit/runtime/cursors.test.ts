@@ -14,6 +14,7 @@ import {
   microBatch,
   type StreamRecord,
 } from 'driverless/runtime';
+import { isReplay } from '../../../functions/runtime/cursors';
 import {
   kinesisEvent,
   lambdaContext,
@@ -295,6 +296,30 @@ describe('dynamoCursors', () => {
     });
   });
 
+  it('writes the new position with the batch that moved it and when', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    await cursors.advance(
+      SHARD_ID,
+      'j',
+      undefined,
+      { sequenceNumber: '7', subSequenceNumber: 0 },
+      'b1',
+    );
+
+    // Then
+    const input = updateOf(send);
+    expect(input.UpdateExpression).toBe('SET #position = :to, batchId = :batch, updatedAt = :now');
+    expect(input.ExpressionAttributeValues).toStrictEqual({
+      ':to': { S: '7.0' },
+      ':batch': { S: 'b1' },
+      ':now': { S: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/) },
+    });
+  });
+
   it('creates a cursor only if there is none yet', async () => {
     // Given
     const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
@@ -477,5 +502,23 @@ describe('dynamoCursors loading', () => {
 
     // Then
     expect(send).toHaveBeenCalledWith(expect.anything(), { abortSignal: signal });
+  });
+});
+
+describe('isReplay', () => {
+  it('is true for the client context of a redrive replay', () => {
+    // When / Then
+    expect(isReplay({ clientContext: { custom: { driverlessRedrive: '1' } } })).toBe(true);
+  });
+
+  it.each([
+    ['no context', undefined],
+    ['no client context', {}],
+    ['a client context without custom fields', { clientContext: {} }],
+    ['other custom fields', { clientContext: { custom: { app: 'x' } } }],
+    ['another value', { clientContext: { custom: { driverlessRedrive: 'yes' } } }],
+  ])('is false for %s', (_case, context) => {
+    // When / Then
+    expect(isReplay(context)).toBe(false);
   });
 });

@@ -1,14 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type DeadLetter, deadLettersFromEnvironment } from 'driverless/runtime';
-
-/** A request the fake AWS endpoint received. */
-interface Received {
-  readonly path: string;
-  /** The operation of an AWS JSON request (`AmazonSQS.SendMessageBatch`); absent for S3. */
-  readonly target?: string;
-  readonly body: string;
-}
+import {
+  type FakeAwsEndpoint,
+  fakeAwsEndpoint,
+  useEndpoint,
+} from '../../fixtures/fake-aws-endpoint';
 
 function letter(data = 'e30='): DeadLetter {
   return {
@@ -30,55 +25,20 @@ function letter(data = 'e30='): DeadLetter {
 // The sinks the environment names make their own SDK clients; these tests point the SDK at a
 // local endpoint that answers SQS and S3 the way AWS does, and see where the letters go.
 describe('deadLettersFromEnvironment', () => {
-  let server: Server;
-  let endpoint: string;
-  const received: Received[] = [];
-  const saved = { ...process.env };
+  let endpoint: FakeAwsEndpoint;
+  let restore: () => void;
 
   beforeAll(async () => {
-    server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const target = request.headers['x-amz-target'];
-        received.push({
-          path: request.url ?? '',
-          ...(typeof target === 'string' ? { target } : {}),
-          body: Buffer.concat(chunks).toString(),
-        });
-        if (typeof target === 'string') {
-          response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-          response.end(JSON.stringify({ Successful: [], Failed: [] }));
-        } else {
-          response.writeHead(200);
-          response.end();
-        }
-      });
+    endpoint = await fakeAwsEndpoint({
+      'AmazonSQS.SendMessageBatch': { Successful: [], Failed: [] },
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    // A host name, not an address: only with a name would the SDK put the bucket in the host.
-    endpoint = `http://localhost:${(server.address() as AddressInfo).port}`;
   });
-
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-
+  afterAll(() => endpoint.close());
   beforeEach(() => {
-    received.length = 0;
-    Object.assign(process.env, {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_ENDPOINT_URL: endpoint,
-    });
+    endpoint.received.length = 0;
+    restore = useEndpoint(endpoint.url);
   });
-
-  afterEach(() => {
-    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-    Object.assign(process.env, saved);
-  });
+  afterEach(() => restore());
 
   it('sends letters to the queue it names, on the endpoint even if the queue host does not resolve', async () => {
     // Given
@@ -92,8 +52,10 @@ describe('deadLettersFromEnvironment', () => {
 
     // Then
     expect(undelivered).toStrictEqual([]);
-    expect(received.map((request) => request.target)).toStrictEqual(['AmazonSQS.SendMessageBatch']);
-    expect(JSON.parse(received[0]?.body ?? '{}').QueueUrl).toBe(
+    expect(endpoint.received.map((request) => request.target)).toStrictEqual([
+      'AmazonSQS.SendMessageBatch',
+    ]);
+    expect(JSON.parse(endpoint.received[0]?.body ?? '{}').QueueUrl).toBe(
       'https://sqs.nowhere.invalid/000000000000/letters',
     );
   });
@@ -101,7 +63,7 @@ describe('deadLettersFromEnvironment', () => {
   it("puts an oversized letter's payload in the bucket it names beside the queue, path-style on the endpoint", async () => {
     // Given
     const sink = deadLettersFromEnvironment({
-      DRIVERLESS_DEAD_LETTER_QUEUE_URL: `${endpoint}/000000000000/letters`,
+      DRIVERLESS_DEAD_LETTER_QUEUE_URL: `${endpoint.url}/000000000000/letters`,
       DRIVERLESS_DEAD_LETTER_BUCKET: 'letters-bucket',
     });
 
@@ -110,7 +72,9 @@ describe('deadLettersFromEnvironment', () => {
 
     // Then: the payload first, then the message naming it
     expect(undelivered).toStrictEqual([]);
-    expect(received.map((request) => request.target ?? request.path.split('?')[0])).toStrictEqual([
+    expect(
+      endpoint.received.map((request) => request.target ?? request.path.split('?')[0]),
+    ).toStrictEqual([
       expect.stringMatching(/^\/letters-bucket\/dead-letters\/shardId-000000000000\/.*\.json$/),
       'AmazonSQS.SendMessageBatch',
     ]);
@@ -125,7 +89,7 @@ describe('deadLettersFromEnvironment', () => {
 
     // Then
     expect(undelivered).toStrictEqual([]);
-    expect(received.map((request) => request.path.split('?')[0])).toStrictEqual([
+    expect(endpoint.received.map((request) => request.path.split('?')[0])).toStrictEqual([
       expect.stringMatching(/^\/letters-bucket\/dead-letters\/shardId-000000000000\/.*\.ndjson$/),
     ]);
   });
