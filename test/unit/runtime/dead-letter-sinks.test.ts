@@ -116,6 +116,21 @@ describe('sqsDeadLetters', () => {
     await expect(sink.send([letter(0)])).rejects.toThrow('ECONNREFUSED');
   });
 
+  it('sends a letter of exactly the message cap in a message, with no overflow bucket needed', async () => {
+    // Given: a letter whose body is 250 KiB to the byte
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({ Failed: [] }));
+    const sink = sqsDeadLetters({ queueUrl: 'https://sqs/q', client });
+    const bare = Buffer.byteLength(JSON.stringify(letter(0, '')));
+    const atCap = letter(0, 'A'.repeat(250 * 1024 - bare));
+
+    // When
+    const undelivered = await sink.send([atCap]);
+
+    // Then
+    expect(Buffer.byteLength(firstBody(send))).toBe(250 * 1024);
+    expect(undelivered).toStrictEqual([]);
+  });
+
   it('does not deliver a letter too large for SQS when there is no overflow bucket', async () => {
     // Given
     const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
@@ -354,6 +369,20 @@ describe('s3DeadLetters', () => {
     const [main, isolated] = puts(send).map((put) => put.Key);
     expect(main).toContain('/main-fn/');
     expect(isolated).toContain('/isolated-fn/');
+  });
+
+  it('names the folder after the source when a letter has no function name, else "local"', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const sink = s3DeadLetters({ bucket: 'letters', client });
+
+    // When
+    await sink.send([{ ...letter(1), source: 'orders' }]);
+    await sink.send([letter(1)]);
+
+    // Then
+    const [bySource, local] = puts(send).map((put) => put.Key.split('/')[5]);
+    expect([bySource, local]).toStrictEqual(['orders', 'local']);
   });
 
   it('never overwrites the object of an earlier attempt of the same batch', async () => {
