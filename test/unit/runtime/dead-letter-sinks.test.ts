@@ -227,7 +227,8 @@ describe('sqsDeadLetters', () => {
 
     // Then: the payload object holds the whole letter, the message names it
     expect(undelivered).toStrictEqual([]);
-    const { Bucket, Key, Body } = (put.mock.calls[0]?.[0] as PutObjectCommand).input;
+    const [command] = put.mock.calls[0] ?? [];
+    const { Bucket, Key, Body } = (command as PutObjectCommand).input;
     expect(Bucket).toBe('payloads');
     expect(Key).toMatch(
       /^dead-letters\/shardId-000000000000\/2026\/11\/23\/fn\/shardId-000000000000:0-[0-9a-f-]{36}\.json$/,
