@@ -176,6 +176,24 @@ describe('per-job cursors', () => {
     expect(cursors.cursors.get(`${SHARD_ID}|j`)).toStrictEqual({ sequenceNumber: '7' });
   });
 
+  it('never lets a writer that read a cursor move it once the cursor is gone', async () => {
+    // Given: an empty store, and a writer holding the position 5 it read earlier
+    const cursors = memoryCursors();
+
+    // When
+    const moved = await cursors.advance(
+      SHARD_ID,
+      'j',
+      { sequenceNumber: '5' },
+      { sequenceNumber: '7' },
+      'x',
+    );
+
+    // Then: as DynamoDB's `#position = :from` fails on a missing item
+    expect(moved).toBe(false);
+    expect(cursors.cursors.size).toBe(0);
+  });
+
   it('tell KPL sub-records apart: a job that failed a sub-record is handed it and those after it', async () => {
     // Given: the job fails the second sub-record of an aggregate once
     const cursors = memoryCursors();
