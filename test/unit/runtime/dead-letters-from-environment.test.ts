@@ -80,6 +80,25 @@ describe('deadLettersFromEnvironment', () => {
     ]);
   });
 
+  it('keeps requests on an endpoint named for SQS and S3 alone', async () => {
+    // Given: AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_S3, no AWS_ENDPOINT_URL
+    restore();
+    restore = useEndpoint(endpoint.url, ['AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL_S3']);
+    const sink = deadLettersFromEnvironment({
+      DRIVERLESS_DEAD_LETTER_QUEUE_URL: 'https://sqs.nowhere.invalid/000000000000/letters',
+      DRIVERLESS_DEAD_LETTER_BUCKET: 'letters-bucket',
+    });
+
+    // When
+    const undelivered = await sink.send([letter('A'.repeat(300 * 1024))]);
+
+    // Then
+    expect(undelivered).toStrictEqual([]);
+    expect(
+      endpoint.received.map((request) => request.target ?? request.path.split('?')[0]),
+    ).toStrictEqual([expect.stringMatching(/^\/letters-bucket\//), 'AmazonSQS.SendMessageBatch']);
+  });
+
   it('writes letters to the bucket it names when it names no queue', async () => {
     // Given
     const sink = deadLettersFromEnvironment({ DRIVERLESS_DEAD_LETTER_BUCKET: 'letters-bucket' });
