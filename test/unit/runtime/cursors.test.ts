@@ -444,18 +444,18 @@ describe('dynamoCursors loading', () => {
   it('gives each job the position stored for it, sub-sequence number included', async () => {
     // Given
     jest.spyOn(client, 'send').mockImplementation(async () => ({
-      Responses: { t: [item('a', '7.2'), item('b', '9')] },
+      Responses: { t: [item('orders', '7.2'), item('billing', '9')] },
     }));
     const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
 
     // When
-    const loaded = await cursors.load(SHARD_ID, ['a', 'b', 'c']);
+    const loaded = await cursors.load(SHARD_ID, ['orders', 'billing', 'audit']);
 
-    // Then: c has no cursor
+    // Then: audit has no cursor
     expect(loaded).toStrictEqual(
       new Map([
-        ['a', { sequenceNumber: '7', subSequenceNumber: 2 }],
-        ['b', { sequenceNumber: '9', subSequenceNumber: undefined }],
+        ['orders', { sequenceNumber: '7', subSequenceNumber: 2 }],
+        ['billing', { sequenceNumber: '9', subSequenceNumber: undefined }],
       ]),
     );
   });
