@@ -485,6 +485,20 @@ describe('fileDeadLetters', () => {
     expect(await readLetters(path)).toStrictEqual([letter(0)]);
   });
 
+  it('answers that it delivered letters it had all written before', async () => {
+    // Given
+    const path = await tempFile();
+    const sink = fileDeadLetters(path);
+    const first = { ...letter(0), letterId: 'a'.repeat(32) };
+    await sink.send([first]);
+
+    // When: a retry dead-letters the same record again
+    const undelivered = await sink.send([first]);
+
+    // Then
+    expect(undelivered).toStrictEqual([]);
+  });
+
   it('keeps one letter per letter id, however often a record is dead-lettered', async () => {
     // Given
     const path = await tempFile();
