@@ -66,6 +66,7 @@ export default {
     'functions/runtime/run-jobs.ts',
     'functions/runtime/dead-letter.ts',
     'functions/runtime/deliver-dead-letters.ts',
+    'functions/runtime/dead-letter-sinks.ts',
     'functions/runtime/decode-event.ts',
     'functions/runtime/cursors.ts',
     'functions/runtime/micro-batch.ts',

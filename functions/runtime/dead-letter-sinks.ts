@@ -86,7 +86,10 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
   let client: Promise<SQSClient> | undefined = options.client && Promise.resolve(options.client);
   let s3: Promise<S3Client> | undefined = options.s3Client && Promise.resolve(options.s3Client);
 
-  async function overflow(letter: DeadLetter): Promise<string | undefined> {
+  async function overflow(
+    letter: DeadLetter,
+    signal: AbortSignal | undefined,
+  ): Promise<string | undefined> {
     if (!options.overflowBucket) return undefined;
     const { PutObjectCommand } = loadS3();
     s3 ??= defaultS3Client();
@@ -100,6 +103,7 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
         Body: JSON.stringify(letter),
         ContentType: 'application/json',
       }),
+      { abortSignal: signal },
     );
     const { data: _data, ...rest } = letter;
     return sqsBody({ ...rest, dataLocation: `s3://${options.overflowBucket}/${key}` });
@@ -108,6 +112,7 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
   async function sendChunk(
     sqs: SQSClient,
     entries: { letter: DeadLetter; body: string }[],
+    signal: AbortSignal | undefined,
   ): Promise<DeadLetter[]> {
     const { SendMessageBatchCommand } = loadSqs();
     let pending = entries;
@@ -122,6 +127,7 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
               MessageBody: entry.body,
             })),
           }),
+          { abortSignal: signal },
         );
         const failed = new Set((result.Failed ?? []).map((failure) => Number(failure.Id)));
         pending = pending.filter((_, index) => failed.has(index));
@@ -136,7 +142,7 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
   }
 
   return {
-    async send(letters) {
+    async send(letters, { signal } = {}) {
       if (letters.length === 0) return [];
       client ??= defaultSqsClient();
       const sqs = await client;
@@ -145,7 +151,7 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
       for (const letter of letters) {
         let body: string | undefined = sqsBody(letter);
         if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
-          body = await overflow(letter).catch(() => undefined);
+          body = await overflow(letter, signal).catch(() => undefined);
           if (body === undefined) {
             undelivered.push(letter);
             continue;
@@ -167,7 +173,7 @@ export function sqsDeadLetters(options: SqsDeadLettersOptions): DeadLetterSink {
         chunkBytes += bytes;
       }
       if (chunk.length > 0) chunks.push(chunk);
-      const results = await Promise.all(chunks.map((c) => sendChunk(sqs, c)));
+      const results = await Promise.all(chunks.map((c) => sendChunk(sqs, c, signal)));
       return undelivered.concat(...results);
     },
   };
@@ -192,7 +198,7 @@ export function s3DeadLetters(options: S3DeadLettersOptions): DeadLetterSink {
   let client: Promise<S3Client> | undefined = options.client && Promise.resolve(options.client);
   const prefix = options.prefix ?? DEAD_LETTER_KEY_PREFIX;
   return {
-    async send(letters) {
+    async send(letters, { signal } = {}) {
       const first = letters[0];
       if (first === undefined) return [];
       const { PutObjectCommand } = loadS3();
@@ -206,6 +212,7 @@ export function s3DeadLetters(options: S3DeadLettersOptions): DeadLetterSink {
             Body: `${letters.map((letter) => JSON.stringify(letter)).join('\n')}\n`,
             ContentType: 'application/x-ndjson',
           }),
+          { abortSignal: signal },
         );
         return [];
       } catch {

@@ -37,7 +37,20 @@ export interface DeadLetter {
 
 /** Where dead letters go. `send` resolves with the letters it could NOT deliver (empty on success). */
 export interface DeadLetterSink {
-  send(letters: readonly DeadLetter[]): Promise<readonly DeadLetter[]>;
+  send(
+    letters: readonly DeadLetter[],
+    options?: DeadLetterSendOptions,
+  ): Promise<readonly DeadLetter[]>;
+}
+
+/** What the runtime passes to each {@link DeadLetterSink.send}. */
+export interface DeadLetterSendOptions {
+  /**
+   * Aborted at the invocation's deadline; pass it to the sink's requests (`abortSignal`). The
+   * runtime stops waiting then either way and reports the letters undelivered; the signal ends the
+   * requests too, so none is left running into a later invocation.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**

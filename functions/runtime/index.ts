@@ -14,7 +14,7 @@ export type {
 export { isBackfillEvent } from './backfill/index';
 export type { CursorStore, DynamoCursorsOptions } from './cursors';
 export { dynamoCursors, memoryCursors } from './cursors';
-export type { DeadLetter, DeadLetterSink } from './dead-letter';
+export type { DeadLetter, DeadLetterSendOptions, DeadLetterSink } from './dead-letter';
 export type {
   MemoryDeadLetterSink,
   OverflowDeadLetter,
@@ -83,4 +83,4 @@ export type {
 } from './state/window-assigners';
 export { session, sliding, tumbling } from './state/window-assigners';
 export type { StreamRecord } from './stream-record';
-export type { WindowContext, WindowOptions } from './windows';
+export type { WindowCloseContext, WindowContext, WindowOptions } from './windows';

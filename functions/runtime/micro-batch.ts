@@ -220,7 +220,15 @@ export function microBatch<T, S = Record<never, never>, State = never>(
       batchItemFailures: lowest ? [{ itemIdentifier: lowest.sequenceNumber }] : [],
     };
     if (event.window !== undefined) {
-      response.state = await foldWindow(options.window, event, batch, lowest, batchId, context);
+      response.state = await foldWindow(
+        options.window,
+        event,
+        batch,
+        lowest,
+        batchId,
+        context,
+        deadline,
+      );
     }
 
     const lastArrival = batch.lastArrivalSeconds;

@@ -7,6 +7,7 @@ import {
 } from '../kinesis/index';
 import type { DecodedBatch } from './decode-event';
 import type { StreamRecord } from './stream-record';
+import { withinDeadline } from './within-deadline';
 
 /** Context of a tumbling-window invocation. */
 export interface WindowContext {
@@ -26,6 +27,12 @@ export interface WindowContext {
   readonly lambda: Context;
 }
 
+/** Context of a window's `onClose`. */
+export interface WindowCloseContext extends WindowContext {
+  /** Aborted at the invocation's deadline; pass it to SDK calls (`abortSignal`). */
+  readonly signal: AbortSignal;
+}
+
 /**
  * Folds a tumbling window's records into typed state (mapping option `tumblingWindow`).
  * Lambda carries the state between invocations; it must stay JSON and under 1 MB per shard.
@@ -42,8 +49,11 @@ export interface WindowOptions<T, State> {
     records: readonly StreamRecord<T>[],
     context: WindowContext,
   ) => State;
-  /** Runs once with the final state when the window closes; a throw makes Lambda retry it. */
-  readonly onClose?: (state: State, context: WindowContext) => Promise<void> | void;
+  /**
+   * Runs once with the final state when the window closes. A throw, or not finishing by the
+   * invocation's deadline, fails the invocation: Lambda retries it with the same state.
+   */
+  readonly onClose?: (state: State, context: WindowCloseContext) => Promise<void> | void;
 }
 
 /**
@@ -63,8 +73,9 @@ export function isWindowHandler(handler: unknown): boolean {
 
 /**
  * Folds the good records before the first failure into the window state (Lambda retries from that
- * failure with the state returned here) and closes the window on its final invocation. Without a
- * window option the incoming state is passed through: Lambda fails a windowed response without one.
+ * failure with the state returned here) and closes the window on its final invocation, by
+ * `deadline` (epoch ms) at the latest. Without a window option the incoming state is passed
+ * through: Lambda fails a windowed response without one.
  */
 export async function foldWindow<T, State>(
   window: WindowOptions<T, State> | undefined,
@@ -73,6 +84,7 @@ export async function foldWindow<T, State>(
   lowest: RecordPosition | undefined,
   batchId: string,
   lambda: Context,
+  deadline: number,
 ): Promise<State> {
   const incoming = event.state as State;
   if (!window) return (incoming ?? {}) as State;
@@ -93,6 +105,17 @@ export async function foldWindow<T, State>(
       )
     : batch.records;
   const state = window.reduce(isFreshState(incoming) ? window.init() : incoming, before, context);
-  if (context.isFinal && !lowest) await window.onClose?.(state, context);
+  const onClose = window.onClose;
+  if (context.isFinal && !lowest && onClose) {
+    // Lambda retries a failed final invocation with the state the window had before it, and moves
+    // the shard's checkpoint only once one succeeds (docs/event-source-mapping.md#tumbling-windows);
+    // a successful answer closes the window for good. So an onClose cut off at the deadline
+    // fails the invocation (this rejects), in time rather than at Lambda's timeout, and the retry
+    // closes the window again from the same state: nothing of it is lost. A partial response
+    // would not do: it must carry a state, and a final invocation may have no record to name.
+    await withinDeadline(deadline, 'closing the window', (signal) =>
+      onClose(state, { ...context, signal }),
+    );
+  }
   return state;
 }

@@ -1,9 +1,12 @@
 import {
+  type BatchGetItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
+  ResourceNotFoundException,
   type UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  ConfigurationError,
   dynamoCursors,
   json,
   memoryCursors,
@@ -11,6 +14,7 @@ import {
   microBatch,
   type StreamRecord,
 } from 'driverless/runtime';
+import { isReplay } from '../../../functions/runtime/cursors';
 import {
   kinesisEvent,
   lambdaContext,
@@ -172,6 +176,24 @@ describe('per-job cursors', () => {
     expect(cursors.cursors.get(`${SHARD_ID}|j`)).toStrictEqual({ sequenceNumber: '7' });
   });
 
+  it('never lets a writer that read a cursor move it once the cursor is gone', async () => {
+    // Given: an empty store, and a writer holding the position 5 it read earlier
+    const cursors = memoryCursors();
+
+    // When
+    const moved = await cursors.advance(
+      SHARD_ID,
+      'j',
+      { sequenceNumber: '5' },
+      { sequenceNumber: '7' },
+      'x',
+    );
+
+    // Then: as DynamoDB's `#position = :from` fails on a missing item
+    expect(moved).toBe(false);
+    expect(cursors.cursors.size).toBe(0);
+  });
+
   it('tell KPL sub-records apart: a job that failed a sub-record is handed it and those after it', async () => {
     // Given: the job fails the second sub-record of an aggregate once
     const cursors = memoryCursors();
@@ -292,6 +314,30 @@ describe('dynamoCursors', () => {
     });
   });
 
+  it('writes the new position with the batch that moved it and when', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    await cursors.advance(
+      SHARD_ID,
+      'j',
+      undefined,
+      { sequenceNumber: '7', subSequenceNumber: 0 },
+      'b1',
+    );
+
+    // Then
+    const input = updateOf(send);
+    expect(input.UpdateExpression).toBe('SET #position = :to, batchId = :batch, updatedAt = :now');
+    expect(input.ExpressionAttributeValues).toStrictEqual({
+      ':to': { S: '7.0' },
+      ':batch': { S: 'b1' },
+      ':now': { S: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/) },
+    });
+  });
+
   it('creates a cursor only if there is none yet', async () => {
     // Given
     const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
@@ -323,5 +369,174 @@ describe('dynamoCursors', () => {
 
     // Then
     expect(moved).toBe(false);
+  });
+
+  it('fails with the error of a request that timed out, which is not a lost race', async () => {
+    // Given: what the SDK rejects with when a request times out
+    const timeout = Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
+    jest.spyOn(client, 'send').mockImplementation(async () => {
+      throw timeout;
+    });
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const moving = cursors.advance(SHARD_ID, 'j', undefined, { sequenceNumber: '6' }, 'b');
+
+    // Then
+    await expect(moving).rejects.toBe(timeout);
+  });
+
+  it('fails with a configuration error naming the table when it does not exist', async () => {
+    // Given
+    jest.spyOn(client, 'send').mockImplementation(async () => {
+      throw new ResourceNotFoundException({ message: 'not found', $metadata: {} });
+    });
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const moving = cursors.advance(SHARD_ID, 'j', undefined, { sequenceNumber: '6' }, 'b');
+
+    // Then
+    await expect(moving).rejects.toThrow('checkpoint table "t" does not exist');
+  });
+
+  it('passes the signal it is given to its request', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+    const { signal } = new AbortController();
+
+    // When
+    await cursors.advance(SHARD_ID, 'j', undefined, { sequenceNumber: '6' }, 'b', { signal });
+
+    // Then
+    expect(send).toHaveBeenCalledWith(expect.anything(), { abortSignal: signal });
+  });
+});
+
+describe('dynamoCursors loading', () => {
+  const client = new DynamoDBClient({ region: 'us-east-1' });
+  afterEach(() => jest.restoreAllMocks());
+
+  const item = (job: string, position: string) => ({
+    id: { S: `fn|${SHARD_ID}|${job}` },
+    position: { S: position },
+  });
+  const keysOf = (send: jest.SpyInstance, call: number) =>
+    (send.mock.calls[call]?.[0] as BatchGetItemCommand | undefined)?.input.RequestItems?.t;
+
+  it("reads every job's cursor in one consistent BatchGetItem", async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    await cursors.load(SHARD_ID, ['a', 'b']);
+
+    // Then
+    expect(send).toHaveBeenCalledTimes(1);
+    expect(keysOf(send, 0)).toStrictEqual({
+      Keys: [{ id: { S: `fn|${SHARD_ID}|a` } }, { id: { S: `fn|${SHARD_ID}|b` } }],
+      ConsistentRead: true,
+    });
+  });
+
+  it('gives each job the position stored for it, sub-sequence number included', async () => {
+    // Given
+    jest.spyOn(client, 'send').mockImplementation(async () => ({
+      Responses: { t: [item('orders', '7.2'), item('billing', '9')] },
+    }));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const loaded = await cursors.load(SHARD_ID, ['orders', 'billing', 'audit']);
+
+    // Then: audit has no cursor
+    expect(loaded).toStrictEqual(
+      new Map([
+        ['orders', { sequenceNumber: '7', subSequenceNumber: 2 }],
+        ['billing', { sequenceNumber: '9', subSequenceNumber: undefined }],
+      ]),
+    );
+  });
+
+  it('asks again for the keys DynamoDB left unprocessed, and only those', async () => {
+    // Given
+    const send = jest
+      .spyOn(client, 'send')
+      .mockImplementationOnce(async () => ({
+        Responses: { t: [item('a', '7')] },
+        UnprocessedKeys: { t: { Keys: [{ id: { S: `fn|${SHARD_ID}|b` } }] } },
+      }))
+      .mockImplementationOnce(async () => ({ Responses: { t: [item('b', '9')] } }));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const loaded = await cursors.load(SHARD_ID, ['a', 'b']);
+
+    // Then
+    expect(keysOf(send, 1)?.Keys).toStrictEqual([{ id: { S: `fn|${SHARD_ID}|b` } }]);
+    expect([...loaded.keys()]).toStrictEqual(['a', 'b']);
+  });
+
+  it('fails if three answers in a row leave keys unprocessed', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({
+      UnprocessedKeys: { t: { Keys: [{ id: { S: `fn|${SHARD_ID}|a` } }] } },
+    }));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const loading = cursors.load(SHARD_ID, ['a']);
+
+    // Then
+    await expect(loading).rejects.toThrow('checkpoint table "t" left keys unprocessed three times');
+    expect(send).toHaveBeenCalledTimes(3);
+  });
+
+  it('fails with a configuration error naming the table when it does not exist', async () => {
+    // Given
+    jest.spyOn(client, 'send').mockImplementation(async () => {
+      throw new ResourceNotFoundException({ message: 'not found', $metadata: {} });
+    });
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const loading = cursors.load(SHARD_ID, ['a']);
+
+    // Then
+    await expect(loading).rejects.toThrow(ConfigurationError);
+    await expect(loading).rejects.toThrow('checkpoint table "t" does not exist');
+  });
+
+  it('passes the signal it is given to its request', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+    const { signal } = new AbortController();
+
+    // When
+    await cursors.load(SHARD_ID, ['a'], { signal });
+
+    // Then
+    expect(send).toHaveBeenCalledWith(expect.anything(), { abortSignal: signal });
+  });
+});
+
+describe('isReplay', () => {
+  it('is true for the client context of a redrive replay', () => {
+    // When / Then
+    expect(isReplay({ clientContext: { custom: { driverlessRedrive: '1' } } })).toBe(true);
+  });
+
+  it.each([
+    ['no context', undefined],
+    ['no client context', {}],
+    ['a client context without custom fields', { clientContext: {} }],
+    ['other custom fields', { clientContext: { custom: { app: 'x' } } }],
+    ['another value', { clientContext: { custom: { driverlessRedrive: 'yes' } } }],
+  ])('is false for %s', (_case, context) => {
+    // When / Then
+    expect(isReplay(context)).toBe(false);
   });
 });

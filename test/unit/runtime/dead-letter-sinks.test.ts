@@ -30,6 +30,24 @@ function firstBody(send: jest.SpyInstance): string {
   return (command as SendMessageBatchCommand | undefined)?.input.Entries?.[0]?.MessageBody ?? '';
 }
 
+/**
+ * A client's `send` that never answers: it rejects only when the request's `abortSignal` fires,
+ * with the SDK's `AbortError`. Sent without a signal, nothing could ever end it: it rejects at once
+ * so the test fails saying so.
+ */
+async function neverAnswers(
+  _command: unknown,
+  options?: { abortSignal?: AbortSignal },
+): Promise<never> {
+  const signal = options?.abortSignal;
+  if (signal === undefined) throw new Error('sent without an abort signal');
+  const aborted = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+  if (signal.aborted) throw aborted();
+  return new Promise<never>((_, reject) => {
+    signal.addEventListener('abort', () => reject(aborted()), { once: true });
+  });
+}
+
 describe('sqsDeadLetters', () => {
   const client = new SQSClient({ region: 'us-east-1' });
   afterEach(() => jest.restoreAllMocks());
@@ -69,6 +87,24 @@ describe('sqsDeadLetters', () => {
     expect(undelivered.map((l) => l.id)).toStrictEqual(['shardId-000000000000:1']);
   });
 
+  it('delivers a batch whose first request failed and whose retry succeeded', async () => {
+    // Given
+    const send = jest
+      .spyOn(client, 'send')
+      .mockImplementationOnce(async () => {
+        throw new Error('connect ECONNRESET');
+      })
+      .mockImplementationOnce(async () => ({ Failed: [] }));
+    const sink = sqsDeadLetters({ queueUrl: 'https://sqs/q', client });
+
+    // When
+    const undelivered = await sink.send([letter(0), letter(1)]);
+
+    // Then
+    expect(undelivered).toStrictEqual([]);
+    expect(send).toHaveBeenCalledTimes(2);
+  });
+
   it('fails with the service error when SQS cannot be reached', async () => {
     // Given
     jest.spyOn(client, 'send').mockImplementation(async () => {
@@ -78,6 +114,21 @@ describe('sqsDeadLetters', () => {
 
     // When / Then
     await expect(sink.send([letter(0)])).rejects.toThrow('ECONNREFUSED');
+  });
+
+  it('sends a letter of exactly the message cap in a message, with no overflow bucket needed', async () => {
+    // Given: a letter whose body is 250 KiB to the byte
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({ Failed: [] }));
+    const sink = sqsDeadLetters({ queueUrl: 'https://sqs/q', client });
+    const bare = Buffer.byteLength(JSON.stringify(letter(0, '')));
+    const atCap = letter(0, 'A'.repeat(250 * 1024 - bare));
+
+    // When
+    const undelivered = await sink.send([atCap]);
+
+    // Then
+    expect(Buffer.byteLength(firstBody(send))).toBe(250 * 1024);
+    expect(undelivered).toStrictEqual([]);
   });
 
   it('does not deliver a letter too large for SQS when there is no overflow bucket', async () => {
@@ -157,6 +208,38 @@ describe('sqsDeadLetters', () => {
     expect(JSON.parse(body).reason).toBe('bad \uFFFE');
   });
 
+  it("writes an oversized letter's payload to the bucket and sends where it is instead of its data", async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({ Failed: [] }));
+    const s3Client = new S3Client({ region: 'us-east-1' });
+    const put = jest.spyOn(s3Client, 'send').mockImplementation(async () => ({}));
+    const sink = sqsDeadLetters({
+      queueUrl: 'https://sqs/q',
+      client,
+      overflowBucket: 'payloads',
+      s3Client,
+    });
+    const huge = { ...letter(0, 'A'.repeat(300 * 1024)), functionName: 'fn' };
+    const { data: _data, ...rest } = huge;
+
+    // When
+    const undelivered = await sink.send([huge]);
+
+    // Then: the payload object holds the whole letter, the message names it
+    expect(undelivered).toStrictEqual([]);
+    const [command] = put.mock.calls[0] ?? [];
+    const { Bucket, Key, Body } = (command as PutObjectCommand).input;
+    expect(Bucket).toBe('payloads');
+    expect(Key).toMatch(
+      /^dead-letters\/shardId-000000000000\/2026\/11\/23\/fn\/shardId-000000000000:0-[0-9a-f-]{36}\.json$/,
+    );
+    expect(JSON.parse(String(Body))).toStrictEqual(huge);
+    expect(JSON.parse(firstBody(send))).toStrictEqual({
+      ...rest,
+      dataLocation: `s3://payloads/${Key}`,
+    });
+  });
+
   it('does not deliver an oversized letter whose payload could not be written to S3', async () => {
     // Given
     const send = jest.spyOn(client, 'send').mockImplementation(async () => ({ Failed: [] }));
@@ -178,6 +261,44 @@ describe('sqsDeadLetters', () => {
     // Then
     expect(undelivered).toStrictEqual([huge]);
     expect(send).toHaveBeenCalledTimes(1);
+  });
+
+  it('ends its request when the signal is aborted and SQS never answers', async () => {
+    // Given
+    jest.spyOn(client, 'send').mockImplementation(neverAnswers as never);
+    const sink = sqsDeadLetters({ queueUrl: 'https://sqs/q', client });
+    const controller = new AbortController();
+
+    // When
+    const sending = sink.send([letter(0)], { signal: controller.signal });
+    controller.abort();
+
+    // Then
+    await expect(sending).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('ends the payload write of an oversized letter with the signal, the letter undelivered', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({ Failed: [] }));
+    const s3Client = new S3Client({ region: 'us-east-1' });
+    const put = jest.spyOn(s3Client, 'send').mockImplementation(neverAnswers as never);
+    const sink = sqsDeadLetters({
+      queueUrl: 'https://sqs/q',
+      client,
+      overflowBucket: 'payloads',
+      s3Client,
+    });
+    const huge = letter(0, 'A'.repeat(300 * 1024));
+    const controller = new AbortController();
+
+    // When
+    const sending = sink.send([huge], { signal: controller.signal });
+    controller.abort();
+
+    // Then
+    await expect(sending).resolves.toStrictEqual([huge]);
+    expect(put).toHaveBeenCalledWith(expect.anything(), { abortSignal: controller.signal });
+    expect(send).not.toHaveBeenCalled();
   });
 });
 
@@ -210,6 +331,32 @@ describe('s3DeadLetters', () => {
     expect(put?.Body).toBe(`${letters.map((l) => JSON.stringify(l)).join('\n')}\n`);
   });
 
+  it('writes nothing when there are no letters', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const sink = s3DeadLetters({ bucket: 'letters', client });
+
+    // When
+    const undelivered = await sink.send([]);
+
+    // Then
+    expect(undelivered).toStrictEqual([]);
+    expect(send).not.toHaveBeenCalled();
+  });
+
+  it('writes under the prefix it is given', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const sink = s3DeadLetters({ bucket: 'letters', prefix: 'elsewhere/', client });
+
+    // When
+    await sink.send([{ ...letter(1), functionName: 'main-fn' }]);
+
+    // Then
+    const [put] = puts(send);
+    expect(put?.Key).toMatch(/^elsewhere\/shardId-000000000000\/2026\/11\/23\/main-fn\//);
+  });
+
   it('never writes two functions’ letters of one batch under one key', async () => {
     // Given: the main function and an isolated job's function reject the same record
     const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
@@ -223,6 +370,20 @@ describe('s3DeadLetters', () => {
     const [main, isolated] = puts(send).map((put) => put.Key);
     expect(main).toContain('/main-fn/');
     expect(isolated).toContain('/isolated-fn/');
+  });
+
+  it('names the folder after the source when a letter has no function name, else "local"', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
+    const sink = s3DeadLetters({ bucket: 'letters', client });
+
+    // When
+    await sink.send([{ ...letter(1), source: 'orders' }]);
+    await sink.send([letter(1)]);
+
+    // Then
+    const [bySource, local] = puts(send).map((put) => put.Key.split('/')[5]);
+    expect([bySource, local]).toStrictEqual(['orders', 'local']);
   });
 
   it('never overwrites the object of an earlier attempt of the same batch', async () => {
@@ -252,6 +413,22 @@ describe('s3DeadLetters', () => {
 
     // Then
     expect(undelivered).toStrictEqual(letters);
+  });
+
+  it('ends a PutObject that never answers with the signal, every letter undelivered', async () => {
+    // Given
+    const put = jest.spyOn(client, 'send').mockImplementation(neverAnswers as never);
+    const sink = s3DeadLetters({ bucket: 'letters', client });
+    const letters = [letter(1), letter(2)];
+    const controller = new AbortController();
+
+    // When
+    const sending = sink.send(letters, { signal: controller.signal });
+    controller.abort();
+
+    // Then
+    await expect(sending).resolves.toStrictEqual(letters);
+    expect(put).toHaveBeenCalledWith(expect.anything(), { abortSignal: controller.signal });
   });
 });
 
@@ -306,6 +483,20 @@ describe('fileDeadLetters', () => {
     // Then
     expect(undelivered).toStrictEqual([]);
     expect(await readLetters(path)).toStrictEqual([letter(0)]);
+  });
+
+  it('answers that it delivered letters it had all written before', async () => {
+    // Given
+    const path = await tempFile();
+    const sink = fileDeadLetters(path);
+    const first = { ...letter(0), letterId: 'a'.repeat(32) };
+    await sink.send([first]);
+
+    // When: a retry dead-letters the same record again
+    const undelivered = await sink.send([first]);
+
+    // Then
+    expect(undelivered).toStrictEqual([]);
   });
 
   it('keeps one letter per letter id, however often a record is dead-lettered', async () => {

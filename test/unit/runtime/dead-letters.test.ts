@@ -1,3 +1,6 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   ConfigurationError,
   type DeadLetter,
@@ -5,6 +8,7 @@ import {
   json,
   memoryDeadLetters,
   microBatch,
+  sqsDeadLetters,
   utf8,
 } from 'driverless/runtime';
 import { z } from 'zod';
@@ -202,6 +206,13 @@ describe('dead-letter delivery', () => {
       { raw: base64('{') },
       { data: { userId: 'u2', ts: 2 } },
     ]);
+  const twoBad = () =>
+    kinesisEvent([
+      { data: { userId: 'u1', ts: 1 } },
+      { raw: base64('{') },
+      { data: { userId: 'u2', ts: 2 } },
+      { raw: base64('[') },
+    ]);
 
   it('fails the batch at the letter, after running the jobs, when send throws synchronously', async () => {
     // Given
@@ -257,7 +268,75 @@ describe('dead-letter delivery', () => {
     expect(Date.now() - started).toBeLessThan(1300);
     expect(result).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
     expect(logs.find((line) => line.level === 'ERROR')).toMatchObject({
-      error: 'DeadLetterTimeoutError: dead letters were not delivered by the deadline',
+      error: 'CallTimeoutError: delivering the dead letters did not finish by the deadline',
+    });
+  });
+
+  it("aborts the sink's signal at the deadline", async () => {
+    // Given: ~300 ms before the deadline, and a sink that never answers
+    const signals: (AbortSignal | undefined)[] = [];
+    const sink: DeadLetterSink = {
+      send: (_letters, options) => {
+        signals.push(options?.signal);
+        return new Promise(() => undefined);
+      },
+    };
+    const handler = microBatch({
+      decode: json(View),
+      deadLetters: sink,
+      deadlineMarginMs: 1000,
+      jobs: { a: async () => undefined },
+    });
+
+    // When
+    await handler(event(), lambdaContext({ remainingMs: 1300 }));
+
+    // Then
+    expect(signals.map((signal) => signal?.aborted)).toStrictEqual([true]);
+  });
+
+  describe('to an SQS queue that never answers', () => {
+    let server: Server;
+    let endpoint: string;
+    const requests: IncomingMessage[] = [];
+
+    beforeEach(async () => {
+      requests.length = 0;
+      server = createServer((request) => void requests.push(request));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+
+    afterEach(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('answers in time, failed at the letter, and ends the request', async () => {
+      // Given: ~300 ms before the deadline
+      const client = new SQSClient({
+        region: 'us-east-1',
+        endpoint,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+      const handler = microBatch({
+        decode: json(View),
+        deadLetters: sqsDeadLetters({ queueUrl: `${endpoint}/000000000000/letters`, client }),
+        deadlineMarginMs: 1000,
+        jobs: { a: async () => undefined },
+      });
+      const started = Date.now();
+
+      // When
+      const response = await handler(event(), lambdaContext({ remainingMs: 1300 }));
+
+      // Then: the request reached the queue and was ended, not left open
+      expect(Date.now() - started).toBeLessThan(1300);
+      expect(response).toStrictEqual({
+        batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }],
+      });
+      expect(requests).toHaveLength(1);
+      await new Promise((resolve) => requests[0]?.socket.once('close', resolve));
     });
   });
 
@@ -277,6 +356,61 @@ describe('dead-letter delivery', () => {
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+  });
+
+  it('fails the batch at the first letter the sink did not deliver, not before it', async () => {
+    // Given: two bad records; the sink delivers the first letter only
+    const sink: DeadLetterSink = { send: async (letters) => letters.slice(1) };
+    const handler = microBatch({
+      decode: json(View),
+      deadLetters: sink,
+      jobs: { a: async () => undefined },
+    });
+
+    // When
+    const response = await handler(twoBad(), lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(30) }] });
+  });
+
+  it('fails the batch at every letter when the sink adds a letter it was not given to one it was', async () => {
+    // Given: the second letter undelivered, and a made-up one outside the batch
+    const sink: DeadLetterSink = {
+      send: async (letters) => [
+        letters[1] as DeadLetter,
+        { ...(letters[1] as DeadLetter), sequenceNumber: '1' },
+      ],
+    };
+    const handler = microBatch({
+      decode: json(View),
+      deadLetters: sink,
+      jobs: { a: async () => undefined },
+    });
+
+    // When
+    const response = await handler(twoBad(), lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+  });
+
+  it('logs why when the sink answers with something other than a list of its letters', async () => {
+    // Given
+    const sink = { send: async () => ({ delivered: true }) } as unknown as DeadLetterSink;
+
+    // When
+    const { logs } = await withLogs(
+      () =>
+        microBatch({ decode: json(View), deadLetters: sink, jobs: { a: async () => undefined } }),
+      event(),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(logs.find((line) => line.level === 'ERROR')?.error).toBe(
+      'DeadLetterSinkError: the sink answered with something other than a list of the letters it was given',
+    );
   });
 
   it('fails the batch at every letter when the sink answers with something other than a list', async () => {

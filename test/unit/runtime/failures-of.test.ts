@@ -12,6 +12,17 @@ describe('failuresOf', () => {
     expect(failed.sort()).toStrictEqual([2, 4]);
   });
 
+  it('works on each item once and on nothing past the last', async () => {
+    // Given
+    const worked: (number | undefined)[] = [];
+
+    // When
+    await failuresOf([1, 2, 3], 2, async (n) => void worked.push(n));
+
+    // Then
+    expect(worked.sort()).toStrictEqual([1, 2, 3]);
+  });
+
   it('keeps at most `limit` calls in flight', async () => {
     // Given: calls wait until released, so the in-flight count is observable
     const release = deferred();

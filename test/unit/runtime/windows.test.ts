@@ -4,7 +4,9 @@ import {
   memoryDeadLetters,
   microBatch,
   type WindowContext,
+  type WindowOptions,
 } from 'driverless/runtime';
+import { isWindowHandler } from '../../../functions/runtime/windows';
 import {
   kinesisEvent,
   lambdaContext,
@@ -120,6 +122,14 @@ describe('tumbling windows', () => {
     });
   });
 
+  it('do not close the window on an invocation that is not its final one', async () => {
+    // When
+    await handler(windowed([{ data: { amount: 3 } }], {}), lambdaContext());
+
+    // Then
+    expect(closed).toStrictEqual([]);
+  });
+
   it('do not close a window whose final invocation has failures', async () => {
     // When
     await handler(
@@ -147,6 +157,177 @@ describe('tumbling windows', () => {
 
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [], state: { kept: true } });
+  });
+});
+
+describe('a window without onClose', () => {
+  it('answers its final invocation with the final state', async () => {
+    // Given
+    const handler = microBatch({
+      decode: json<Sale>(),
+      deadLetters: memoryDeadLetters(),
+      window: {
+        init: (): Totals => ({ count: 0, sum: 0 }),
+        reduce: (state, records) => ({ count: state.count + records.length, sum: state.sum }),
+      },
+    });
+
+    // When
+    const response = await handler(
+      windowed([], { state: { count: 2, sum: 6 }, isFinalInvokeForWindow: true }),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [], state: { count: 2, sum: 6 } });
+  });
+});
+
+describe('isWindowHandler', () => {
+  it('recognises a handler made with a window option', () => {
+    // Given
+    const handler = microBatch({
+      decode: json<Sale>(),
+      deadLetters: memoryDeadLetters(),
+      window: { init: () => ({}), reduce: (state) => state },
+    });
+
+    // When / Then
+    expect(isWindowHandler(handler)).toBe(true);
+  });
+
+  it('does not take a handler without a window option for one', () => {
+    // Given
+    const handler = microBatch({
+      decode: json<Sale>(),
+      deadLetters: memoryDeadLetters(),
+      jobs: { a: async () => undefined },
+    });
+
+    // When / Then
+    expect(isWindowHandler(handler)).toBe(false);
+  });
+
+  it('recognises a window handler made by another copy of the runtime, by the registered symbol', () => {
+    // Given: what a bundled copy's microBatch marks its handler with
+    const bundled = Object.defineProperty(
+      async () => ({}),
+      Symbol.for('driverless.windowHandler'),
+      {
+        value: true,
+      },
+    );
+
+    // When / Then
+    expect(isWindowHandler(bundled)).toBe(true);
+  });
+
+  it('does not take an object carrying the mark for a handler', () => {
+    // Given
+    const notAFunction = { [Symbol.for('driverless.windowHandler')]: true };
+
+    // When / Then
+    expect(isWindowHandler(notAFunction)).toBe(false);
+  });
+});
+
+describe('closing a window against the deadline', () => {
+  // 1.3 s left and a 1 s margin leave ~300 ms before the deadline.
+  const remainingMs = 1300;
+  const deadlineMarginMs = 1000;
+  const final = () =>
+    windowed([{ data: { amount: 3 } }], {
+      state: { count: 2, sum: 6 },
+      isFinalInvokeForWindow: true,
+    });
+  const closing = (onClose: WindowOptions<Sale, Totals>['onClose']) =>
+    microBatch({
+      decode: json<Sale>(),
+      deadLetters: memoryDeadLetters(),
+      deadlineMarginMs,
+      window: {
+        init: (): Totals => ({ count: 0, sum: 0 }),
+        reduce: (state, records) => ({
+          count: state.count + records.length,
+          sum: state.sum + records.reduce((total, r) => total + r.data.amount, 0),
+        }),
+        onClose,
+      },
+      jobs: { audit: async () => undefined },
+    });
+
+  it('fails the final invocation in time, for Lambda to retry, when onClose never finishes', async () => {
+    // Given
+    const handler = closing(() => new Promise<void>(() => undefined));
+    const started = Date.now();
+
+    // When
+    const answer = handler(final(), lambdaContext({ remainingMs }));
+
+    // Then: a rejection, not an answer with a state, which would close the window for good
+    await expect(answer).rejects.toMatchObject({
+      name: 'CallTimeoutError',
+      message: 'closing the window did not finish by the deadline',
+    });
+    expect(Date.now() - started).toBeLessThan(remainingMs);
+  });
+
+  it("aborts onClose's signal at the deadline", async () => {
+    // Given
+    const signals: AbortSignal[] = [];
+    const handler = closing((_state, context) => {
+      signals.push(context.signal);
+      return new Promise<void>(() => undefined);
+    });
+
+    // When
+    await handler(final(), lambdaContext({ remainingMs })).catch(() => undefined);
+
+    // Then
+    expect(signals.map((signal) => signal.aborted)).toStrictEqual([true]);
+  });
+
+  it('hands onClose the bounds of the window it closes, and whether Lambda ended it early', async () => {
+    // Given
+    const contexts: WindowContext[] = [];
+    const handler = closing((_state, context) => void contexts.push(context));
+
+    // When
+    await handler(
+      windowed([], { isFinalInvokeForWindow: true, isWindowTerminatedEarly: true }),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(
+      contexts.map(({ window, isFinal, terminatedEarly }) => ({
+        window,
+        isFinal,
+        terminatedEarly,
+      })),
+    ).toStrictEqual([
+      {
+        window: {
+          start: new Date('2026-11-23T19:00:00Z'),
+          end: new Date('2026-11-23T19:05:00Z'),
+        },
+        isFinal: true,
+        terminatedEarly: true,
+      },
+    ]);
+  });
+
+  it('fails the final invocation when onClose throws', async () => {
+    // Given
+    const handler = closing(() => {
+      throw new Error('sink down');
+    });
+
+    // When
+    const answer = handler(final(), lambdaContext());
+
+    // Then
+    await expect(answer).rejects.toThrow('sink down');
   });
 });
 
