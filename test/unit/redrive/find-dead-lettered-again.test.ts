@@ -2,6 +2,7 @@
  * Which letters written during a replay redrive takes for new failures of the records it replayed,
  * which of them it deletes as copies, and which payload locations it reports kept or deleted.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
   type DeadLetteredAgain,
@@ -50,13 +51,13 @@ function overflowLetterOfReplay(): Record<string, unknown> {
 function find(
   fake: FakeAccount,
   record: ReplayRecord,
-  options: { buckets?: Map<string, ReadonlySet<string>>; sqs?: SQSClient } = {},
+  options: { buckets?: Map<string, ReadonlySet<string>>; sqs?: SQSClient; s3?: S3Client } = {},
 ): Promise<DeadLetteredAgain> {
   if (!fake.queues.has(QUEUE)) fake.queues.set(QUEUE, new Map());
   const clients = fake.clients();
   return findDeadLetteredAgain({
     sqs: options.sqs ?? clients.sqs,
-    s3: clients.s3,
+    s3: options.s3 ?? clients.s3,
     queueUrls: [QUEUE],
     buckets: options.buckets ?? new Map(),
     records: new Map([[record.key, record]]),
@@ -265,6 +266,26 @@ describe('findDeadLetteredAgain in a bucket', () => {
 
     // Then
     expect(fake.keys(BUCKET)).toStrictEqual([]);
+  });
+
+  it('skips an object deleted between listing and reading', async () => {
+    // Given: the listing names a copy object someone deletes before redrive reads it
+    const fake = new FakeAccount();
+    fake.put(BUCKET, NEW_KEY, `${JSON.stringify(letterOfReplay())}\n`, written);
+    const real = fake.clients().s3;
+    const s3 = {
+      send: async (command: { constructor: { name: string } }) => {
+        if (command.constructor.name === 'GetObjectCommand') fake.buckets.get(BUCKET)?.clear();
+        return real.send(command as never);
+      },
+    } as unknown as S3Client;
+    const record = replayed();
+
+    // When
+    await find(fake, record, { buckets: listedBefore(), s3 });
+
+    // Then
+    expect(record.outcome).toBe('recovered');
   });
 
   it('keeps an empty object written during the replay', async () => {
