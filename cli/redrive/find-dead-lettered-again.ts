@@ -99,7 +99,9 @@ export async function findDeadLetteredAgain(
     for (const object of await listObjects(s3, bucket, DEAD_LETTER_KEY_PREFIX)) {
       if (writtenBefore(object, options.startedAt)) continue;
       const text = await readObject(s3, bucket, object.key);
-      const lines = (text ?? '').split('\n').filter((line) => line.trim() !== '');
+      // Gone since it was listed: whoever deleted it decided its fate.
+      if (text === undefined) continue;
+      const lines = text.split('\n').filter((line) => line.trim() !== '');
       let copiesOnly = lines.length > 0;
       for (const line of lines) {
         const found = replayedRecordOf(parseJson<unknown>(line), options);

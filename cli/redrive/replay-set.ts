@@ -95,7 +95,7 @@ export class ReplaySet {
     message: FailureMessage,
     functionName: string,
     fields: ReplayFields,
-    from: 'letter' | 'pointer' = 'letter',
+    from: 'letter' | 'pointer',
     reason?: string,
   ): ReplayRecord {
     const key = recordKey(
