@@ -569,7 +569,11 @@ let nodePath: { NODE_PATH?: string } | undefined;
 function runtimeNodePath(): { NODE_PATH?: string } {
   if (nodePath !== undefined) return nodePath;
   nodePath = {};
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+  // \`__dirname\` is missing where a TypeScript loader runs this file as an ES module (the CLI from
+  // the repository's sources); the running script's directory leads to the same node_modules.
+  const start =
+    typeof __dirname === 'string' ? __dirname : path.dirname(path.resolve(process.argv[1] ?? '.'));
+  for (let dir = start; ; dir = path.dirname(dir)) {
     const modules = path.join(dir, 'node_modules');
     if (existsSync(path.join(modules, '@aws-sdk'))) {
       nodePath = { NODE_PATH: modules };

@@ -42,7 +42,7 @@ async function createProject(dir: string, stack = STACK): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   for (const folder of ['bin', 'lib', 'node_modules'])
     await mkdir(join(dir, folder), { recursive: true });
-  // Installed as a link: the package's templates and `driverless/runtime` resolve as in a user's project.
+  // Installed as a link: `driverless new` finds the package's templates as in a user's project.
   await symlink(ROOT, join(dir, 'node_modules', 'driverless'));
   await writeFile(join(dir, 'cdk.json'), JSON.stringify({ app: 'npx tsx bin/app.ts' }));
   await writeFile(
@@ -64,7 +64,14 @@ module.exports = {
   rootDir: ${JSON.stringify(project)},
   testEnvironment: 'node',
   testMatch: ['<rootDir>/test/unit/*.test.ts'],
-  moduleNameMapper: { '^@middy/([a-z-]+)$': ${JSON.stringify(join(ROOT, 'node_modules', '@middy', '$1', 'index.js'))} },
+  // Driverless mapped to its sources: the linked package's exports name the build in dist/, which
+  // only exists once something has packed the package (and is rewritten while the consumer test packs).
+  moduleNameMapper: {
+    '^driverless$': ${JSON.stringify(join(ROOT, 'lib', 'index.ts'))},
+    '^driverless/runtime$': ${JSON.stringify(join(ROOT, 'functions', 'runtime', 'index.ts'))},
+    '^driverless/testing$': ${JSON.stringify(join(ROOT, 'testing', 'index.ts'))},
+    '^@middy/([a-z-]+)$': ${JSON.stringify(join(ROOT, 'node_modules', '@middy', '$1', 'index.js'))},
+  },
 };
 `,
   );
