@@ -672,8 +672,18 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
             const partition = await table.query(keyPk(key));
             const stored = new Set<string>();
             for (const item of partition) {
-              const body = item.body as RecordItemBody;
-              if (item.sk.startsWith(`r|${side}|`)) for (const r of body.records) stored.add(r.id);
+              if (item.sk.startsWith(`r|${side}|`)) {
+                for (const r of (item.body as RecordItemBody).records) stored.add(r.id);
+              } else if (item.sk.startsWith('m|')) {
+                // A match marker, or a status, outlives the record item the watermark removes:
+                // it shows the earlier attempt stored the record (and found its results) then.
+                const [, leftId, rightId] = item.sk.split('|');
+                stored.add((side === 'left' ? leftId : rightId) as string);
+              } else if (side === 'left' && item.sk.startsWith('s|')) {
+                stored.add(item.sk.slice('s|'.length));
+              } else if (side === 'right' && item.sk.startsWith('rs|')) {
+                stored.add(item.sk.slice('rs|'.length));
+              }
             }
             for (const entry of behind.get(key) ?? []) {
               if (stored.has(entry.stored.id)) append(byKey, key, entry.stored);

@@ -361,6 +361,39 @@ describe('streamJoin', () => {
     expect(deadLetters.letters).toStrictEqual([]);
   });
 
+  it('does not call late on its retry a right record a killed attempt matched, once the watermark removed its record', async () => {
+    // Given: a right batch matches the view and is killed before its shard's progress is
+    // written; both inputs then end (the watermark passes everything, records are removed)
+    const inner = memoryStateTable();
+    let kill = false;
+    const table: StateTable = {
+      ...inner,
+      put: async (item, expected) => {
+        if (kill && item.pk === 'wm|join|viewsThenOrders|right') {
+          kill = false;
+          throw new Error('killed before the shard progress write');
+        }
+        return inner.put(item, expected);
+      },
+    };
+    const { joined, deadLetters, view, orders, finish } = joinHandlers(table);
+    await view(['u1', 1000]);
+    const batch = kinesisEvent([{ data: { user: 'u1', ts: 2000 }, shardId: RIGHT_SHARD }], {
+      start: 1000,
+    });
+    kill = true;
+    await orders(batch, lambdaContext());
+    await finish();
+
+    // When
+    const response = await orders(batch, lambdaContext());
+
+    // Then: matched once, not late
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(pairs(joined)).toStrictEqual([['u1', 1000, 2000]]);
+    expect(deadLetters.letters).toStrictEqual([]);
+  });
+
   it('emits no outer result in an inner join', async () => {
     // Given
     const { joined, view, finish } = joinHandlers(memoryStateTable());
