@@ -155,12 +155,16 @@ export function aggregate<T, A>(options: AggregateOptions<T, A>): StatefulJob<T>
       itemPk,
     });
 
-    /** Folds `group`'s records into its item; marks the records it folded or had folded before. */
+    /**
+     * Folds `group`'s records into its item; marks the records it folded or had folded before.
+     * `settled`: the shard's progress, up to which every record was settled by an earlier batch.
+     */
     async function foldGroup(
       table: StateTable,
       group: Group<T>,
       found: StateItem | undefined,
       shardId: string,
+      settled: string | undefined,
       watermark: number,
       taken: Uint8Array,
     ): Promise<void> {
@@ -172,7 +176,18 @@ export function aggregate<T, A>(options: AggregateOptions<T, A>): StatefulJob<T>
           (entry) =>
             done === undefined || compareSequenceNumbers(entry.record.sequenceNumber, done) > 0,
         );
-        for (const entry of group.entries) if (!fresh.includes(entry)) taken[entry.index] = 1;
+        // Up to `done` an earlier attempt judged the records against this item: folded, unless
+        // it refused them (a session's record is judged one by one, and the mark covers them all).
+        const refusedBefore = (body?.refused?.[shardId] ?? []).filter(
+          (id) =>
+            settled === undefined ||
+            compareSequenceNumbers(id.split(':')[0] as string, settled) > 0,
+        );
+        for (const entry of group.entries) {
+          if (!fresh.includes(entry) && !refusedBefore.includes(entryId(entry))) {
+            taken[entry.index] = 1;
+          }
+        }
         const windows = body?.windows ?? [];
         const folded =
           assigner.kind === 'session'
@@ -192,10 +207,21 @@ export function aggregate<T, A>(options: AggregateOptions<T, A>): StatefulJob<T>
             'any',
           );
         }
+        const refused = [
+          ...refusedBefore,
+          ...fresh.filter((entry) => !folded.accepted.includes(entry)).map(entryId),
+        ];
+        const { [shardId]: _, ...othersRefused } = body?.refused ?? {};
         const next: WindowItemBody<A> = {
           key: group.key,
           windows: folded.windows,
           seqs: { ...body?.seqs, [shardId]: last },
+          ...(refused.length > 0 || Object.keys(othersRefused).length > 0
+            ? {
+                refused:
+                  refused.length > 0 ? { ...othersRefused, [shardId]: refused } : othersRefused,
+              }
+            : {}),
         };
         if (await table.put({ pk: group.pk, sk: group.sk, body: next }, item?.version)) {
           for (const entry of folded.accepted) taken[entry.index] = 1;
@@ -209,6 +235,8 @@ export function aggregate<T, A>(options: AggregateOptions<T, A>): StatefulJob<T>
     }
 
     type Entry = Group<T>['entries'][number];
+    const entryId = (entry: Entry): string =>
+      `${entry.record.sequenceNumber}:${entry.record.subSequenceNumber ?? ''}`;
 
     function foldFixed(
       windows: readonly StoredWindow<A>[],
@@ -244,8 +272,9 @@ export function aggregate<T, A>(options: AggregateOptions<T, A>): StatefulJob<T>
         const start = entry.time;
         const end = entry.time + gap;
         const overlapping = sessions.filter((w) => w.start < end && start < w.end);
-        // A record that would reopen a session already due or closed is late: its value is final.
-        if (overlapping.some((w) => w.closed || w.end <= watermark)) continue;
+        // A record whose own session is due, or that would reopen a session already due or
+        // closed, is late: the value of a due session is final.
+        if (end <= watermark || overlapping.some((w) => w.closed || w.end <= watermark)) continue;
         let merged: StoredWindow<A> = {
           start,
           end,
@@ -296,14 +325,20 @@ export function aggregate<T, A>(options: AggregateOptions<T, A>): StatefulJob<T>
           }
           maxTime = Math.max(maxTime, time);
           const key = options.key(record);
+          // A record is judged against every window it belongs to, due ones included: an
+          // earlier attempt of this batch may have folded it before the watermark passed them
+          // (another shard, or a bisected half, moved it since), and only the window item's
+          // per-shard mark tells. Due windows are only read, never written (the folds refuse
+          // them), and only for a record with no open window, so reads stay per (key, window)
+          // but for records that may be late. Sessions of a key share one item.
+          const starts = assigner.kind === 'session' ? [] : windowStarts(assigner, time);
+          const open = starts.filter(
+            (start) => start + (assigner as { sizeMs: number }).sizeMs > watermark,
+          );
           const slots =
             assigner.kind === 'session'
-              ? time + assigner.gapMs > watermark
-                ? [{ sk: 'session', start: time }]
-                : []
-              : windowStarts(assigner, time)
-                  .filter((start) => start + assigner.sizeMs > watermark)
-                  .map((start) => ({ sk: pad(start), start }));
+              ? [{ sk: 'session', start: time }]
+              : (open.length > 0 ? open : starts).map((start) => ({ sk: pad(start), start }));
           for (const slot of slots) {
             const pk = itemPk(key);
             const id = keyOf({ pk, sk: slot.sk });
@@ -320,7 +355,15 @@ export function aggregate<T, A>(options: AggregateOptions<T, A>): StatefulJob<T>
         const items = all.length === 0 ? new Map<string, StateItem>() : await table.get(all);
         const taken = new Uint8Array(fresh.length);
         await forEachLimit(all, CONCURRENCY, (group) =>
-          foldGroup(table, group, items.get(keyOf(group)), shardId, watermark, taken),
+          foldGroup(
+            table,
+            group,
+            items.get(keyOf(group)),
+            shardId,
+            before?.sequenceNumber,
+            watermark,
+            taken,
+          ),
         );
         const invalid = new Set(lateRecords.map((entry) => entry.record));
         fresh.forEach((record, index) => {

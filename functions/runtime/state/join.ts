@@ -136,6 +136,15 @@ interface Marker {
   readonly emitted?: true;
 }
 
+/**
+ * The status of a right record in a left outer join, under one key: handed over as late (every
+ * left record it matches was emitted alone first), or taken by a left record's batch for a match.
+ * Whichever is written first wins, so a right record is never both late and matched.
+ */
+interface RightStatus {
+  readonly outcome: 'late' | 'matched';
+}
+
 /** A due entry: a record item to settle (outer results, cleanup) once the watermark passes `bound`. */
 interface JoinDue {
   readonly key: string;
@@ -226,6 +235,7 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
   const keyPk = (key: string) => `join|${name}|${key}`;
   const matchSk = (leftId: string, rightId: string) => `m|${leftId}|${rightId}`;
   const statusSk = (leftId: string) => `s|${leftId}`;
+  const rightStatusSk = (rightId: string) => `rs|${rightId}`;
   const expiry = (bound: number) => (Math.max(bound, Date.now()) + RETAIN_MS) / 1000;
   /** The bound after which a stored record can no longer be matched by an on-time record. */
   const boundOf = (side: Side, time: number) => (side === 'left' ? time + withinMs : time);
@@ -330,6 +340,31 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
       item = (await table.get([key])).values().next().value;
     }
     throw new Error(`join "${name}": status of ${leftId} kept changing`);
+  }
+
+  /**
+   * Writes the status `outcome` of a right record unless it has one; returns the status it has
+   * then (the one written, or the one another batch wrote first).
+   */
+  async function settleRight(
+    table: StateTable,
+    pk: string,
+    rightId: string,
+    found: StateItem | undefined,
+    bound: number,
+    outcome: RightStatus['outcome'],
+  ): Promise<RightStatus['outcome']> {
+    let item = found;
+    const key = { pk, sk: rightStatusSk(rightId) };
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const body = item?.body as RightStatus | undefined;
+      if (body?.outcome !== undefined) return body.outcome;
+      if (await table.put({ ...key, body: { outcome }, expiresAt: expiry(bound) }, undefined)) {
+        return outcome;
+      }
+      item = (await table.get([key])).values().next().value;
+    }
+    throw new Error(`join "${name}": status of ${rightId} kept changing`);
   }
 
   /** Settles the due record items: outer results of left records, then deletes what is behind. */
@@ -448,14 +483,18 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
           { join: name, source: services.source, watermark },
         );
 
-      /** Stores one key's records of the batch, reads the key back and emits the new matches. */
+      /**
+       * Stores one key's records of the batch, reads the key back and emits the new matches.
+       * Returns, of this side's records, those that matched (now or in an earlier attempt) and
+       * those a left outer result refused (right side only: the left record was emitted alone).
+       */
       async function joinKey(
         table: StateTable,
         key: string,
         records: readonly StoredRecord[],
         context: JobContext,
         watermark: number,
-      ): Promise<number> {
+      ): Promise<{ emitted: number; matched: Set<string>; refused: Set<string> }> {
         const pk = keyPk(key);
         const first = records[0] as StoredRecord;
         const last = records[records.length - 1] as StoredRecord;
@@ -483,24 +522,54 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
           }
         }
         let emitted = 0;
+        const matched = new Set<string>();
+        const refused = new Set<string>();
         const owner = { batchId: context.batchId, shard: `${side}:${context.shardId}` };
         const byKey = new Map(partition.map((i) => [i.sk, i]));
+        const rightOutcome = (rightId: string) =>
+          (byKey.get(rightStatusSk(rightId))?.body as RightStatus | undefined)?.outcome;
         for (const mine of records) {
+          // Handed over as late by an earlier attempt of this batch: late again, never matched.
+          if (side === 'right' && kind === 'leftOuter' && rightOutcome(mine.id) === 'late') {
+            refused.add(mine.id);
+            continue;
+          }
           for (const theirs of others.values()) {
             const [left, right] = side === 'left' ? [mine, theirs] : [theirs, mine];
             if (!matches(left, right)) continue;
-            if (
-              kind === 'leftOuter' &&
-              !(await markMatched(
-                table,
-                pk,
-                left.id,
-                byKey.get(statusSk(left.id)),
-                boundOf('left', left.t),
-              ))
-            ) {
-              // The left record was emitted alone first: the right one came too late for it.
-              continue;
+            if (kind === 'leftOuter') {
+              const status = (byKey.get(statusSk(left.id))?.body as Marker | undefined)?.outcome;
+              // A left batch takes the right record for the match before matching it, so that
+              // the right record's batch can no longer hand it over as late (and the other way
+              // round: a right record handed over as late matches no left record).
+              if (
+                side === 'left' &&
+                status !== 'outer' &&
+                rightOutcome(right.id) !== 'matched' &&
+                (await settleRight(
+                  table,
+                  pk,
+                  right.id,
+                  byKey.get(rightStatusSk(right.id)),
+                  boundOf('right', right.t),
+                  'matched',
+                )) === 'late'
+              ) {
+                continue;
+              }
+              if (
+                !(await markMatched(
+                  table,
+                  pk,
+                  left.id,
+                  byKey.get(statusSk(left.id)),
+                  boundOf('left', left.t),
+                ))
+              ) {
+                // The left record was emitted alone first: the right one came too late for it.
+                refused.add(right.id);
+                continue;
+              }
             }
             const markerKey = { pk, sk: matchSk(left.id, right.id) };
             for (let wait = 0; ; wait++) {
@@ -514,6 +583,7 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
                 () => emitFor(left, right, key, watermark),
               );
               if (outcome === 'emitted') emitted++;
+              if (outcome === 'emitted' || outcome === 'done') matched.add(mine.id);
               if (outcome !== 'held') break;
               if (wait === HELD_WAITS) {
                 throw new Error(
@@ -527,7 +597,7 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
             }
           }
         }
-        return emitted;
+        return { emitted, matched, refused: side === 'right' ? refused : new Set() };
       }
 
       return {
@@ -602,8 +672,18 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
             const partition = await table.query(keyPk(key));
             const stored = new Set<string>();
             for (const item of partition) {
-              const body = item.body as RecordItemBody;
-              if (item.sk.startsWith(`r|${side}|`)) for (const r of body.records) stored.add(r.id);
+              if (item.sk.startsWith(`r|${side}|`)) {
+                for (const r of (item.body as RecordItemBody).records) stored.add(r.id);
+              } else if (item.sk.startsWith('m|')) {
+                // A match marker, or a status, outlives the record item the watermark removes:
+                // it shows the earlier attempt stored the record (and found its results) then.
+                const [, leftId, rightId] = item.sk.split('|');
+                stored.add((side === 'left' ? leftId : rightId) as string);
+              } else if (side === 'left' && item.sk.startsWith('s|')) {
+                stored.add(item.sk.slice('s|'.length));
+              } else if (side === 'right' && item.sk.startsWith('rs|')) {
+                stored.add(item.sk.slice('rs|'.length));
+              }
             }
             for (const entry of behind.get(key) ?? []) {
               if (stored.has(entry.stored.id)) append(byKey, key, entry.stored);
@@ -612,12 +692,43 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
           });
           for (const record of lateUnder) lateRecords.push({ record, reason: 'late' });
           let matched = 0;
+          const matchedIds = new Set<string>();
+          const refusedUnder = new Map<string, string[]>();
           await forEachLimit([...byKey.keys()], CONCURRENCY, async (key) => {
             const list = (byKey.get(key) as StoredRecord[]).sort((a, b) =>
               compareSequenceNumbers(a.seq, b.seq),
             );
-            matched += await joinKey(table, key, list, context, watermark);
+            const result = await joinKey(table, key, list, context, watermark);
+            matched += result.emitted;
+            for (const id of result.matched) matchedIds.add(id);
+            for (const id of result.refused) append(refusedUnder, id, key);
           });
+          // A right record is late for the join when every left record it matches was emitted
+          // alone before it could match (the watermark passed the left record's bound after this
+          // batch took its watermark) and it matched none. Its status `late`, written under each
+          // key, makes a retry hand it over again and keeps left batches from matching it.
+          const freshById = new Map(fresh.map((r) => [recordId(r), r]));
+          for (const [id, keys] of refusedUnder) {
+            if (matchedIds.has(id)) continue;
+            const record = freshById.get(id) as StreamRecord<T>;
+            const time = toMillisOf(spec.eventTime(record));
+            let outcome: RightStatus['outcome'] = 'late';
+            for (const key of keys) {
+              const pk = keyPk(key);
+              const found = (await table.get([{ pk, sk: rightStatusSk(id) }]))
+                .values()
+                .next().value;
+              if ((await settleRight(table, pk, id, found, time, 'late')) === 'matched') {
+                outcome = 'matched';
+              }
+            }
+            if (outcome === 'late') {
+              lateRecords.push({
+                record: record as unknown as StreamRecord<L | R>,
+                reason: 'late',
+              });
+            }
+          }
           lateRecords.sort((a, b) =>
             compareSequenceNumbers(a.record.sequenceNumber, b.record.sequenceNumber),
           );

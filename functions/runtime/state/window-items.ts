@@ -23,6 +23,12 @@ export interface WindowItemBody<A> {
   readonly key: string;
   readonly windows: StoredWindow<A>[];
   readonly seqs: Record<string, string>;
+  /**
+   * Per shard, the records up to its mark in `seqs` that this item refused as late
+   * (`<sequenceNumber>:<subSequenceNumber>`), until the shard's progress passes them: a retry
+   * hands them over as late again instead of taking them for folded.
+   */
+  readonly refused?: Record<string, string[]>;
 }
 
 // Conditional writes in flight per batch.

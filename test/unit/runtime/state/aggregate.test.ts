@@ -412,6 +412,103 @@ describe('aggregate under concurrency', () => {
   });
 });
 
+/** A table whose next write of a shard's progress, once `kill` is called, kills the attempt. */
+function killableBeforeProgress(inner: StateTable): { table: StateTable; kill: () => void } {
+  let armed = false;
+  return {
+    kill: () => {
+      armed = true;
+    },
+    table: {
+      ...inner,
+      put: async (item, expected) => {
+        if (armed && item.pk.startsWith('wm|') && item.sk.startsWith('shard|')) {
+          armed = false;
+          throw new Error('killed before the shard progress write');
+        }
+        return inner.put(item, expected);
+      },
+    },
+  };
+}
+
+describe('aggregate retries', () => {
+  const SHARD_0 = 'shardId-000000000000';
+  const SHARD_1 = 'shardId-000000000001';
+  const on = (shardId: string, start: number, ...items: [string, number][]) =>
+    kinesisEvent(
+      views(...items).map((r) => ({ ...r, shardId })),
+      { start },
+    );
+
+  it.each([
+    ['tumbling', tumbling('1m'), 2 * MINUTE, [{ start: 0, end: MINUTE, value: { views: 1 } }]],
+    [
+      'sliding',
+      sliding({ size: '2m', every: '1m' }),
+      3 * MINUTE,
+      [
+        { start: -MINUTE, end: MINUTE, value: { views: 1 } },
+        { start: 0, end: 2 * MINUTE, value: { views: 1 } },
+      ],
+    ],
+    [
+      'session',
+      session({ gap: '1m' }),
+      2 * MINUTE,
+      [{ start: 1000, end: 61_000, value: { views: 1 } }],
+    ],
+  ])(
+    'does not call late a record a killed attempt folded when the watermark passed its %s windows before the retry',
+    async (_, window, later, expected) => {
+      // Given: an attempt folds a view of minute 0 and is killed before its shard's progress is
+      // written; another shard then moves the watermark past every window of the view
+      const closed: ClosedWindow<{ views: number }>[] = [];
+      const { table, kill } = killableBeforeProgress(memoryStateTable());
+      const { handler, deadLetters } = viewsHandler(table, closed, { window });
+      const batch = on(SHARD_0, 0, ['a', 1000]);
+      kill();
+      await handler(batch, lambdaContext()).catch(() => undefined);
+      await handler(on(SHARD_1, 0, ['z', later]), lambdaContext());
+
+      // When: the killed batch is retried
+      const response = await handler(batch, lambdaContext());
+
+      // Then: the view is counted once and is not late
+      expect(response).toStrictEqual({ batchItemFailures: [] });
+      expect(deadLetters.letters).toStrictEqual([]);
+      expect(
+        closed.filter((w) => w.key === 'a').map(({ start, end, value }) => ({ start, end, value })),
+      ).toStrictEqual(expected);
+    },
+  );
+
+  it('hands over again as late a record a killed attempt refused from a session it wrote', async () => {
+    // Given: the watermark at minute 2; a batch holds a view of minute 3 (folded into a session)
+    // and one of minute 0 (its session is due: late), and is killed after writing the session
+    // item, before its shard's progress
+    const closed: ClosedWindow<{ views: number }>[] = [];
+    const { table, kill } = killableBeforeProgress(memoryStateTable());
+    const { handler, deadLetters } = viewsHandler(table, closed, {
+      window: session({ gap: '1m' }),
+    });
+    await handler(on(SHARD_1, 0, ['z', 2 * MINUTE]), lambdaContext());
+    const batch = on(SHARD_0, 100, ['a', 1000], ['a', 3 * MINUTE]);
+    kill();
+    await handler(batch, lambdaContext()).catch(() => undefined);
+
+    // When
+    await handler(batch, lambdaContext());
+
+    // Then: each attempt dead-letters the minute-0 view (the same letter, written again)
+    expect(deadLetters.letters.map((l) => [l.reason, l.sequenceNumber])).toStrictEqual([
+      ['late', sequenceNumber(100)],
+      ['late', sequenceNumber(100)],
+    ]);
+    expect(new Set(deadLetters.letters.map((l) => l.letterId)).size).toBe(1);
+  });
+});
+
 describe('ticks', () => {
   it('answer a tick with an empty response in a handler without stateful jobs', async () => {
     // Given

@@ -239,6 +239,161 @@ describe('streamJoin', () => {
     expect(pairs(joined)).toStrictEqual([['u1', 1000, null]]);
   });
 
+  it('hands over as late a right record whose only match was emitted alone while its batch was in flight', async () => {
+    // Given: a right batch that found the view and, before settling it as matched, is overtaken
+    // by the end of both inputs (the view is emitted alone)
+    const inner = memoryStateTable();
+    let overtake: (() => Promise<void>) | undefined;
+    const table: StateTable = {
+      ...inner,
+      put: async (item, expected) => {
+        if (item.sk.startsWith('s|') && overtake) {
+          const run = overtake;
+          overtake = undefined;
+          await run();
+        }
+        return inner.put(item, expected);
+      },
+    };
+    const { joined, deadLetters, view, order, finish } = joinHandlers(table, { kind: 'leftOuter' });
+    await view(['u1', 1000]);
+
+    // When
+    overtake = finish;
+    const response = await order(['u1', 2000]);
+
+    // Then: the order is late for the join, neither matched nor lost
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(pairs(joined)).toStrictEqual([['u1', 1000, null]]);
+    expect(deadLetters.letters.map((l) => [l.reason, l.shardId, l.sequenceNumber])).toStrictEqual([
+      ['late', RIGHT_SHARD, sequenceNumber(200)],
+    ]);
+  });
+
+  it('hands over as late again, and matches nothing, on the retry of a batch that handed a right record over', async () => {
+    // Given: the right side is at minute 15 on another shard; a right batch finds the view of
+    // 1000 ms, is overtaken by a view of minute 10 + 1200 ms (the view of 1000 ms is emitted
+    // alone), hands its order over as late and is killed before its shard's progress is written;
+    // its order of minute 20 keeps the batch's records stored
+    const inner = memoryStateTable();
+    let overtake: (() => Promise<unknown>) | undefined;
+    let kill = false;
+    const table: StateTable = {
+      ...inner,
+      put: async (item, expected) => {
+        if (item.sk.startsWith('s|') && overtake) {
+          const run = overtake;
+          overtake = undefined;
+          await run();
+        }
+        if (kill && item.pk === 'wm|join|viewsThenOrders|right') {
+          kill = false;
+          throw new Error('killed before the shard progress write');
+        }
+        return inner.put(item, expected);
+      },
+    };
+    const { joined, deadLetters, view, orders } = joinHandlers(table, { kind: 'leftOuter' });
+    await view(['u1', 1000]);
+    await orders(
+      kinesisEvent([{ data: { user: 'u9', ts: 15 * MINUTE }, shardId: 'shardId-000000000009' }]),
+      lambdaContext(),
+    );
+    const batch = kinesisEvent(
+      [
+        { data: { user: 'u1', ts: 2000 }, shardId: RIGHT_SHARD },
+        { data: { user: 'u1', ts: 20 * MINUTE }, shardId: RIGHT_SHARD },
+      ],
+      { start: 1000 },
+    );
+    overtake = () => view(['u8', 10 * MINUTE + 1200]);
+    kill = true;
+    await orders(batch, lambdaContext());
+    const lettersBefore = deadLetters.letters.length;
+
+    // When
+    const response = await orders(batch, lambdaContext());
+
+    // Then: the same letter again, no match
+    expect(lettersBefore).toBe(1);
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(pairs(joined)).toStrictEqual([['u1', 1000, null]]);
+    expect(deadLetters.letters.map((l) => [l.reason, l.letterId])).toStrictEqual([
+      ['late', deadLetters.letters[0]?.letterId],
+      ['late', deadLetters.letters[0]?.letterId],
+    ]);
+    expect(deadLetters.letters[0]?.sequenceNumber).toBe(sequenceNumber(1000));
+  });
+
+  it('does not call late a right record that matched another left record, when one it matches was emitted alone', async () => {
+    // Given: views of 1000 ms and 1500 ms; the right side at minute 15 on another shard; a right
+    // batch is overtaken by a view of minute 10 + 1200 ms (the view of 1000 ms is emitted alone,
+    // the view of 1500 ms is still on time)
+    const inner = memoryStateTable();
+    let overtake: (() => Promise<unknown>) | undefined;
+    const table: StateTable = {
+      ...inner,
+      put: async (item, expected) => {
+        if (item.sk.startsWith('s|') && overtake) {
+          const run = overtake;
+          overtake = undefined;
+          await run();
+        }
+        return inner.put(item, expected);
+      },
+    };
+    const { joined, deadLetters, view, order, orders } = joinHandlers(table, {
+      kind: 'leftOuter',
+    });
+    await view(['u1', 1000], ['u1', 1500]);
+    await orders(
+      kinesisEvent([{ data: { user: 'u9', ts: 15 * MINUTE }, shardId: 'shardId-000000000009' }]),
+      lambdaContext(),
+    );
+    overtake = () => view(['u8', 10 * MINUTE + 1200]);
+
+    // When
+    await order(['u1', 2000]);
+
+    // Then
+    expect(pairs(joined)).toContainEqual(['u1', 1500, 2000]);
+    expect(pairs(joined)).not.toContainEqual(['u1', 1000, 2000]);
+    expect(deadLetters.letters).toStrictEqual([]);
+  });
+
+  it('does not call late on its retry a right record a killed attempt matched, once the watermark removed its record', async () => {
+    // Given: a right batch matches the view and is killed before its shard's progress is
+    // written; both inputs then end (the watermark passes everything, records are removed)
+    const inner = memoryStateTable();
+    let kill = false;
+    const table: StateTable = {
+      ...inner,
+      put: async (item, expected) => {
+        if (kill && item.pk === 'wm|join|viewsThenOrders|right') {
+          kill = false;
+          throw new Error('killed before the shard progress write');
+        }
+        return inner.put(item, expected);
+      },
+    };
+    const { joined, deadLetters, view, orders, finish } = joinHandlers(table);
+    await view(['u1', 1000]);
+    const batch = kinesisEvent([{ data: { user: 'u1', ts: 2000 }, shardId: RIGHT_SHARD }], {
+      start: 1000,
+    });
+    kill = true;
+    await orders(batch, lambdaContext());
+    await finish();
+
+    // When
+    const response = await orders(batch, lambdaContext());
+
+    // Then: matched once, not late
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(pairs(joined)).toStrictEqual([['u1', 1000, 2000]]);
+    expect(deadLetters.letters).toStrictEqual([]);
+  });
+
   it('emits no outer result in an inner join', async () => {
     // Given
     const { joined, view, finish } = joinHandlers(memoryStateTable());
