@@ -4,8 +4,7 @@
  * with the same values, each once, and the same late records, the watermark following the
  * records' event times in both.
  */
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -13,6 +12,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type LocalPipeline, startLocal } from 'driverless/testing';
 import { seededRandom } from '../../cli/seeded-random';
 import { runCli } from '../fixtures/cli/run-cli';
+import { synthesizeFixtureApp } from '../fixtures/synthesize-fixture-app';
 
 jest.setTimeout(180_000);
 
@@ -25,28 +25,8 @@ let outdir: string;
 let local: LocalPipeline;
 let streamedTable: string;
 
-async function synthesize(): Promise<string> {
-  const scratch = join(PROJECT, '.driverless');
-  await mkdir(scratch, { recursive: true });
-  const dir = await mkdtemp(join(scratch, 'state-windows-'));
-  const script = join(PROJECT, 'test', 'fixtures', 'state', 'synth-windows-app.ts');
-  await new Promise<void>((done, fail) => {
-    const child = spawn(join(PROJECT, 'node_modules', '.bin', 'tsx'), [script, dir], {
-      cwd: PROJECT,
-      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let errors = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      errors += chunk;
-    });
-    child.on('error', fail);
-    child.on('exit', (code) =>
-      code === 0 ? done() : fail(new Error(`synth failed (exit ${code}):\n${errors}`)),
-    );
-  });
-  return dir;
-}
+const synthesize = () =>
+  synthesizeFixtureApp(join(PROJECT, 'test', 'fixtures', 'state', 'synth-windows-app.ts'));
 
 interface Reading {
   readonly id: string;
