@@ -19,7 +19,12 @@ import { parseFunctionName } from './esm/startEventSourceMapping';
 import { validateMappingConfig } from './esm/validateMappingConfig';
 import { FunctionHost, type FunctionLogLine } from './functions/index';
 import { type LambdaApi, startLambdaApi } from './lambda-api';
-import type { EventSourceMappingConfig, Invoke, LocalApp } from './model';
+import {
+  type EventSourceMappingConfig,
+  type Invoke,
+  type LocalApp,
+  withAddedResources,
+} from './model';
 import { provision, replaceStrings } from './provision';
 import { type RunningSchedules, type ScheduleFiring, startSchedules } from './schedules';
 import { type EmbeddedServers, startServers } from './servers/embedded-servers';
@@ -236,17 +241,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         // A new mapping or function may name a queue or consumer that ran before the change.
         const made = replaceStrings(result.app, replacements);
         for (const fn of made.functions) functions.addFunction(fn);
-        app = {
-          ...app,
-          streams: [...app.streams, ...made.streams],
-          consumers: [...app.consumers, ...made.consumers],
-          tables: [...app.tables, ...made.tables],
-          queues: [...app.queues, ...made.queues],
-          buckets: [...app.buckets, ...made.buckets],
-          functions: [...app.functions, ...made.functions],
-          mappings: [...app.mappings, ...made.mappings],
-          schedules: [...app.schedules, ...made.schedules],
-        };
+        app = withAddedResources(app, made);
         await startMappings(made.mappings);
         startRules(made.schedules);
         if (stateFile) await writeStateFile(stateFile, app, endpoints);

@@ -53,6 +53,7 @@ export type {
   LocalSchedule,
   ScheduleTarget,
 } from './model';
+export { emptyApp, withAddedResources } from './model';
 export type { ScheduleFiring } from './schedules';
 export type { DynamoServer } from './servers/dynamo-server';
 export { startDynamo } from './servers/dynamo-server';

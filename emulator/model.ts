@@ -156,6 +156,37 @@ export interface LocalApp {
   skipped: { logicalId: string; type: string }[];
 }
 
+/** An app with `app`'s identity (stack, region, account) and no resources. */
+export function emptyApp(app: LocalApp): LocalApp {
+  return {
+    ...app,
+    streams: [],
+    consumers: [],
+    tables: [],
+    queues: [],
+    buckets: [],
+    functions: [],
+    mappings: [],
+    schedules: [],
+    skipped: [],
+  };
+}
+
+/** `app` with the resources of `added` appended to each of its lists. */
+export function withAddedResources(app: LocalApp, added: LocalApp): LocalApp {
+  return {
+    ...app,
+    streams: [...app.streams, ...added.streams],
+    consumers: [...app.consumers, ...added.consumers],
+    tables: [...app.tables, ...added.tables],
+    queues: [...app.queues, ...added.queues],
+    buckets: [...app.buckets, ...added.buckets],
+    functions: [...app.functions, ...added.functions],
+    mappings: [...app.mappings, ...added.mappings],
+    schedules: [...app.schedules, ...added.schedules],
+  };
+}
+
 /** What a function invocation returned, as the Lambda Invoke API reports it. */
 export interface InvokeResult {
   /** The handler's return value (or error object when `functionError` is set). */

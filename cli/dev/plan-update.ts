@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { LocalApp, LocalFunction } from '../../emulator/index';
+import { emptyApp, type LocalApp, type LocalFunction } from '../../emulator/index';
 
 /** What a new synth changed, compared with the app that runs. */
 export interface UpdatePlan {
@@ -41,18 +41,7 @@ const KIND_NAMES: Record<Kind, string> = {
 export function planUpdate(running: LocalApp, next: LocalApp): UpdatePlan {
   const publish: { functionName: string; codeDirectory: string }[] = [];
   const needRestart: string[] = [];
-  const add: LocalApp = {
-    ...next,
-    streams: [],
-    consumers: [],
-    tables: [],
-    queues: [],
-    buckets: [],
-    functions: [],
-    mappings: [],
-    schedules: [],
-    skipped: [],
-  };
+  const add = emptyApp(next);
   const compare = <T extends Named>(
     kind: string,
     before: readonly T[],

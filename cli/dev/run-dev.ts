@@ -7,6 +7,7 @@ import {
   type EmbeddedStack,
   type EsmEvent,
   type EventSourceMappingConfig,
+  emptyApp,
   type KinesisEngine,
   kinesisClient,
   type LocalApp,
@@ -16,6 +17,7 @@ import {
   startEmbeddedStack,
   synthesize,
   watchLaunchers,
+  withAddedResources,
 } from '../../emulator/index';
 import { CliError, EXIT_FAILURE } from '../cli-error';
 import { AppActivity } from './app-activity';
@@ -354,7 +356,7 @@ export async function runDev(
           return update ? { ...fn, codeDirectory: update.codeDirectory } : fn;
         }),
       };
-      if (added) running = withAdded(running, plan.add);
+      if (added) running = withAddedResources(running, plan.add);
       const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
       const before = live.notices.length;
       if (published.length > 0) {
@@ -515,37 +517,6 @@ function codeDirectoryOf(app: LocalApp, functionName: string): string {
   const fn = app.functions.find((candidate) => candidate.name === functionName);
   if (fn === undefined) throw new Error(`function ${functionName} is not running`);
   return fn.codeDirectory;
-}
-
-/** An app with this one's identity and no resources. */
-function emptyApp(app: LocalApp): LocalApp {
-  return {
-    ...app,
-    streams: [],
-    consumers: [],
-    tables: [],
-    queues: [],
-    buckets: [],
-    functions: [],
-    mappings: [],
-    schedules: [],
-    skipped: [],
-  };
-}
-
-/** The running model with resources added. */
-function withAdded(app: LocalApp, added: LocalApp): LocalApp {
-  return {
-    ...app,
-    streams: [...app.streams, ...added.streams],
-    consumers: [...app.consumers, ...added.consumers],
-    tables: [...app.tables, ...added.tables],
-    queues: [...app.queues, ...added.queues],
-    buckets: [...app.buckets, ...added.buckets],
-    functions: [...app.functions, ...added.functions],
-    mappings: [...app.mappings, ...added.mappings],
-    schedules: [...app.schedules, ...added.schedules],
-  };
 }
 
 function firstLine(error: unknown): string {
