@@ -96,6 +96,8 @@ interface Pending {
   log: string[] | undefined;
   /** Set on a cold start, for the REPORT line. */
   initDurationMs: number | undefined;
+  /** An injected fault that comes before the function's own timeout; a later one never acts. */
+  fault: InvocationFault | undefined;
   finish: (outcome: InvocationOutcome) => void;
   graceTimer?: NodeJS.Timeout;
 }
@@ -199,11 +201,10 @@ export class ExecutionEnvironment {
     return new Promise<InvocationOutcome>((resolve) => {
       const log = request.collectLog ? [] : undefined;
       // An injected fault goes through the same cut as the function's timeout, only sooner.
-      const { fault, timeoutMs } = request;
-      const cut: InvocationFault =
-        fault === undefined || fault.afterMs >= timeoutMs
-          ? { kind: 'timeout', afterMs: timeoutMs }
-          : fault;
+      const { timeoutMs } = request;
+      const fault =
+        request.fault !== undefined && request.fault.afterMs < timeoutMs ? request.fault : undefined;
+      const cut: InvocationFault = fault ?? { kind: 'timeout', afterMs: timeoutMs };
       const pending: Pending = {
         request,
         startedAt: performance.now(),
@@ -211,6 +212,7 @@ export class ExecutionEnvironment {
         markers: new Set(),
         log,
         initDurationMs: coldStart ? init.initDurationMs : undefined,
+        fault,
         timer: setTimeout(() => this.cut(pending, cut.kind), cut.afterMs),
         finish: (outcome) => {
           resolve({
@@ -322,9 +324,9 @@ export class ExecutionEnvironment {
       case 'error': {
         const pending = this.pending;
         if (pending === undefined || pending.request.requestId !== message.requestId) return;
-        if (pending.request.fault !== undefined) {
+        if (pending.fault !== undefined) {
           // The handler answered before its injected cut: the cut comes now and the answer is lost.
-          this.cut(pending, pending.request.fault.kind);
+          this.cut(pending, pending.fault.kind);
           return;
         }
         pending.repliedAt = performance.now();

@@ -503,6 +503,23 @@ describe('FunctionHost', () => {
       expect(stepsIn(file)).toBe('first\n');
     });
 
+    it('keeps the answer of a handler that ends in time when the injected cut would come after its timeout', async () => {
+      // given: a 1 s timeout and a crash asked for at 2 s, which the timeout would come before
+      const file = stepsFile();
+
+      // when: the handler answers at once
+      const result = await host.invoke(
+        'steps-short',
+        undefined,
+        { file, holdMs: 0 },
+        { fault: { kind: 'kill', afterMs: 2000 } },
+      );
+
+      // then: no fault acted
+      expect(result.functionError).toBeUndefined();
+      expect(stepsIn(file)).toBe('first\nsecond\n');
+    });
+
     it('still cuts a handler at its configured timeout without a fault, keeping what it did before', async () => {
       // given
       const file = stepsFile();
