@@ -149,7 +149,8 @@ export class BundleRebuilder {
 
   /**
    * Learns functions added to the running app, so that a change to a file they share with the
-   * others rebuilds them too. Reads every bundle's inputs again.
+   * others rebuilds them too. Builds only the new ones: the others were rebuilt by the synth that
+   * added them.
    */
   async addFunctions(functions: readonly LocalFunction[]): Promise<void> {
     for (const fn of functions) {
@@ -157,9 +158,10 @@ export class BundleRebuilder {
       const context = await esbuild.context(
         recipeBuildOptions(this.projectDir, fn.bundle, join(this.outputRoot, fn.logicalId)),
       );
-      this.builds.set(fn.name, { fn, context, inputs: new Set() });
+      // One that does not build yet has no inputs: the synth that follows the next change says why.
+      const inputs = await context.rebuild().then(inputsOf, () => new Set<string>());
+      this.builds.set(fn.name, { fn, context, inputs });
     }
-    await this.refresh();
   }
 
   /** Project files (relative, `/` separated) that feed this function's bundle. */

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, relative, resolve } from 'node:path';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -12,8 +11,8 @@ import {
   kinesisClient,
   type LocalApp,
   readAssemblyStacks,
+  readStackState,
   STATE_FILE,
-  staleStateReason,
   startEmbeddedStack,
   synthesize,
   watchLaunchers,
@@ -330,7 +329,7 @@ export async function runDev(
       if (addsResources(plan)) {
         try {
           added = await stack.addResources(plan.add);
-          live.addApp({ ...added, functions: stack.app.functions });
+          live.addApp(stack.app);
           // A later edit of a file the new functions share with others rebuilds them too.
           await rebuilder?.addFunctions(added.functions);
           const addedStreams = added.streams.map((s) => s.name);
@@ -501,16 +500,10 @@ function accountingReport(activity: AppActivity, wanted: number): string {
   ].join('\n')}\n`;
 }
 
-/** The pid of a running process that owns the state file at `path`, if any. */
+/** The pid of another running process that owns the state file at `path`, if any. */
 function stateFileOwner(path: string): number | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    const state = JSON.parse(readFileSync(path, 'utf8')) as { pid?: unknown };
-    if (typeof state.pid !== 'number' || state.pid === process.pid) return undefined;
-    return staleStateReason(path, state) === undefined ? state.pid : undefined;
-  } catch {
-    return undefined;
-  }
+  const read = readStackState(path);
+  return read.kind === 'running' && read.state.pid !== process.pid ? read.state.pid : undefined;
 }
 
 function codeDirectoryOf(app: LocalApp, functionName: string): string {
