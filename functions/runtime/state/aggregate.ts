@@ -183,10 +183,10 @@ export function aggregate<T, A>(options: AggregateOptions<T, A>): StatefulJob<T>
             settled === undefined ||
             compareSequenceNumbers(id.split(':')[0] as string, settled) > 0,
         );
+        const isFresh = new Set(fresh);
+        const wasRefused = new Set(refusedBefore);
         for (const entry of group.entries) {
-          if (!fresh.includes(entry) && !refusedBefore.includes(entryId(entry))) {
-            taken[entry.index] = 1;
-          }
+          if (!isFresh.has(entry) && !wasRefused.has(entryId(entry))) taken[entry.index] = 1;
         }
         const windows = body?.windows ?? [];
         const folded =
@@ -207,21 +207,19 @@ export function aggregate<T, A>(options: AggregateOptions<T, A>): StatefulJob<T>
             'any',
           );
         }
+        const accepted = new Set(folded.accepted);
         const refused = [
           ...refusedBefore,
-          ...fresh.filter((entry) => !folded.accepted.includes(entry)).map(entryId),
+          ...fresh.filter((entry) => !accepted.has(entry)).map(entryId),
         ];
         const { [shardId]: _, ...othersRefused } = body?.refused ?? {};
+        const allRefused =
+          refused.length > 0 ? { ...othersRefused, [shardId]: refused } : othersRefused;
         const next: WindowItemBody<A> = {
           key: group.key,
           windows: folded.windows,
           seqs: { ...body?.seqs, [shardId]: last },
-          ...(refused.length > 0 || Object.keys(othersRefused).length > 0
-            ? {
-                refused:
-                  refused.length > 0 ? { ...othersRefused, [shardId]: refused } : othersRefused,
-              }
-            : {}),
+          ...(Object.keys(allRefused).length > 0 ? { refused: allRefused } : {}),
         };
         if (await table.put({ pk: group.pk, sk: group.sk, body: next }, item?.version)) {
           for (const entry of folded.accepted) taken[entry.index] = 1;

@@ -714,11 +714,11 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
             const time = toMillisOf(spec.eventTime(record));
             let outcome: RightStatus['outcome'] = 'late';
             for (const key of keys) {
-              const pk = keyPk(key);
-              const found = (await table.get([{ pk, sk: rightStatusSk(id) }]))
-                .values()
-                .next().value;
-              if ((await settleRight(table, pk, id, found, time, 'late')) === 'matched') {
+              // Create-only: a status already there (matched, or late from an earlier attempt)
+              // is read back by the failed write, so no read goes first.
+              if (
+                (await settleRight(table, keyPk(key), id, undefined, time, 'late')) === 'matched'
+              ) {
                 outcome = 'matched';
               }
             }
