@@ -203,7 +203,9 @@ export class ExecutionEnvironment {
       // An injected fault goes through the same cut as the function's timeout, only sooner.
       const { timeoutMs } = request;
       const fault =
-        request.fault !== undefined && request.fault.afterMs < timeoutMs ? request.fault : undefined;
+        request.fault !== undefined && request.fault.afterMs < timeoutMs
+          ? request.fault
+          : undefined;
       const cut: InvocationFault = fault ?? { kind: 'timeout', afterMs: timeoutMs };
       const pending: Pending = {
         request,

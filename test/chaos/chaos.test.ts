@@ -7,17 +7,9 @@
  * CHAOS_WINDOW_RECORDS (KPL sub-records into the tumbling window), CHAOS_SUB_RECORD_FAILURE_RATE.
  */
 import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
+import { numberFrom } from '../fixtures/chaos/env';
 import { itKeepsTheChaosInvariants } from '../fixtures/chaos/invariants';
 import { type ChaosReport, runChaos } from '../fixtures/chaos/run-chaos';
-
-const numberFrom = (name: string, fallback: number): number => {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0)
-    throw new Error(`${name} must be a number of 0 or more (given ${value})`);
-  return parsed;
-};
 
 const RECORDS = numberFrom('CHAOS_RECORDS', 100_000);
 const TIMEOUT_SECONDS = 15;

@@ -11,17 +11,9 @@
  * CHAOS_KILL_EVERY, CHAOS_TIMEOUT_EVERY, CHAOS_EMIT_FAILURE_RATE, CHAOS_JOB_FAILURE_RATE.
  */
 import { type ChaosStack, startChaosStack } from '../fixtures/chaos/chaos-stack';
+import { numberFrom } from '../fixtures/chaos/env';
 import { runStateChaos, type StateChaosReport } from '../fixtures/chaos/run-state-chaos';
 import { itKeepsTheStateInvariants } from '../fixtures/chaos/state-invariants';
-
-const numberFrom = (name: string, fallback: number): number => {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0)
-    throw new Error(`${name} must be a number of 0 or more (given ${value})`);
-  return parsed;
-};
 
 const RECORDS = numberFrom('STATE_CHAOS_RECORDS', 100_000);
 // A batch of 200 records emits dozens of windows and join results, each a claim, an emit and a
