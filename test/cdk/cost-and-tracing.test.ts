@@ -15,7 +15,7 @@ function costExpressions(body: string): string[] {
   }[];
   const cost = widgets.find((w) => w.properties.title === 'Cost per 1,000 records (USD)');
   return (cost?.properties.metrics ?? [])
-    .flatMap((metric) => metric)
+    .flat()
     .filter(
       (item): item is { expression: string } =>
         typeof item === 'object' && item !== null && 'expression' in item,

@@ -11,7 +11,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { runCli } from '../fixtures/cli/run-cli';
 import type { RecordPosition } from './support/mapping-events';
-import { type RetailInput, retailInputs } from './support/retail-inputs';
+import { retailInputs } from './support/retail-inputs';
 import { type EmbeddedTarget, startTarget } from './support/target';
 
 jest.setTimeout(120_000);
