@@ -398,6 +398,7 @@ export function aggregate<T, A>(options: AggregateOptions<T, A>): StatefulJob<T>
           watermark: after,
           emitted: emission.emitted,
           emitFailed: emission.failed,
+          emitHeld: emission.held,
         });
         return undefined;
       },
@@ -413,6 +414,12 @@ export function aggregate<T, A>(options: AggregateOptions<T, A>): StatefulJob<T>
         services.logger.info('aggregate tick', { job, watermark, final, ...emission });
         if (emission.failed > 0) {
           throw new Error(`aggregate "${job}": ${emission.failed} window(s) could not be emitted`);
+        }
+        // The input is over: the caller of a final tick retries it until every window is out.
+        if (final && emission.held > 0) {
+          throw new Error(
+            `aggregate "${job}": ${emission.held} due window(s) are claimed by another invocation until its deadline; tick again`,
+          );
         }
       },
     };

@@ -5,6 +5,7 @@ import type { JobContext } from '../jobs';
 import type { StreamRecord } from '../stream-record';
 import type { WatermarkOptions } from './aggregate';
 import { type Duration, toMillis } from './duration';
+import { KeyLockHeldError, type LockOwner, withKeyLock } from './key-lock';
 import { type LateHandling, type LateRecord, settleLate } from './late-records';
 import { forEachLimit } from './limit';
 import type { StateItem, StateKey, StateTable } from './state-table';
@@ -112,6 +113,20 @@ export interface StreamJoin<L, R> {
 
 type Side = 'left' | 'right';
 
+/** One key's partition under its lock: the items read, kept current with this invocation's writes. */
+interface KeyScope {
+  readonly table: StateTable;
+  readonly pk: string;
+  readonly key: string;
+  /** The partition's items by sort key. */
+  readonly items: Map<string, StateItem>;
+  /** Throws once the lock's lease is over (see withKeyLock). */
+  readonly held: () => void;
+  /** For the emit context: the emitting source and the watermark the results were found at. */
+  readonly source: string;
+  readonly watermark: number;
+}
+
 /** A record as stored in a record item. */
 interface StoredRecord {
   readonly id: string;
@@ -127,12 +142,10 @@ interface RecordItemBody {
   readonly records: StoredRecord[];
 }
 
-/** An emission marker: claimed by one invocation at a time, emitted once. */
+/** An emission marker (a match), or a left record's status (left outer joins). */
 interface Marker {
-  /** Status of a left record (left outer joins): matched, or emitted alone. */
+  /** Status of a left record: matched, or emitted alone (written before the outer result). */
   readonly outcome?: 'matched' | 'outer';
-  readonly claimedBy?: string;
-  readonly claimUntil?: number;
   readonly emitted?: true;
 }
 
@@ -152,15 +165,12 @@ interface JoinDue {
   readonly bound: number;
 }
 
-// How long a claim keeps other invocations from emitting a result; `emit` must finish within it.
-const CLAIM_MS = 30_000;
 // Markers, statuses and what a killed process left expire this long after they are no longer
 // needed: far longer than any batch that read them can still be running (15 minutes at most).
 const RETAIN_MS = 7 * 86_400_000;
 const ATTEMPTS = 8;
-// How long a batch waits for a result claimed by a live invocation before failing for a retry.
-const HELD_WAITS = 8;
-const HELD_WAIT_MS = 250;
+// The item of a key's partition that keeps how far the watermark has settled it.
+const SWEPT_SK = 'swept';
 
 const toMillisOf = (time: number | Date | string): number =>
   typeof time === 'number' ? time : time instanceof Date ? time.getTime() : Date.parse(time);
@@ -169,7 +179,18 @@ const append = <V>(map: Map<string, V[]>, key: string, value: V): void => {
   if (list) list.push(value);
   else map.set(key, [value]);
 };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Records a write of this invocation in the partition it read. */
+const remember = (
+  items: Map<string, StateItem>,
+  key: StateKey,
+  body: unknown,
+  previous: number | undefined,
+): void => {
+  items.set(key.sk, { ...key, body, version: (previous ?? 0) + 1 });
+};
+const outcomeOf = (items: ReadonlyMap<string, StateItem>, sk: string) =>
+  (items.get(sk)?.body as { outcome?: 'matched' | 'outer' | 'late' } | undefined)?.outcome;
 
 const recordId = (r: { shardId: string; sequenceNumber: string; subSequenceNumber?: number }) =>
   `${r.shardId}:${r.sequenceNumber}${r.subSequenceNumber === undefined ? '' : `:${r.subSequenceNumber}`}`;
@@ -261,80 +282,53 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
   }
 
   /**
-   * Claims `key`'s marker, calls `fire` and marks it emitted. `refused`: the marker is a left
-   * record's status already settled the other way (`base.outcome`). `held`: a live invocation of
-   * another shard, or a tick, holds it.
+   * Emits the result of marker `key` once, under the key's lock: `refused` when the marker is a
+   * left record's status already settled the other way (`base.outcome`), `done` when an earlier
+   * attempt emitted it. A status is written before `fire`, so that once an outer result may have
+   * been emitted no batch takes its left record for a match; a process killed between `fire` and
+   * the mark emits the result again (hence `emit`'s idempotence on `joined.id`).
    */
   async function emitOnce(
-    table: StateTable,
+    scope: KeyScope,
     key: StateKey,
-    found: StateItem | undefined,
-    owner: { batchId: string; shard?: string },
     base: Marker,
     expiresAt: number,
     fire: () => Promise<void> | void,
-  ): Promise<'emitted' | 'done' | 'refused' | 'held' | 'failed'> {
-    let item = found;
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const body = (item?.body ?? {}) as Marker;
-      if (
-        base.outcome !== undefined &&
-        body.outcome !== undefined &&
-        body.outcome !== base.outcome
-      ) {
-        return 'refused';
-      }
-      if (body.emitted) return 'done';
-      const now = Date.now();
-      // A claim of an earlier attempt of this shard's side is dead: Lambda keeps one batch in
-      // flight per shard, so only other shards (and ticks) hold live claims.
-      const mine =
-        body.claimedBy === undefined ||
-        body.claimedBy === `${owner.batchId}@${owner.shard ?? 'tick'}` ||
-        (owner.shard !== undefined && body.claimedBy.endsWith(`@${owner.shard}`)) ||
-        (body.claimUntil ?? 0) <= now;
-      if (!mine) return 'held';
-      const claim: Marker = {
-        ...base,
-        claimedBy: `${owner.batchId}@${owner.shard ?? 'tick'}`,
-        claimUntil: now + CLAIM_MS,
-      };
-      if (!(await table.put({ ...key, body: claim, expiresAt }, item?.version))) {
-        item = (await table.get([key])).values().next().value;
-        continue;
-      }
-      try {
-        await fire();
-      } catch (error) {
-        await table.put({ ...key, body: base, expiresAt }, (item?.version ?? 0) + 1);
-        throw error;
-      }
-      await table.put({ ...key, body: { ...base, emitted: true }, expiresAt }, 'any');
-      return 'emitted';
+  ): Promise<'emitted' | 'done' | 'refused'> {
+    const { table, items } = scope;
+    const found = items.get(key.sk);
+    const body = (found?.body ?? {}) as Marker;
+    if (base.outcome !== undefined && body.outcome !== undefined && body.outcome !== base.outcome) {
+      return 'refused';
     }
-    throw new Error(`join "${name}": marker ${key.pk} ${key.sk} kept changing`);
+    if (body.emitted) return 'done';
+    scope.held();
+    let version = found?.version;
+    if (base.outcome !== undefined && body.outcome === undefined) {
+      if (!(await table.put({ ...key, body: base, expiresAt }, version))) {
+        throw new Error(`join "${name}": ${key.pk} ${key.sk} changed under the key's lock`);
+      }
+      version = (version ?? 0) + 1;
+      remember(items, key, base, version - 1);
+    }
+    await fire();
+    await table.put({ ...key, body: { ...base, emitted: true }, expiresAt }, 'any');
+    remember(items, key, { ...base, emitted: true }, version);
+    return 'emitted';
   }
 
   /** Writes the status `matched` of a left record unless it was emitted alone. */
-  async function markMatched(
-    table: StateTable,
-    pk: string,
-    leftId: string,
-    found: StateItem | undefined,
-    bound: number,
-  ): Promise<boolean> {
-    let item = found;
+  async function markMatched(scope: KeyScope, leftId: string, bound: number): Promise<boolean> {
+    const { table, pk, items } = scope;
+    const key = { pk, sk: statusSk(leftId) };
+    let item = items.get(key.sk);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const body = item?.body as Marker | undefined;
       if (body?.outcome === 'outer') return false;
       if (body?.outcome === 'matched') return true;
-      const key = { pk, sk: statusSk(leftId) };
-      if (
-        await table.put(
-          { ...key, body: { outcome: 'matched', emitted: true }, expiresAt: expiry(bound) },
-          item?.version,
-        )
-      ) {
+      const matched: Marker = { outcome: 'matched', emitted: true };
+      if (await table.put({ ...key, body: matched, expiresAt: expiry(bound) }, item?.version)) {
+        remember(items, key, matched, item?.version);
         return true;
       }
       item = (await table.get([key])).values().next().value;
@@ -347,19 +341,19 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
    * then (the one written, or the one another batch wrote first).
    */
   async function settleRight(
-    table: StateTable,
-    pk: string,
+    scope: KeyScope,
     rightId: string,
-    found: StateItem | undefined,
     bound: number,
     outcome: RightStatus['outcome'],
   ): Promise<RightStatus['outcome']> {
-    let item = found;
+    const { table, pk, items } = scope;
     const key = { pk, sk: rightStatusSk(rightId) };
+    let item = items.get(key.sk);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const body = item?.body as RightStatus | undefined;
       if (body?.outcome !== undefined) return body.outcome;
       if (await table.put({ ...key, body: { outcome }, expiresAt: expiry(bound) }, undefined)) {
+        remember(items, key, { outcome }, undefined);
         return outcome;
       }
       item = (await table.get([key])).values().next().value;
@@ -367,7 +361,174 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
     throw new Error(`join "${name}": status of ${rightId} kept changing`);
   }
 
-  /** Settles the due record items: outer results of left records, then deletes what is behind. */
+  /**
+   * Emits the match of `left` and `right` once, under the key's lock. In a left outer join it is
+   * refused when the left record was emitted alone or the right one handed over as late;
+   * otherwise both are settled as matched first, so that neither is taken the other way after.
+   */
+  async function matchPair(
+    scope: KeyScope,
+    left: StoredRecord,
+    right: StoredRecord,
+  ): Promise<'emitted' | 'done' | 'refused'> {
+    if (kind === 'leftOuter') {
+      const rightOutcome = outcomeOf(scope.items, rightStatusSk(right.id));
+      if (rightOutcome === 'late' || outcomeOf(scope.items, statusSk(left.id)) === 'outer') {
+        return 'refused';
+      }
+      if (
+        rightOutcome !== 'matched' &&
+        (await settleRight(scope, right.id, boundOf('right', right.t), 'matched')) === 'late'
+      ) {
+        return 'refused';
+      }
+      if (!(await markMatched(scope, left.id, boundOf('left', left.t)))) return 'refused';
+    }
+    return emitOnce(
+      scope,
+      { pk: scope.pk, sk: matchSk(left.id, right.id) },
+      {},
+      expiry(boundOf('left', left.t)),
+      () =>
+        options.emit(
+          {
+            id: `${left.id}|${right.id}`,
+            key: scope.key,
+            left: toJoined<L>(left),
+            right: toJoined<R>(right),
+          },
+          { join: name, source: scope.source, watermark: scope.watermark },
+        ),
+    );
+  }
+
+  /**
+   * Ids of the records of `side` that an earlier attempt stored under a partition: in a record
+   * item, or named by a match marker or a status (these outlive the items the watermark removes).
+   */
+  const storedIds = (items: Iterable<StateItem>, side: Side): Set<string> => {
+    const stored = new Set<string>();
+    for (const item of items) {
+      if (item.sk.startsWith(`r|${side}|`)) {
+        for (const r of (item.body as RecordItemBody).records) stored.add(r.id);
+      } else if (item.sk.startsWith('m|')) {
+        const [, leftId, rightId] = item.sk.split('|');
+        stored.add((side === 'left' ? leftId : rightId) as string);
+      } else if (side === 'left' && item.sk.startsWith('s|')) {
+        stored.add(item.sk.slice('s|'.length));
+      } else if (side === 'right' && item.sk.startsWith('rs|')) {
+        stored.add(item.sk.slice('rs|'.length));
+      }
+    }
+    return stored;
+  };
+  /** The watermark up to which a partition's records may have been settled and removed. */
+  const sweptThrough = (items: ReadonlyMap<string, StateItem>) =>
+    (items.get(SWEPT_SK)?.body as { through?: number } | undefined)?.through ?? NO_WATERMARK;
+
+  /** The records of `side` stored in a partition. */
+  const storedOf = (items: Iterable<StateItem>, side: Side): StoredRecord[] => {
+    const records: StoredRecord[] = [];
+    for (const item of items) {
+      const body = item.body as RecordItemBody;
+      if (item.sk.startsWith('r|') && body.side === side) records.push(...body.records);
+    }
+    return records;
+  };
+
+  /**
+   * Settles one due record item of a key whose lock `scope` holds: makes the matches its batch did
+   * not get to (a killed attempt stored the records and died before matching), emits the outer
+   * results of its left records, and removes it once nothing on time can match its records.
+   */
+  async function settleEntry(
+    scope: KeyScope,
+    entry: JoinDue,
+    dueItem: StateItem,
+    counts: { outer: number; removed: number; failed: number },
+    services: { readonly logger: StatefulServices['logger'] },
+  ): Promise<void> {
+    const { table, pk, key, items, watermark } = scope;
+    const { sk } = entry;
+    const recordItem = items.get(sk);
+    if (!recordItem) {
+      await table.delete(dueItem);
+      return;
+    }
+    const body = recordItem.body as RecordItemBody;
+    const others = storedOf(items.values(), body.side === 'left' ? 'right' : 'left');
+    // Marked before anything is emitted alone or removed: a record that comes later and is
+    // behind this watermark cannot see what it would have matched, so it is late.
+    if (
+      body.records.some((r) => boundOf(body.side, r.t) < watermark) &&
+      sweptThrough(items) < watermark
+    ) {
+      const swept = { pk, sk: SWEPT_SK };
+      scope.held();
+      await table.put({ ...swept, body: { through: watermark }, expiresAt: expiry(0) }, 'any');
+      remember(items, swept, { through: watermark }, items.get(SWEPT_SK)?.version);
+    }
+    let pending = false;
+    let next = Number.POSITIVE_INFINITY;
+    for (const record of body.records) {
+      const bound = boundOf(body.side, record.t);
+      if (bound >= watermark) {
+        pending = true;
+        next = Math.min(next, bound);
+        continue;
+      }
+      try {
+        for (const other of others) {
+          const [left, right] = body.side === 'left' ? [record, other] : [other, record];
+          if (matches(left, right)) await matchPair(scope, left, right);
+        }
+        if (body.side === 'left' && kind === 'leftOuter') {
+          const outcome = await emitOnce(
+            scope,
+            { pk, sk: statusSk(record.id) },
+            { outcome: 'outer' },
+            expiry(bound),
+            () =>
+              options.emit(
+                { id: `${record.id}|`, key, left: toJoined<L>(record), right: undefined },
+                { join: name, source: scope.source, watermark },
+              ),
+          );
+          if (outcome === 'emitted') counts.outer++;
+        }
+      } catch (error) {
+        services.logger.error('settling a due record failed; the next batch or tick retries', {
+          join: name,
+          key,
+          record: record.id,
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        });
+        counts.failed++;
+        pending = true;
+        next = Math.min(next, bound);
+      }
+    }
+    if (pending) {
+      // The next due entry goes in before this one goes: killed between, both point at the item.
+      if (next !== entry.bound) {
+        await table.put(
+          { pk: duePk, sk: `${pad(next)}|${key}|${sk}`, body: { key, sk, bound: next } },
+          'any',
+        );
+        await table.delete(dueItem);
+      }
+      return;
+    }
+    // Nothing on time can match these records any more: the item goes, then its due entry.
+    // Markers and statuses stay until their TTL: they tell a retried batch that its records
+    // were stored and settled.
+    await table.delete(recordItem);
+    items.delete(sk);
+    counts.removed += body.records.length;
+    await table.delete(dueItem);
+  }
+
+  /** Settles the due record items (see settleEntry), each key under its lock. */
   async function settleDue(
     table: StateTable,
     watermark: number,
@@ -382,82 +543,32 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
       duePk,
       watermark >= END_OF_INPUT ? END_OF_INPUT : watermark - 1,
     );
-    const owner = {
+    const owner: LockOwner = {
       batchId: scope.batchId,
       ...(scope.shard === undefined ? {} : { shard: scope.shard }),
     };
-    await forEachLimit(due, CONCURRENCY, async ({ entry: raw, item: dueItem }) => {
-      const entry = raw as unknown as JoinDue;
-      const { key, sk } = entry;
+    // One lock per key, its entries settled in turn: an invocation never works on a key twice at once.
+    const dueByKey = Map.groupBy(due, (d) => (d.entry as unknown as JoinDue).key);
+    await forEachLimit([...dueByKey], CONCURRENCY, async ([key, entries]) => {
       const pk = keyPk(key);
-      const partition = await table.query(pk);
-      const recordItem = partition.find((i) => i.sk === sk);
-      if (!recordItem) {
-        await table.delete(dueItem);
-        return;
-      }
-      const body = recordItem.body as RecordItemBody;
-      const byKey = new Map(partition.map((i) => [i.sk, i]));
-      let pending = false;
-      let next = Number.POSITIVE_INFINITY;
-      for (const record of body.records) {
-        const bound = boundOf(body.side, record.t);
-        if (bound >= watermark) {
-          pending = true;
-          next = Math.min(next, bound);
-          continue;
-        }
-        if (body.side !== 'left' || kind !== 'leftOuter') continue;
-        const statusKey = { pk, sk: statusSk(record.id) };
-        const outcome = await emitOnce(
+      await withKeyLock(table, pk, owner, scope.deadline, async (held) => {
+        const keyScope: KeyScope = {
           table,
-          statusKey,
-          byKey.get(statusKey.sk),
-          owner,
-          { outcome: 'outer' },
-          expiry(bound),
-          () =>
-            options.emit(
-              { id: `${record.id}|`, key, left: toJoined<L>(record), right: undefined },
-              { join: name, source: scope.source, watermark },
-            ),
-        ).catch((error: unknown) => {
-          services.logger.error(
-            'emit failed; the outer result is emitted again by the next batch or tick',
-            {
-              join: name,
-              key,
-              left: record.id,
-              error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-            },
-          );
-          return 'failed' as const;
-        });
-        if (outcome === 'emitted') counts.outer++;
-        if (outcome === 'failed') counts.failed++;
-        if (outcome === 'held' || outcome === 'failed') {
-          if (outcome === 'held') counts.held++;
-          pending = true;
-          next = Math.min(next, bound);
+          pk,
+          key,
+          items: new Map((await table.query(pk)).map((i) => [i.sk, i])),
+          held,
+          source: scope.source,
+          watermark,
+        };
+        for (const { entry, item } of entries) {
+          await settleEntry(keyScope, entry as unknown as JoinDue, item, counts, services);
         }
-      }
-      if (pending) {
-        // The next due entry goes in before this one goes: killed between, both point at the item.
-        if (next !== entry.bound) {
-          await table.put(
-            { pk: duePk, sk: `${pad(next)}|${key}|${sk}`, body: { key, sk, bound: next } },
-            'any',
-          );
-          await table.delete(dueItem);
-        }
-        return;
-      }
-      // Nothing on time can match these records any more: the item goes, then its due entry.
-      // Markers and statuses stay until their TTL: a batch that read the records before this
-      // delete may still be about to claim one, and must find it settled, not new.
-      await table.delete(recordItem);
-      counts.removed += body.records.length;
-      await table.delete(dueItem);
+      }).catch((error: unknown) => {
+        // A batch of this key holds it: the entries stay due for the next batch or tick.
+        if (!(error instanceof KeyLockHeldError)) throw error;
+        counts.held += entries.length;
+      });
     });
     return counts;
   }
@@ -472,21 +583,11 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
           `streamJoin "${name}": job "${job}" is its ${side} side, for source "${spec.source}", but runs in source "${services.source}"`,
         );
       }
-      const emitFor = (left: StoredRecord, right: StoredRecord, key: string, watermark: number) =>
-        options.emit(
-          {
-            id: `${left.id}|${right.id}`,
-            key,
-            left: toJoined<L>(left),
-            right: toJoined<R>(right),
-          },
-          { join: name, source: services.source, watermark },
-        );
-
       /**
-       * Stores one key's records of the batch, reads the key back and emits the new matches.
-       * Returns, of this side's records, those that matched (now or in an earlier attempt) and
-       * those a left outer result refused (right side only: the left record was emitted alone).
+       * Stores one key's records of the batch and, under the key's lock, reads the key back and
+       * emits the new matches. Returns, of this side's records, those that matched (now or in an
+       * earlier attempt) and, on the right side of a left outer join, those that are late for
+       * the join under this key: a left record they match was emitted alone first.
        */
       async function joinKey(
         table: StateTable,
@@ -494,7 +595,7 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
         records: readonly StoredRecord[],
         context: JobContext,
         watermark: number,
-      ): Promise<{ emitted: number; matched: Set<string>; refused: Set<string> }> {
+      ): Promise<{ emitted: number; matched: Set<string>; late: Set<string> }> {
         const pk = keyPk(key);
         const first = records[0] as StoredRecord;
         const last = records[records.length - 1] as StoredRecord;
@@ -503,101 +604,79 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
         const sk = `r|${side}|${first.shardId}|${first.seq}|${last.seq}`;
         const maxBound = Math.max(...records.map((r) => boundOf(side, r.t)));
         const minBound = Math.min(...records.map((r) => boundOf(side, r.t)));
-        // The due entry goes in before the records: killed between, it points at nothing yet.
-        await table.put(
-          { pk: duePk, sk: `${pad(minBound)}|${key}|${sk}`, body: { key, sk, bound: minBound } },
-          'any',
-        );
-        await table.put(
-          { pk, sk, body: { side, records: [...records] }, expiresAt: expiry(maxBound) },
-          'any',
-        );
-        // Strongly consistent: of two sides writing at once, at least the later one sees the other.
-        let partition = await table.query(pk);
-        const others = new Map<string, StoredRecord>();
-        for (const item of partition) {
-          const body = item.body as RecordItemBody;
-          if (item.sk.startsWith('r|') && body.side === other) {
-            for (const r of body.records) others.set(r.id, r);
-          }
-        }
-        let emitted = 0;
-        const matched = new Set<string>();
-        const refused = new Set<string>();
         const owner = { batchId: context.batchId, shard: `${side}:${context.shardId}` };
-        const byKey = new Map(partition.map((i) => [i.sk, i]));
-        const rightOutcome = (rightId: string) =>
-          (byKey.get(rightStatusSk(rightId))?.body as RightStatus | undefined)?.outcome;
-        for (const mine of records) {
-          // Handed over as late by an earlier attempt of this batch: late again, never matched.
-          if (side === 'right' && kind === 'leftOuter' && rightOutcome(mine.id) === 'late') {
-            refused.add(mine.id);
-            continue;
+        return withKeyLock(table, pk, owner, context.deadline, async (held) => {
+          const partition = await table.query(pk);
+          const scope: KeyScope = {
+            table,
+            pk,
+            key,
+            items: new Map(partition.map((i) => [i.sk, i])),
+            held,
+            source: services.source,
+            watermark,
+          };
+          // A record behind what the watermark has settled under this key since the batch took
+          // its watermark is late: records it would have matched may be gone, or emitted alone.
+          // One an earlier attempt stored is settled with the rest and joined as it was then.
+          const swept = sweptThrough(scope.items);
+          const late = new Set<string>();
+          let kept = records;
+          if (records.some((r) => r.t < swept)) {
+            const stored = storedIds(partition, side);
+            kept = records.filter((r) => r.t >= swept || stored.has(r.id));
+            for (const r of records) if (!kept.includes(r)) late.add(r.id);
           }
-          for (const theirs of others.values()) {
-            const [left, right] = side === 'left' ? [mine, theirs] : [theirs, mine];
-            if (!matches(left, right)) continue;
-            if (kind === 'leftOuter') {
-              const status = (byKey.get(statusSk(left.id))?.body as Marker | undefined)?.outcome;
-              // A left batch takes the right record for the match before matching it, so that
-              // the right record's batch can no longer hand it over as late (and the other way
-              // round: a right record handed over as late matches no left record).
+          if (kept.length > 0) {
+            // The due entry goes in before the records: killed between, it points at nothing yet.
+            await table.put(
+              {
+                pk: duePk,
+                sk: `${pad(minBound)}|${key}|${sk}`,
+                body: { key, sk, bound: minBound },
+              },
+              'any',
+            );
+            await table.put(
+              { pk, sk, body: { side, records: [...kept] }, expiresAt: expiry(maxBound) },
+              'any',
+            );
+          }
+          const others = storedOf(partition, other);
+          let emitted = 0;
+          const matched = new Set<string>();
+          for (const mine of kept) {
+            const theirs = others.filter((o) =>
+              side === 'left' ? matches(mine, o) : matches(o, mine),
+            );
+            if (side === 'right' && kind === 'leftOuter') {
+              let status = outcomeOf(scope.items, rightStatusSk(mine.id));
+              // A left record it matches was emitted alone (the watermark passed its bound after
+              // this batch took its watermark): the record is late for the join, and matches no
+              // other left record either, unless a left batch took it for a match first.
               if (
-                side === 'left' &&
-                status !== 'outer' &&
-                rightOutcome(right.id) !== 'matched' &&
-                (await settleRight(
-                  table,
-                  pk,
-                  right.id,
-                  byKey.get(rightStatusSk(right.id)),
-                  boundOf('right', right.t),
-                  'matched',
-                )) === 'late'
+                status === undefined &&
+                theirs.some((l) => outcomeOf(scope.items, statusSk(l.id)) === 'outer')
               ) {
-                continue;
+                status = await settleRight(scope, mine.id, mine.t, 'late');
               }
-              if (
-                !(await markMatched(
-                  table,
-                  pk,
-                  left.id,
-                  byKey.get(statusSk(left.id)),
-                  boundOf('left', left.t),
-                ))
-              ) {
-                // The left record was emitted alone first: the right one came too late for it.
-                refused.add(right.id);
+              if (status === 'late') {
+                late.add(mine.id);
                 continue;
               }
             }
-            const markerKey = { pk, sk: matchSk(left.id, right.id) };
-            for (let wait = 0; ; wait++) {
-              const outcome = await emitOnce(
-                table,
-                markerKey,
-                byKey.get(markerKey.sk),
-                owner,
-                {},
-                expiry(boundOf('left', left.t)),
-                () => emitFor(left, right, key, watermark),
+            for (const o of theirs) {
+              const outcome = await matchPair(
+                scope,
+                side === 'left' ? mine : o,
+                side === 'left' ? o : mine,
               );
               if (outcome === 'emitted') emitted++;
-              if (outcome === 'emitted' || outcome === 'done') matched.add(mine.id);
-              if (outcome !== 'held') break;
-              if (wait === HELD_WAITS) {
-                throw new Error(
-                  `join "${name}": match ${markerKey.sk} is being emitted by another invocation; retrying the batch`,
-                );
-              }
-              await sleep(HELD_WAIT_MS);
-              partition = await table.query(pk);
-              byKey.clear();
-              for (const i of partition) byKey.set(i.sk, i);
+              if (outcome !== 'refused') matched.add(mine.id);
             }
           }
-        }
-        return { emitted, matched, refused: side === 'right' ? refused : new Set() };
+          return { emitted, matched, late };
+        });
       }
 
       return {
@@ -669,22 +748,7 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
           // A record behind the watermark that an earlier attempt of this batch stored is not
           // late: the watermark moved since, and the record is joined as it was then.
           await forEachLimit([...behind.keys()], CONCURRENCY, async (key) => {
-            const partition = await table.query(keyPk(key));
-            const stored = new Set<string>();
-            for (const item of partition) {
-              if (item.sk.startsWith(`r|${side}|`)) {
-                for (const r of (item.body as RecordItemBody).records) stored.add(r.id);
-              } else if (item.sk.startsWith('m|')) {
-                // A match marker, or a status, outlives the record item the watermark removes:
-                // it shows the earlier attempt stored the record (and found its results) then.
-                const [, leftId, rightId] = item.sk.split('|');
-                stored.add((side === 'left' ? leftId : rightId) as string);
-              } else if (side === 'left' && item.sk.startsWith('s|')) {
-                stored.add(item.sk.slice('s|'.length));
-              } else if (side === 'right' && item.sk.startsWith('rs|')) {
-                stored.add(item.sk.slice('rs|'.length));
-              }
-            }
+            const stored = storedIds(await table.query(keyPk(key)), side);
             for (const entry of behind.get(key) ?? []) {
               if (stored.has(entry.stored.id)) append(byKey, key, entry.stored);
               else lateUnder.add(entry.record);
@@ -693,7 +757,7 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
           for (const record of lateUnder) lateRecords.push({ record, reason: 'late' });
           let matched = 0;
           const matchedIds = new Set<string>();
-          const refusedUnder = new Map<string, string[]>();
+          const lateForJoin = new Set<string>();
           await forEachLimit([...byKey.keys()], CONCURRENCY, async (key) => {
             const list = (byKey.get(key) as StoredRecord[]).sort((a, b) =>
               compareSequenceNumbers(a.seq, b.seq),
@@ -701,33 +765,17 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
             const result = await joinKey(table, key, list, context, watermark);
             matched += result.emitted;
             for (const id of result.matched) matchedIds.add(id);
-            for (const id of result.refused) append(refusedUnder, id, key);
+            for (const id of result.late) lateForJoin.add(id);
           });
-          // A right record is late for the join when every left record it matches was emitted
-          // alone before it could match (the watermark passed the left record's bound after this
-          // batch took its watermark) and it matched none. Its status `late`, written under each
-          // key, makes a retry hand it over again and keeps left batches from matching it.
+          // A right record late under one of its keys and matched under none is handed over as
+          // late; its status `late` makes a retry hand it over again.
           const freshById = new Map(fresh.map((r) => [recordId(r), r]));
-          for (const [id, keys] of refusedUnder) {
+          for (const id of lateForJoin) {
             if (matchedIds.has(id)) continue;
-            const record = freshById.get(id) as StreamRecord<T>;
-            const time = toMillisOf(spec.eventTime(record));
-            let outcome: RightStatus['outcome'] = 'late';
-            for (const key of keys) {
-              // Create-only: a status already there (matched, or late from an earlier attempt)
-              // is read back by the failed write, so no read goes first.
-              if (
-                (await settleRight(table, keyPk(key), id, undefined, time, 'late')) === 'matched'
-              ) {
-                outcome = 'matched';
-              }
-            }
-            if (outcome === 'late') {
-              lateRecords.push({
-                record: record as unknown as StreamRecord<L | R>,
-                reason: 'late',
-              });
-            }
+            lateRecords.push({
+              record: freshById.get(id) as unknown as StreamRecord<L | R>,
+              reason: 'late',
+            });
           }
           lateRecords.sort((a, b) =>
             compareSequenceNumbers(a.record.sequenceNumber, b.record.sequenceNumber),
@@ -792,7 +840,13 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
           });
           if (settled.failed > 0) {
             throw new Error(
-              `streamJoin "${name}": ${settled.failed} outer result(s) could not be emitted`,
+              `streamJoin "${name}": ${settled.failed} due record(s) could not be settled`,
+            );
+          }
+          // Both inputs are over: the caller of a final tick retries it until every key is settled.
+          if (final && current.watermark >= END_OF_INPUT && settled.held > 0) {
+            throw new Error(
+              `streamJoin "${name}": ${settled.held} due record(s) are locked by another invocation until its deadline; tick again`,
             );
           }
         },

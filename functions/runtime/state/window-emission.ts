@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ClosedWindow, EmitContext } from './aggregate';
+import { leaseEnd } from './key-lock';
 import { forEachLimit } from './limit';
 import { keyOf, type StateItem, type StateTable } from './state-table';
 import type { StatefulScope } from './stateful-job';
@@ -12,8 +13,6 @@ import {
   type WindowItemBody,
 } from './window-items';
 
-// How long a claim keeps other invocations from emitting a window; `emit` must finish within it.
-const CLAIM_MS = 30_000;
 // How long windows are kept after emission, to tell a retried record from a late one.
 const RETAIN_EMITTED_MS = 7 * 86_400_000;
 
@@ -32,18 +31,22 @@ export interface WindowEmitterOptions<A> {
  * Emits a job's due windows: finds them by a Query of due entries (never a scan), claims each with
  * a conditional write that also closes it (its value is final from then on), calls `emit`, marks it
  * emitted and deletes its due entries. An `emit` that throws releases the claim: the window, still
- * closed, is emitted again with the same value by the next batch or tick.
+ * closed, is emitted again with the same value by the next batch or tick. A claim lasts until the
+ * claiming invocation's deadline: a killed claimant's windows are taken over once it has passed.
  */
 export function windowEmitter<A>(options: WindowEmitterOptions<A>) {
   const { job, duePk, itemPk } = options;
   const services = { source: options.source, logger: options.logger };
   const emitWindow = options.emit;
 
-  /** Emits every window due at `watermark` that no live claim holds. */
+  /**
+   * Emits every window due at `watermark` that no live claim holds. `held`: due windows another
+   * invocation's claim holds (emitted by it, or by a later batch or tick once the claim ends).
+   */
   async function emitDue(table: StateTable, watermark: number, scope: StatefulScope) {
-    if (watermark === NO_WATERMARK) return { emitted: 0, failed: 0 };
+    if (watermark === NO_WATERMARK) return { emitted: 0, failed: 0, held: 0 };
     const due = await dueEntries(table, duePk, watermark);
-    if (due.length === 0) return { emitted: 0, failed: 0 };
+    if (due.length === 0) return { emitted: 0, failed: 0, held: 0 };
     const groups = new Map<string, { pk: string; sk: string; key: string; entries: typeof due }>();
     for (const entry of due) {
       const pk = itemPk(entry.entry.key);
@@ -60,28 +63,33 @@ export function windowEmitter<A>(options: WindowEmitterOptions<A>) {
     const items = await table.get([...groups.values()]);
     let emitted = 0;
     let failed = 0;
+    let held = 0;
     await forEachLimit([...groups.values()], CONCURRENCY, async (group) => {
       const result = await emitItem(table, group, items.get(keyOf(group)), watermark, scope);
       emitted += result.emitted;
       failed += result.failed;
+      held += result.held;
       if (result.settled) {
         for (const { item } of group.entries) await table.delete(item);
       }
     });
-    return { emitted, failed };
+    return { emitted, failed, held };
   }
 
-  /** Claims, emits and marks the due windows of one item. `settled`: none is left to emit. */
+  /**
+   * Claims, emits and marks the due windows of one item. `settled`: none is left to emit; `held`:
+   * due windows a live claim of another invocation holds.
+   */
   async function emitItem(
     table: StateTable,
     group: { pk: string; sk: string; key: string },
     found: StateItem | undefined,
     watermark: number,
     scope: StatefulScope,
-  ): Promise<{ emitted: number; failed: number; settled: boolean }> {
+  ): Promise<{ emitted: number; failed: number; held: number; settled: boolean }> {
     let item = found;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      if (!item) return { emitted: 0, failed: 0, settled: true };
+      if (!item) return { emitted: 0, failed: 0, held: 0, settled: true };
       const body = item.body as WindowItemBody<A>;
       const now = Date.now();
       const claimable = (w: StoredWindow<A>) =>
@@ -89,14 +97,19 @@ export function windowEmitter<A>(options: WindowEmitterOptions<A>) {
         !w.emitted &&
         (w.claimedBy === undefined || w.claimedBy === scope.batchId || (w.claimUntil ?? 0) <= now);
       const mine = body.windows.filter(claimable);
-      const heldElsewhere = body.windows.some(
+      const held = body.windows.filter(
         (w) => w.end <= watermark && !w.emitted && !claimable(w),
-      );
-      if (mine.length === 0) return { emitted: 0, failed: 0, settled: !heldElsewhere };
+      ).length;
+      if (mine.length === 0) return { emitted: 0, failed: 0, held, settled: held === 0 };
       // The claim closes the windows: from this write on their value is final.
       const claimed = body.windows.map((w) =>
         mine.includes(w)
-          ? { ...w, closed: true as const, claimedBy: scope.batchId, claimUntil: now + CLAIM_MS }
+          ? {
+              ...w,
+              closed: true as const,
+              claimedBy: scope.batchId,
+              claimUntil: leaseEnd(scope.deadline, now),
+            }
           : w,
       );
       if (
@@ -166,6 +179,7 @@ export function windowEmitter<A>(options: WindowEmitterOptions<A>) {
           return {
             emitted: outcome.size - failed,
             failed,
+            held,
             settled: failed === 0 && !windows.some((w) => w.end <= watermark && !w.emitted),
           };
         }

@@ -82,6 +82,34 @@ function joinHandlers(table: StateTable, options: Partial<StreamJoinOptions<View
   };
 }
 
+/**
+ * A table on which `overtake` runs just before the next invocation asks for a key's lock: that
+ * invocation took its watermark before, and finds what the overtaking one did once it holds the key.
+ */
+function overtakenAtLock(options: { killProgressOf?: 'right' } = {}) {
+  const inner = memoryStateTable();
+  const control: { overtake?: () => Promise<unknown>; kill: boolean } = { kill: false };
+  const table: StateTable = {
+    ...inner,
+    get: async (keys) => {
+      const run = control.overtake;
+      if (run && keys.some((key) => key.sk === 'lock')) {
+        control.overtake = undefined;
+        await run();
+      }
+      return inner.get(keys);
+    },
+    put: async (item, expected) => {
+      if (control.kill && item.pk === `wm|join|viewsThenOrders|${options.killProgressOf}`) {
+        control.kill = false;
+        throw new Error('killed before the shard progress write');
+      }
+      return inner.put(item, expected);
+    },
+  };
+  return { table, control };
+}
+
 const pairs = (joined: readonly Joined<View, Order>[]) =>
   joined.map((j) => [j.key, j.left.data.ts, j.right?.data.ts ?? null]);
 
@@ -143,32 +171,27 @@ describe('streamJoin', () => {
     ]);
   });
 
-  it('emits a match once when both sides write at once and each reads the other', async () => {
-    // Given: a table that answers a key's Query only once both sides have written their records
+  it('emits a match once when both sides run a batch of the key at once', async () => {
+    // Given: a table whose first Query of the key is slow, so the other side waits for the key
     const inner = memoryStateTable();
-    let written = 0;
-    let release: () => void = () => undefined;
-    const bothWritten = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    let slowed = false;
     const table: StateTable = {
       ...inner,
-      put: async (item, expected) => {
-        const stored = await inner.put(item, expected);
-        if (item.sk.startsWith('r|') && ++written === 2) release();
-        return stored;
-      },
       query: async (pk, options) => {
-        if (pk.startsWith('join|')) await bothWritten;
+        if (pk.startsWith('join|') && !slowed) {
+          slowed = true;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
         return inner.query(pk, options);
       },
     };
     const { joined, view, order } = joinHandlers(table);
 
     // When
-    await Promise.all([view(['u1', 1000]), order(['u1', 2000])]);
+    const responses = await Promise.all([view(['u1', 1000]), order(['u1', 2000])]);
 
     // Then
+    expect(responses).toStrictEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
     expect(pairs(joined)).toStrictEqual([['u1', 1000, 2000]]);
   });
 
@@ -213,26 +236,14 @@ describe('streamJoin', () => {
   });
 
   it('never emits both a match and an outer result for a left record, when the watermark passes it while a matching right batch is in flight', async () => {
-    // Given: a right batch that found the view and, before settling it as matched, is overtaken
-    // by the end of both inputs (the watermark jumps past the view's bound, its state is removed)
-    const inner = memoryStateTable();
-    let overtake: (() => Promise<void>) | undefined;
-    const table: StateTable = {
-      ...inner,
-      put: async (item, expected) => {
-        if (item.sk.startsWith('s|') && overtake) {
-          const run = overtake;
-          overtake = undefined;
-          await run();
-        }
-        return inner.put(item, expected);
-      },
-    };
+    // Given: a right batch that took its watermark and, before it holds the view's key, is
+    // overtaken by the end of both inputs (the watermark jumps past the view's bound)
+    const { table, control } = overtakenAtLock();
     const { joined, view, order, finish } = joinHandlers(table, { kind: 'leftOuter' });
     await view(['u1', 1000]);
 
     // When
-    overtake = finish;
+    control.overtake = finish;
     await order(['u1', 2000]);
 
     // Then: the outer result won; the order came too late for the view
@@ -240,26 +251,13 @@ describe('streamJoin', () => {
   });
 
   it('hands over as late a right record whose only match was emitted alone while its batch was in flight', async () => {
-    // Given: a right batch that found the view and, before settling it as matched, is overtaken
-    // by the end of both inputs (the view is emitted alone)
-    const inner = memoryStateTable();
-    let overtake: (() => Promise<void>) | undefined;
-    const table: StateTable = {
-      ...inner,
-      put: async (item, expected) => {
-        if (item.sk.startsWith('s|') && overtake) {
-          const run = overtake;
-          overtake = undefined;
-          await run();
-        }
-        return inner.put(item, expected);
-      },
-    };
+    // Given: as above
+    const { table, control } = overtakenAtLock();
     const { joined, deadLetters, view, order, finish } = joinHandlers(table, { kind: 'leftOuter' });
     await view(['u1', 1000]);
 
     // When
-    overtake = finish;
+    control.overtake = finish;
     const response = await order(['u1', 2000]);
 
     // Then: the order is late for the join, neither matched nor lost
@@ -271,28 +269,11 @@ describe('streamJoin', () => {
   });
 
   it('hands over as late again, and matches nothing, on the retry of a batch that handed a right record over', async () => {
-    // Given: the right side is at minute 15 on another shard; a right batch finds the view of
-    // 1000 ms, is overtaken by a view of minute 10 + 1200 ms (the view of 1000 ms is emitted
-    // alone), hands its order over as late and is killed before its shard's progress is written;
-    // its order of minute 20 keeps the batch's records stored
-    const inner = memoryStateTable();
-    let overtake: (() => Promise<unknown>) | undefined;
-    let kill = false;
-    const table: StateTable = {
-      ...inner,
-      put: async (item, expected) => {
-        if (item.sk.startsWith('s|') && overtake) {
-          const run = overtake;
-          overtake = undefined;
-          await run();
-        }
-        if (kill && item.pk === 'wm|join|viewsThenOrders|right') {
-          kill = false;
-          throw new Error('killed before the shard progress write');
-        }
-        return inner.put(item, expected);
-      },
-    };
+    // Given: the right side is at minute 15 on another shard; a right batch is overtaken by a
+    // view of minute 10 + 1200 ms (the view of 1000 ms is emitted alone), hands its order over as
+    // late and is killed before its shard's progress is written; its order of minute 20 keeps
+    // the batch's records stored
+    const { table, control } = overtakenAtLock({ killProgressOf: 'right' });
     const { joined, deadLetters, view, orders } = joinHandlers(table, { kind: 'leftOuter' });
     await view(['u1', 1000]);
     await orders(
@@ -306,8 +287,8 @@ describe('streamJoin', () => {
       ],
       { start: 1000 },
     );
-    overtake = () => view(['u8', 10 * MINUTE + 1200]);
-    kill = true;
+    control.overtake = () => view(['u8', 10 * MINUTE + 1200]);
+    control.kill = true;
     await orders(batch, lambdaContext());
     const lettersBefore = deadLetters.letters.length;
 
@@ -325,24 +306,12 @@ describe('streamJoin', () => {
     expect(deadLetters.letters[0]?.sequenceNumber).toBe(sequenceNumber(1000));
   });
 
-  it('does not call late a right record that matched another left record, when one it matches was emitted alone', async () => {
+  it('calls late, and matches with no other left record, a right record one of whose matches was emitted alone first', async () => {
     // Given: views of 1000 ms and 1500 ms; the right side at minute 15 on another shard; a right
     // batch is overtaken by a view of minute 10 + 1200 ms (the view of 1000 ms is emitted alone,
     // the view of 1500 ms is still on time)
-    const inner = memoryStateTable();
-    let overtake: (() => Promise<unknown>) | undefined;
-    const table: StateTable = {
-      ...inner,
-      put: async (item, expected) => {
-        if (item.sk.startsWith('s|') && overtake) {
-          const run = overtake;
-          overtake = undefined;
-          await run();
-        }
-        return inner.put(item, expected);
-      },
-    };
-    const { joined, deadLetters, view, order, orders } = joinHandlers(table, {
+    const { table, control } = overtakenAtLock();
+    const { joined, deadLetters, view, order, orders, finish } = joinHandlers(table, {
       kind: 'leftOuter',
     });
     await view(['u1', 1000], ['u1', 1500]);
@@ -350,15 +319,45 @@ describe('streamJoin', () => {
       kinesisEvent([{ data: { user: 'u9', ts: 15 * MINUTE }, shardId: 'shardId-000000000009' }]),
       lambdaContext(),
     );
-    overtake = () => view(['u8', 10 * MINUTE + 1200]);
+    control.overtake = () => view(['u8', 10 * MINUTE + 1200]);
 
     // When
     await order(['u1', 2000]);
+    await finish();
 
-    // Then
-    expect(pairs(joined)).toContainEqual(['u1', 1500, 2000]);
-    expect(pairs(joined)).not.toContainEqual(['u1', 1000, 2000]);
-    expect(deadLetters.letters).toStrictEqual([]);
+    // Then: the order is late, as it would have been for the view it missed; the in-memory
+    // join without it has both views alone
+    expect(pairs(joined).filter(([key]) => key === 'u1')).toStrictEqual([
+      ['u1', 1000, null],
+      ['u1', 1500, null],
+    ]);
+    expect(deadLetters.letters.map((l) => l.reason)).toStrictEqual(['late']);
+  });
+
+  it('makes the match of a killed left batch that stored its record and died, before the watermark removes the right record', async () => {
+    // Given: the order is stored; a view batch stores its view and is killed before matching
+    const inner = memoryStateTable();
+    let kill = false;
+    const table: StateTable = {
+      ...inner,
+      put: async (item, expected) => {
+        if (kill && item.sk.startsWith('rs|')) {
+          kill = false;
+          throw new Error('killed before matching');
+        }
+        return inner.put(item, expected);
+      },
+    };
+    const { joined, order, view, finish } = joinHandlers(table, { kind: 'leftOuter' });
+    await order(['u1', 2000]);
+    kill = true;
+    await view(['u1', 1000]);
+
+    // When: both inputs end before the view's batch is retried
+    await finish();
+
+    // Then: matched, not emitted alone
+    expect(pairs(joined)).toStrictEqual([['u1', 1000, 2000]]);
   });
 
   it('does not call late on its retry a right record a killed attempt matched, once the watermark removed its record', async () => {
@@ -446,13 +445,19 @@ describe('streamJoin', () => {
     // When
     await finish();
 
-    // Then: the records and due entries are gone; the match marker and the view's status stay
-    // until their TTL, for batches that may still be about to claim them
+    // Then: the records and due entries are gone; the key's lock, the match marker, both
+    // records' statuses and how far the watermark swept stay until their TTL, for retried
+    // batches of those records and records that come after
     const left = await table.query('join|viewsThenOrders|u1');
-    expect(left.map((item) => [item.sk.slice(0, 2), item.expiresAt !== undefined])).toStrictEqual([
-      ['m|', true],
-      ['s|', true],
-    ]);
+    expect(left.map((item) => [item.sk.split('|')[0], item.expiresAt !== undefined])).toStrictEqual(
+      [
+        ['lock', true],
+        ['m', true],
+        ['rs', true],
+        ['swept', true],
+        ['s', true],
+      ],
+    );
     expect(await table.query('due|join|viewsThenOrders')).toStrictEqual([]);
   });
 
