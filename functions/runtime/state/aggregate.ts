@@ -189,10 +189,11 @@ export function aggregate<T, A>(options: AggregateOptions<T, A>): StatefulJob<T>
           if (!isFresh.has(entry) && !wasRefused.has(entryId(entry))) taken[entry.index] = 1;
         }
         const windows = body?.windows ?? [];
+        const closedThrough = Math.max(watermark, body?.closedThrough ?? NO_WATERMARK);
         const folded =
           assigner.kind === 'session'
-            ? foldSessions(windows, fresh, watermark)
-            : foldFixed(windows, group, fresh, watermark);
+            ? foldSessions(windows, fresh, closedThrough)
+            : foldFixed(windows, group, fresh, closedThrough);
         if (folded.accepted.length === 0) return;
         const last = fresh[fresh.length - 1]?.record.sequenceNumber as string;
         // A due entry goes in before the window it points at: killed in between, the entry
@@ -220,6 +221,7 @@ export function aggregate<T, A>(options: AggregateOptions<T, A>): StatefulJob<T>
           windows: folded.windows,
           seqs: { ...body?.seqs, [shardId]: last },
           ...(Object.keys(allRefused).length > 0 ? { refused: allRefused } : {}),
+          ...(body?.closedThrough === undefined ? {} : { closedThrough: body.closedThrough }),
         };
         if (await table.put({ pk: group.pk, sk: group.sk, body: next }, item?.version)) {
           for (const entry of folded.accepted) taken[entry.index] = 1;

@@ -180,6 +180,14 @@ const append = <V>(map: Map<string, V[]>, key: string, value: V): void => {
   else map.set(key, [value]);
 };
 
+// What `emit` threw, told apart from the state table's errors, which end a key's settling.
+const emitFailures = new WeakSet<object>();
+const emitFailure = (error: unknown): object => {
+  const failure = typeof error === 'object' && error !== null ? error : new Error(String(error));
+  emitFailures.add(failure);
+  return failure;
+};
+
 /** Records a write of this invocation in the partition it read. */
 const remember = (
   items: Map<string, StateItem>,
@@ -311,7 +319,11 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
       version = (version ?? 0) + 1;
       remember(items, key, base, version - 1);
     }
-    await fire();
+    try {
+      await fire();
+    } catch (error) {
+      throw emitFailure(error);
+    }
     await table.put({ ...key, body: { ...base, emitted: true }, expiresAt }, 'any');
     remember(items, key, { ...base, emitted: true }, version);
     return 'emitted';
@@ -497,7 +509,10 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
           if (outcome === 'emitted') counts.outer++;
         }
       } catch (error) {
-        services.logger.error('settling a due record failed; the next batch or tick retries', {
+        // Only `emit`'s failures are left for later: a state table error ends the settling, as
+        // a kill would, before anything else is emitted without its mark.
+        if (!emitFailures.has(error as object)) throw error;
+        services.logger.error('emit failed; the next batch or tick emits it again', {
           join: name,
           key,
           record: record.id,
@@ -840,7 +855,7 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
           });
           if (settled.failed > 0) {
             throw new Error(
-              `streamJoin "${name}": ${settled.failed} due record(s) could not be settled`,
+              `streamJoin "${name}": ${settled.failed} result(s) could not be emitted`,
             );
           }
           // Both inputs are over: the caller of a final tick retries it until every key is settled.

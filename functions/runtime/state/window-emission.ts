@@ -47,7 +47,10 @@ export function windowEmitter<A>(options: WindowEmitterOptions<A>) {
     if (watermark === NO_WATERMARK) return { emitted: 0, failed: 0, held: 0 };
     const due = await dueEntries(table, duePk, watermark);
     if (due.length === 0) return { emitted: 0, failed: 0, held: 0 };
-    const groups = new Map<string, { pk: string; sk: string; key: string; entries: typeof due }>();
+    const groups = new Map<
+      string,
+      { pk: string; sk: string; key: string; ends: number[]; entries: typeof due }
+    >();
     for (const entry of due) {
       const pk = itemPk(entry.entry.key);
       const id = keyOf({ pk, sk: entry.entry.sk });
@@ -55,9 +58,11 @@ export function windowEmitter<A>(options: WindowEmitterOptions<A>) {
         pk,
         sk: entry.entry.sk,
         key: entry.entry.key,
+        ends: [],
         entries: [],
       };
       group.entries.push(entry);
+      group.ends.push(entry.entry.end);
       groups.set(id, group);
     }
     const items = await table.get([...groups.values()]);
@@ -82,16 +87,46 @@ export function windowEmitter<A>(options: WindowEmitterOptions<A>) {
    */
   async function emitItem(
     table: StateTable,
-    group: { pk: string; sk: string; key: string },
+    group: { pk: string; sk: string; key: string; ends: readonly number[] },
     found: StateItem | undefined,
     watermark: number,
     scope: StatefulScope,
   ): Promise<{ emitted: number; failed: number; held: number; settled: boolean }> {
     let item = found;
+    const closing = (body: WindowItemBody<A> | undefined): WindowItemBody<A> => ({
+      key: group.key,
+      windows: [],
+      seqs: {},
+      ...body,
+      closedThrough: Math.max(watermark, body?.closedThrough ?? NO_WATERMARK),
+    });
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      if (!item) return { emitted: 0, failed: 0, held: 0, settled: true };
-      const body = item.body as WindowItemBody<A>;
+      const body = item?.body as WindowItemBody<A> | undefined;
       const now = Date.now();
+      // A due window not in its item (not written yet: a fold that took an older watermark is
+      // between its due entry and its window; or a session merged into another): the item is
+      // closed through this watermark, so no fold writes such a window after its entry is gone.
+      if (
+        !body?.windows.some((w) => w.end <= watermark && !w.emitted) &&
+        group.ends.some((end) => end <= watermark && !body?.windows.some((w) => w.end === end))
+      ) {
+        if ((body?.closedThrough ?? NO_WATERMARK) >= watermark) {
+          return { emitted: 0, failed: 0, held: 0, settled: true };
+        }
+        const write = {
+          pk: group.pk,
+          sk: group.sk,
+          body: closing(body),
+          // A placeholder expires as an emitted window does; a live item keeps its own TTL.
+          ...(item ? {} : { expiresAt: (now + RETAIN_EMITTED_MS) / 1000 }),
+        };
+        if (await table.put(write, item?.version)) {
+          return { emitted: 0, failed: 0, held: 0, settled: true };
+        }
+        item = (await table.get([group])).get(keyOf(group));
+        continue;
+      }
+      if (!item || !body) return { emitted: 0, failed: 0, held: 0, settled: true };
       const claimable = (w: StoredWindow<A>) =>
         w.end <= watermark &&
         !w.emitted &&
@@ -112,9 +147,10 @@ export function windowEmitter<A>(options: WindowEmitterOptions<A>) {
             }
           : w,
       );
+      // The claim also closes the item through this watermark (see `closing`).
       if (
         !(await table.put(
-          { pk: group.pk, sk: group.sk, body: { ...body, windows: claimed } },
+          { pk: group.pk, sk: group.sk, body: { ...closing(body), windows: claimed } },
           item.version,
         ))
       ) {
@@ -156,7 +192,7 @@ export function windowEmitter<A>(options: WindowEmitterOptions<A>) {
       let current: StateItem | undefined = {
         ...item,
         version,
-        body: { ...body, windows: claimed },
+        body: { ...closing(body), windows: claimed },
       };
       for (let mark = 0; mark < ATTEMPTS && current; mark++) {
         const currentBody = current.body as WindowItemBody<A>;

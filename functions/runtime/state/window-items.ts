@@ -29,6 +29,12 @@ export interface WindowItemBody<A> {
    * hands them over as late again instead of taking them for folded.
    */
   readonly refused?: Record<string, string[]>;
+  /**
+   * No window ending at or before this watermark may be created or folded into here: an emitter
+   * passed it. A fold that took an older watermark refuses such records (they are late) instead
+   * of writing a window whose due entry the emitter has already settled.
+   */
+  readonly closedThrough?: number;
 }
 
 // Conditional writes in flight per batch.

@@ -376,6 +376,43 @@ describe('aggregate under concurrency', () => {
     ]);
   });
 
+  it('never writes a window whose due entry an emitter settled between the fold writing the entry and the window: the record is late', async () => {
+    // Given: a batch that opens a window of "b" is overtaken, between its due entry and its
+    // window, by the final tick (the watermark passes the window, whose item is not there yet)
+    const inner = memoryStateTable();
+    let race: (() => Promise<unknown>) | undefined;
+    const table: StateTable = {
+      ...inner,
+      put: async (item, expected) => {
+        const run = item.pk.startsWith('agg|') ? race : undefined;
+        if (run) race = undefined;
+        if (run) await run();
+        return inner.put(item, expected);
+      },
+    };
+    const closed: ClosedWindow<{ views: number }>[] = [];
+    const { handler, deadLetters } = viewsHandler(table, closed);
+    await handler(kinesisEvent(views(['a', 1000])), lambdaContext());
+    race = () =>
+      handler(
+        { driverless: 'tick', source: 'local', time: new Date().toISOString(), final: true },
+        lambdaContext(),
+      );
+
+    // When
+    const response = await handler(
+      kinesisEvent(views(['b', 2000]), { start: 100 }),
+      lambdaContext(),
+    );
+
+    // Then: the view of "b" is late, not folded into a window nobody emits
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(closed.map((w) => [w.key, w.value])).toStrictEqual([['a', { views: 1 }]]);
+    expect(deadLetters.letters.map((l) => [l.reason, l.sequenceNumber])).toStrictEqual([
+      ['late', sequenceNumber(100)],
+    ]);
+  });
+
   it('shares one memory table among the handlers of a process with DRIVERLESS_STATE_TABLE=memory:', async () => {
     // Given: two handlers (two sources' functions in one `driverless run`)
     process.env.DRIVERLESS_STATE_TABLE = 'memory:shared-test';
