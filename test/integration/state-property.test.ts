@@ -49,10 +49,16 @@ const JOIN = { within: 60_000, lateness: 20_000, idleAfter: 60_000 };
 const SIDE = { views: 'left', orders: 'right' } as const;
 const SHARDS = ['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002'];
 
-/** A state table whose calls start failing after a budget, like a process killed midway. */
+/**
+ * A state table whose calls start failing after a budget, like a process killed midway; the
+ * test's `emit`s fail too once it is `dead`, as nothing runs in a killed process.
+ */
 class KillableTable implements StateTable {
   #budget = Number.POSITIVE_INFINITY;
   constructor(readonly inner: StateTable) {}
+  get dead(): boolean {
+    return this.#budget <= 0;
+  }
   killAfter(calls: number) {
     this.#budget = calls;
   }
@@ -146,6 +152,7 @@ async function run(seed: number, faults: { kills: boolean; bisectAfterKill?: boo
     kind: 'leftOuter',
     watermark: { allowedLateness: JOIN.lateness, idleShardAfter: JOIN.idleAfter },
     emit: (joined) => {
+      if (table.dead) throw new Error('killed');
       const id = `${joined.left.data.id}|${joined.right?.data.id ?? ''}`;
       joinOutcome.emitted.set(id, (joinOutcome.emitted.get(id) ?? 0) + 1);
     },
@@ -177,6 +184,7 @@ async function run(seed: number, faults: { kills: boolean; bisectAfterKill?: boo
         add: (acc, r) => ({ count: acc.count + 1, sum: acc.sum + r.data.value }),
         merge: (a, b) => ({ count: a.count + b.count, sum: a.sum + b.sum }),
         emit: (closed: ClosedWindow<Sums>) => {
+          if (table.dead) throw new Error('killed');
           const value = { key: closed.key, start: closed.start, end: closed.end, ...closed.value };
           const before = outcome.emitted.get(closed.id);
           if (before) {
