@@ -18,6 +18,11 @@ export interface DeadLetteredAgainOptions {
   /** Epoch milliseconds the replay started. */
   readonly startedAt: number;
   readonly visibilityTimeoutSeconds: number;
+  /**
+   * The function a letter's record was replayed through: the one it names, or the source's main
+   * function for a letter that names none (as the letters were read).
+   */
+  readonly functionOf: (letter: DeadLetterMessage) => { readonly name: string } | undefined;
 }
 
 /** The payload objects the letters of the replay name, by what became of the letter. */
@@ -33,22 +38,17 @@ function replayedRecordOf(
   letter: unknown,
   options: DeadLetteredAgainOptions,
 ): { record: ReplayRecord; letter: DeadLetterMessage } | undefined {
-  if (!isDeadLetter(letter) || !letter.functionName) return undefined;
+  if (!isDeadLetter(letter)) return undefined;
+  const functionName = options.functionOf(letter)?.name;
+  if (!functionName) return undefined;
   // A second of slack: the replay's first letters may be stamped as it starts.
   if (Date.parse(letter.deadLetteredAt) < options.startedAt - 1000) return undefined;
   // A pointer's record has no sub-sequence: it is the whole aggregate a sub-record's letter names.
   const record =
     options.records.get(
-      recordKey(
-        letter.functionName,
-        letter.shardId,
-        letter.sequenceNumber,
-        letter.subSequenceNumber,
-      ),
+      recordKey(functionName, letter.shardId, letter.sequenceNumber, letter.subSequenceNumber),
     ) ??
-    options.records.get(
-      recordKey(letter.functionName, letter.shardId, letter.sequenceNumber, undefined),
-    );
+    options.records.get(recordKey(functionName, letter.shardId, letter.sequenceNumber, undefined));
   if (record) return { record, letter };
   return undefined;
 }

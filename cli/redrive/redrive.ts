@@ -290,6 +290,7 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
       records: set.records,
       startedAt,
       visibilityTimeoutSeconds: visibility,
+      functionOf: context.functionOf,
     });
   }
 

@@ -63,6 +63,8 @@ function find(
     records: new Map([[record.key, record]]),
     startedAt: STARTED_AT,
     visibilityTimeoutSeconds: 30,
+    // As redrive reads letters: the function a letter names, else the source's main function.
+    functionOf: (letter) => ({ name: letter.functionName ?? 'fn' }),
   });
 }
 
@@ -95,6 +97,20 @@ describe('findDeadLetteredAgain in a queue', () => {
       outcome: 'recovered',
       left: 1,
     });
+  });
+
+  it("takes a letter that names no function for a new failure of the record replayed through the source's main function", async () => {
+    // Given: a runtime that did not know its function name (no AWS_LAMBDA_FUNCTION_NAME)
+    const fake = new FakeAccount();
+    const { functionName: _functionName, ...letter } = letterOfReplay();
+    fake.send(QUEUE, letter);
+    const record = replayed();
+
+    // When
+    await find(fake, record);
+
+    // Then
+    expect(record.outcome).toBe('failing');
   });
 
   it("takes a sub-record's letter for a new failure of the record its pointer named", async () => {
