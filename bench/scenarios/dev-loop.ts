@@ -171,14 +171,22 @@ async function startSession(projectDir: string, watch: boolean): Promise<Session
   };
 }
 
-/** Puts one small record on every stream of the app, every `everyMs` until `until` settles. */
+/**
+ * Puts one small record on every stream of the app, every `everyMs` until `until` settles. Users
+ * and products change from put to put, as the demo producer's do: under one key, the example's
+ * join would read every record put so far on each batch.
+ */
 async function putUntil(stack: EmbeddedStack, until: Promise<unknown>, everyMs: number) {
   const kinesis = kinesisClient(stack.endpoints.kinesis);
   let done = false;
+  let puts = 0;
   void until.finally(() => {
     done = true;
   });
   while (!done) {
+    const userId = `user-${String(puts % 2_000).padStart(5, '0')}`;
+    const productId = `product-${String(puts % 500).padStart(4, '0')}`;
+    puts++;
     await Promise.all(
       stack.app.streams.map((stream) =>
         kinesis.send(
@@ -189,10 +197,10 @@ async function putUntil(stack: EmbeddedStack, until: Promise<unknown>, everyMs: 
                 PartitionKey: 'bench',
                 Data: Buffer.from(
                   JSON.stringify({
-                    userId: 'user-00001',
-                    productId: 'product-0001',
-                    orderId: `order-${Date.now()}`,
-                    items: [{ productId: 'product-0001', quantity: 1 }],
+                    userId,
+                    productId,
+                    orderId: `order-${Date.now()}-${puts}`,
+                    items: [{ productId, quantity: 1 }],
                     ts: Date.now(),
                   }),
                 ),
