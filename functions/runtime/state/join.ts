@@ -710,8 +710,8 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
               )
             : records;
           if (fresh.length === 0) {
-            // An attempt killed after writing the shard's progress may hold claims of outer
-            // results: its retry takes them over rather than leave them to the claim's expiry.
+            // An attempt killed after writing the shard's progress may have left due records
+            // unsettled and their keys locked: its retry takes the locks over and settles them.
             await settleDue(
               table,
               before.watermark,
