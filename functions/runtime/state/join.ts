@@ -144,8 +144,11 @@ interface RecordItemBody {
 
 /** An emission marker (a match), or a left record's status (left outer joins). */
 interface Marker {
-  /** Status of a left record: matched, or emitted alone (written before the outer result). */
-  readonly outcome?: 'matched' | 'outer';
+  /**
+   * Status of a left record: matched, emitted alone (written before the outer result), or
+   * handed over as late.
+   */
+  readonly outcome?: 'matched' | 'outer' | 'late';
   readonly emitted?: true;
 }
 
@@ -336,7 +339,7 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
     let item = items.get(key.sk);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const body = item?.body as Marker | undefined;
-      if (body?.outcome === 'outer') return false;
+      if (body?.outcome === 'outer' || body?.outcome === 'late') return false;
       if (body?.outcome === 'matched') return true;
       const matched: Marker = { outcome: 'matched', emitted: true };
       if (await table.put({ ...key, body: matched, expiresAt: expiry(bound) }, item?.version)) {
@@ -373,6 +376,21 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
     throw new Error(`join "${name}": status of ${rightId} kept changing`);
   }
 
+  /** Writes the status `late` of a record that has none (under the key's lock). */
+  async function markLate(scope: KeyScope, sk: string, time: number): Promise<void> {
+    const key = { pk: scope.pk, sk };
+    scope.held();
+    if (
+      !(await scope.table.put(
+        { ...key, body: { outcome: 'late' }, expiresAt: expiry(time) },
+        undefined,
+      ))
+    ) {
+      throw new Error(`join "${name}": ${scope.pk} ${sk} changed under the key's lock`);
+    }
+    remember(scope.items, key, { outcome: 'late' }, undefined);
+  }
+
   /**
    * Emits the match of `left` and `right` once, under the key's lock. In a left outer join it is
    * refused when the left record was emitted alone or the right one handed over as late;
@@ -383,11 +401,11 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
     left: StoredRecord,
     right: StoredRecord,
   ): Promise<'emitted' | 'done' | 'refused'> {
+    const rightOutcome = outcomeOf(scope.items, rightStatusSk(right.id));
+    const leftOutcome = outcomeOf(scope.items, statusSk(left.id));
+    if (rightOutcome === 'late' || leftOutcome === 'late') return 'refused';
     if (kind === 'leftOuter') {
-      const rightOutcome = outcomeOf(scope.items, rightStatusSk(right.id));
-      if (rightOutcome === 'late' || outcomeOf(scope.items, statusSk(left.id)) === 'outer') {
-        return 'refused';
-      }
+      if (leftOutcome === 'outer') return 'refused';
       if (
         rightOutcome !== 'matched' &&
         (await settleRight(scope, right.id, boundOf('right', right.t), 'matched')) === 'late'
@@ -477,8 +495,16 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
     ) {
       const swept = { pk, sk: SWEPT_SK };
       scope.held();
-      await table.put({ ...swept, body: { through: watermark }, expiresAt: expiry(0) }, 'any');
-      remember(items, swept, { through: watermark }, items.get(SWEPT_SK)?.version);
+      const version = items.get(SWEPT_SK)?.version;
+      if (
+        !(await table.put(
+          { ...swept, body: { through: watermark }, expiresAt: expiry(0) },
+          version,
+        ))
+      ) {
+        throw new Error(`join "${name}": ${pk} ${SWEPT_SK} changed under the key's lock`);
+      }
+      remember(items, swept, { through: watermark }, version);
     }
     let pending = false;
     let next = Number.POSITIVE_INFINITY;
@@ -631,16 +657,28 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
             source: services.source,
             watermark,
           };
-          // A record behind what the watermark has settled under this key since the batch took
-          // its watermark is late: records it would have matched may be gone, or emitted alone.
-          // One an earlier attempt stored is settled with the rest and joined as it was then.
-          const swept = sweptThrough(scope.items);
+          // A record behind the batch's watermark, or behind what the watermark has swept under
+          // this key since (records it would have matched may be gone, or emitted alone), is late;
+          // one an earlier attempt stored is settled with the rest and joined as it was then. A
+          // late record gets a status `late`: a retry hands it over again, and should a write of
+          // an attempt that timed out land after this and store it, no batch matches it.
+          const lateBefore = Math.max(watermark, sweptThrough(scope.items));
+          const stored = storedIds(partition, side);
+          const statusKey = (r: StoredRecord) =>
+            side === 'left' ? statusSk(r.id) : rightStatusSk(r.id);
           const late = new Set<string>();
-          let kept = records;
-          if (records.some((r) => r.t < swept)) {
-            const stored = storedIds(partition, side);
-            kept = records.filter((r) => r.t >= swept || stored.has(r.id));
-            for (const r of records) if (!kept.includes(r)) late.add(r.id);
+          const kept: StoredRecord[] = [];
+          for (const r of records) {
+            const status = outcomeOf(scope.items, statusKey(r));
+            if (
+              status === 'late' ||
+              (status === undefined && r.t < lateBefore && !stored.has(r.id))
+            ) {
+              if (status === undefined) await markLate(scope, statusKey(r), r.t);
+              late.add(r.id);
+            } else {
+              kept.push(r);
+            }
           }
           if (kept.length > 0) {
             // The due entry goes in before the records: killed between, it points at nothing yet.
@@ -730,7 +768,6 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
 
           const byKey = new Map<string, StoredRecord[]>();
           const lateRecords: LateRecord<L | R>[] = [];
-          const behind = new Map<string, { record: StreamRecord<L | R>; stored: StoredRecord }[]>();
           let maxTime = NO_WATERMARK;
           for (const record of fresh) {
             const time = toMillisOf(spec.eventTime(record));
@@ -752,24 +789,9 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
               ...(record.subSequenceNumber === undefined ? {} : { sub: record.subSequenceNumber }),
             };
             for (const key of new Set(typeof keys === 'string' ? [keys] : keys)) {
-              if (time < watermark) {
-                append(behind, key, { record: record as unknown as StreamRecord<L | R>, stored });
-              } else {
-                append(byKey, key, stored);
-              }
+              append(byKey, key, stored);
             }
           }
-          const lateUnder = new Set<StreamRecord<L | R>>();
-          // A record behind the watermark that an earlier attempt of this batch stored is not
-          // late: the watermark moved since, and the record is joined as it was then.
-          await forEachLimit([...behind.keys()], CONCURRENCY, async (key) => {
-            const stored = storedIds(await table.query(keyPk(key)), side);
-            for (const entry of behind.get(key) ?? []) {
-              if (stored.has(entry.stored.id)) append(byKey, key, entry.stored);
-              else lateUnder.add(entry.record);
-            }
-          });
-          for (const record of lateUnder) lateRecords.push({ record, reason: 'late' });
           let matched = 0;
           const matchedIds = new Set<string>();
           const lateForJoin = new Set<string>();

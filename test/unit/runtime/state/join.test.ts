@@ -360,6 +360,54 @@ describe('streamJoin', () => {
     expect(pairs(joined)).toStrictEqual([['u1', 1000, 2000]]);
   });
 
+  it('never matches a right record handed over as late whose item a timed-out attempt writes afterwards', async () => {
+    // Given: views of 1000 ms and 1500 ms; the right side at minute 15 on another shard; a right
+    // batch's attempt times out with the write of its order's item in flight; a view of minute
+    // 10 + 1200 ms moves the watermark past the order; the retry hands the order over as late
+    const inner = memoryStateTable();
+    let inFlight: Parameters<StateTable['put']>[0] | undefined;
+    let delay = false;
+    const table: StateTable = {
+      ...inner,
+      put: async (item, expected) => {
+        if (delay && item.sk.startsWith('r|right|')) {
+          delay = false;
+          inFlight = item;
+          throw new Error('timed out with the write in flight');
+        }
+        return inner.put(item, expected);
+      },
+    };
+    const { joined, deadLetters, view, orders, finish } = joinHandlers(table, {
+      kind: 'leftOuter',
+    });
+    await view(['u1', 1000], ['u1', 1500]);
+    await orders(
+      kinesisEvent([{ data: { user: 'u9', ts: 15 * MINUTE }, shardId: 'shardId-000000000009' }]),
+      lambdaContext(),
+    );
+    const batch = kinesisEvent([{ data: { user: 'u1', ts: 2000 }, shardId: RIGHT_SHARD }], {
+      start: 1000,
+    });
+    delay = true;
+    await orders(batch, lambdaContext());
+    await view(['u8', 10 * MINUTE + 1200]);
+    await orders(batch, lambdaContext());
+
+    // When: the write lands, and both inputs end
+    await inner.put(inFlight as Parameters<StateTable['put']>[0], 'any');
+    await finish();
+
+    // Then: the order is late and matched nothing; both views are alone
+    expect(pairs(joined).filter(([key]) => key === 'u1')).toStrictEqual([
+      ['u1', 1000, null],
+      ['u1', 1500, null],
+    ]);
+    expect(deadLetters.letters.map((l) => [l.reason, l.sequenceNumber])).toStrictEqual([
+      ['late', sequenceNumber(1000)],
+    ]);
+  });
+
   it('does not call late on its retry a right record a killed attempt matched, once the watermark removed its record', async () => {
     // Given: a right batch matches the view and is killed before its shard's progress is
     // written; both inputs then end (the watermark passes everything, records are removed)
