@@ -1,4 +1,4 @@
-import { json, memoryDeadLetters, microBatch, utf8 } from 'driverless/runtime';
+import { bytes, json, memoryDeadLetters, microBatch, utf8 } from 'driverless/runtime';
 import { kinesisEvent, lambdaContext } from '../../fixtures/kinesis-events';
 
 // Records whose data is plain base64 of ASCII are decoded straight to text; these pin that every
@@ -66,5 +66,57 @@ describe('decoding a record’s text', () => {
     expect(raw).toHaveLength(16);
     expect(seen).toStrictEqual([]);
     expect(reasons).toStrictEqual(['invalid base64']);
+  });
+
+  it('dead-letters base64 with a stray character after its last group as invalid base64', async () => {
+    // Given: {"a":123} in unpadded base64 (12 characters), then one more that decodes to no byte
+    const raw = `${base64('{"a":123}')}Q`;
+
+    // When
+    const { seen, reasons } = await decoded(json(), raw);
+
+    // Then
+    expect(raw).toHaveLength(13);
+    expect(seen).toStrictEqual([]);
+    expect(reasons).toStrictEqual(['invalid base64']);
+  });
+
+  it('decodes padded base64 with URL-safe characters through its bytes rather than failing the batch', async () => {
+    // Given: {"a":"???"} with "/" written as "_", which Buffer takes and atob refuses
+    const raw = base64('{"a":"???"}').replace('/', '_');
+
+    // When
+    const { seen, reasons } = await decoded(json(), raw);
+
+    // Then
+    expect(raw).toContain('_');
+    expect(seen).toStrictEqual([{ a: '???' }]);
+    expect(reasons).toStrictEqual([]);
+  });
+
+  it('hands an empty record to a bytes decoder as zero bytes', async () => {
+    // Given: Kinesis allows a record of no data
+    const raw = '';
+
+    // When
+    const { seen, reasons } = await decoded(bytes(), raw);
+
+    // Then
+    expect(seen.map((value) => value.byteLength)).toStrictEqual([0]);
+    expect(reasons).toStrictEqual([]);
+  });
+
+  it('decodes a record more than twice the size of the first one whole', async () => {
+    // Given: 200 KiB of bytes, beyond the decode buffer's first size and its double
+    const payload = Buffer.alloc(200 * 1024, 0x5a);
+    payload[payload.length - 1] = 0x21;
+
+    // When
+    const { seen, reasons } = await decoded(bytes(), base64(payload));
+
+    // Then
+    expect(reasons).toStrictEqual([]);
+    expect(seen).toHaveLength(1);
+    expect(Buffer.from(seen[0] as Uint8Array).equals(payload)).toBe(true);
   });
 });

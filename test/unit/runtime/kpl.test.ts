@@ -1,4 +1,5 @@
-import { json, memoryDeadLetters, microBatch, type StreamRecord } from 'driverless/runtime';
+import { createHash } from 'node:crypto';
+import { bytes, json, memoryDeadLetters, microBatch, type StreamRecord } from 'driverless/runtime';
 import { kinesisEvent, lambdaContext, sequenceNumber } from '../../fixtures/kinesis-events';
 import { kplAggregate } from '../../fixtures/kpl';
 
@@ -105,5 +106,29 @@ describe('KPL aggregated records', () => {
     expect(sink.letters).toHaveLength(1);
     expect(sink.letters[0]?.reason).toMatch(/^invalid KPL aggregate: /);
     expect(sink.letters[0]?.data).toBe(bytes.toString('base64'));
+  });
+
+  it('leave a record of the magic and a checksum alone, with no room for a user record, as its bytes', async () => {
+    // Given: the four magic bytes and the checksum of an empty aggregate, 20 bytes in all
+    const raw = Buffer.concat([
+      Buffer.from([0xf3, 0x89, 0x9a, 0xc2]),
+      createHash('md5').update(Buffer.alloc(0)).digest(),
+    ]);
+    const sink = memoryDeadLetters();
+    const seen: Buffer[] = [];
+    const handler = microBatch({
+      decode: bytes(),
+      deadLetters: sink,
+      jobs: {
+        collect: ({ records }) => void seen.push(...records.map((r) => Buffer.from(r.data))),
+      },
+    });
+
+    // When
+    await handler(kinesisEvent([{ raw: raw.toString('base64') }]), lambdaContext());
+
+    // Then
+    expect(sink.letters).toStrictEqual([]);
+    expect(seen).toStrictEqual([raw]);
   });
 });

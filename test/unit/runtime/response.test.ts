@@ -180,6 +180,22 @@ describe('an event of the wrong shape', () => {
       },
       /approximateArrivalTimestamp is string, not epoch seconds/,
     ],
+    ['fails if a record is null', { Records: [kinesisRecord(), null] }, /Records\[1\] is null/],
+    [
+      'fails if the first eventID has nothing before its colon',
+      { Records: [{ ...kinesisRecord(), eventID: `:${sequenceNumber(0)}` }] },
+      /Records\[0\]\.eventID is not "<shardId>:<sequenceNumber>"/,
+    ],
+    [
+      'fails if the first eventID has no colon',
+      { Records: [{ ...kinesisRecord(), eventID: 'shardId-000000000003' }] },
+      /Records\[0\]\.eventID is not "<shardId>:<sequenceNumber>"/,
+    ],
+    [
+      'fails if the first record has no eventID',
+      { Records: [{ ...kinesisRecord(), eventID: undefined }] },
+      /Records\[0\]\.eventID is not "<shardId>:<sequenceNumber>"/,
+    ],
   ];
 
   it.each(cases)('%s', async (_name, event, message) => {
