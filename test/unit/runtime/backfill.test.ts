@@ -186,6 +186,24 @@ describe('backfill invocation', () => {
     expect(again.counts.jobs.collect?.skipped).toBe(2);
   });
 
+  it('hands a job every batch again when the slice ignores cursors, even batches it committed', async () => {
+    // given: a function with cursors, and a slice run twice, both times ignoring them
+    serveObjects({ a: ndjson(1, 4) });
+    const seen: number[] = [];
+    const handler = microBatch({
+      decode: json<View>(),
+      deadLetters: memoryDeadLetters(),
+      cursors: memoryCursors(),
+      jobs: { collect: async ({ records }) => void seen.push(...records.map((r) => r.data.n)) },
+    });
+    await handler(archiveEvent(['a'], { ignoreCursors: true }), lambdaContext());
+    // when
+    const again = await handler(archiveEvent(['a'], { ignoreCursors: true }), lambdaContext());
+    // then
+    expect(seen).toStrictEqual([1, 2, 3, 4, 1, 2, 3, 4]);
+    expect(again.counts.jobs.collect?.skipped ?? 0).toBe(0);
+  });
+
   it('retries a batch from the record its jobs failed, then counts what still fails', async () => {
     // given: a job that always fails record 2
     serveObjects({ a: ndjson(1, 3) });

@@ -484,7 +484,7 @@ describe('letters of a retried batch', () => {
     expect(sink.letters.map((letter) => letter.sequenceNumber)).toStrictEqual([sequenceNumber(10)]);
   });
 
-  it('carry a letter id that is the same for the same record and function, and differs otherwise', async () => {
+  it("carry their function's name, and a letter id that is the same for the same record and function and differs otherwise", async () => {
     // Given
     const sink = memoryDeadLetters();
     const handlerOf = (functionName: string) => {
@@ -514,5 +514,11 @@ describe('letters of a retried batch', () => {
     expect(ids[0]).toMatch(/^[0-9a-f]{32}$/);
     expect(ids[1]).toBe(ids[0]);
     expect(new Set([ids[0], ids[2], ids[3]]).size).toBe(3);
+    expect(sink.letters.map((letter) => letter.functionName)).toStrictEqual([
+      'main-fn',
+      'main-fn',
+      'isolated-fn',
+      'main-fn',
+    ]);
   });
 });

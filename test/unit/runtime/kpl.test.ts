@@ -131,4 +131,38 @@ describe('KPL aggregated records', () => {
     expect(sink.letters).toStrictEqual([]);
     expect(seen).toStrictEqual([raw]);
   });
+
+  it("leave a bad sub-record's letter to the retry when a job fails a sibling, so it is written once", async () => {
+    // Given: the aggregate's first user record fails in a job, its second does not decode
+    const aggregate = await kplAggregate([
+      { partitionKey: 'a', data: { n: 1 } },
+      { partitionKey: 'b', data: '{not json' },
+    ]);
+    const event = kinesisEvent([{ data: { n: 0 } }, { raw: aggregate }]);
+    const sink = memoryDeadLetters();
+    let failing = true;
+    const handler = microBatch({
+      decode: json<Item>(),
+      deadLetters: sink,
+      jobs: {
+        a: async ({ records }) => ({
+          failed: failing ? records.filter((r) => r.data.n === 1) : [],
+        }),
+      },
+    });
+
+    // When: the batch fails at the aggregate, and Lambda retries it from there
+    const first = await handler(event, lambdaContext());
+    const lettersAfterFirst = sink.letters.length;
+    failing = false;
+    const retry = await handler({ Records: event.Records.slice(1) }, lambdaContext());
+
+    // Then
+    expect(first).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(10) }] });
+    expect(lettersAfterFirst).toBe(0);
+    expect(retry).toStrictEqual({ batchItemFailures: [] });
+    expect(
+      sink.letters.map((letter) => [letter.sequenceNumber, letter.subSequenceNumber]),
+    ).toStrictEqual([[sequenceNumber(10), 1]]);
+  });
 });
