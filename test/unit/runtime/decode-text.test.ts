@@ -81,6 +81,18 @@ describe('decoding a record’s text', () => {
     expect(reasons).toStrictEqual(['invalid base64']);
   });
 
+  it('dead-letters unpadded base64 of one byte as invalid base64', async () => {
+    // Given: "1" in base64 without its "==", which atob and Buffer would both take
+    const raw = 'MQ';
+
+    // When
+    const { seen, reasons } = await decoded(json(), raw);
+
+    // Then
+    expect(seen).toStrictEqual([]);
+    expect(reasons).toStrictEqual(['invalid base64']);
+  });
+
   it('decodes padded base64 with URL-safe characters through its bytes rather than failing the batch', async () => {
     // Given: {"a":"???"} with "/" written as "_", which Buffer takes and atob refuses
     const raw = base64('{"a":"???"}').replace('/', '_');
