@@ -48,6 +48,29 @@ function viewsHandler(
   return { handler, deadLetters };
 }
 
+/** A memory table on which `race` runs just before the next write of a window item. */
+function racedTable() {
+  const inner = memoryStateTable();
+  let race: (() => Promise<unknown>) | undefined;
+  const table: StateTable = {
+    ...inner,
+    put: async (item, expected) => {
+      const run = item.pk.startsWith('agg|') ? race : undefined;
+      if (run) {
+        race = undefined;
+        await run();
+      }
+      return inner.put(item, expected);
+    },
+  };
+  return {
+    table,
+    raceNextWindowWrite: (run: () => Promise<unknown>) => {
+      race = run;
+    },
+  };
+}
+
 const views = (...items: [string, number][]) =>
   items.map(([product, ts]) => ({ data: { product, ts } }));
 
@@ -337,21 +360,11 @@ describe('aggregate', () => {
 describe('aggregate under concurrency', () => {
   it('never folds into a window that closed while the batch was folding: the record is late', async () => {
     // Given: a window of "a" holds one view; a batch's write will race the final tick
-    const inner = memoryStateTable();
-    let race: (() => Promise<unknown>) | undefined;
-    const table: StateTable = {
-      ...inner,
-      put: async (item, expected) => {
-        const run = item.pk.startsWith('agg|') ? race : undefined;
-        race = undefined;
-        if (run) await run();
-        return inner.put(item, expected);
-      },
-    };
+    const { table, raceNextWindowWrite } = racedTable();
     const closed: ClosedWindow<{ views: number }>[] = [];
     const { handler, deadLetters } = viewsHandler(table, closed);
     await handler(kinesisEvent(views(['a', 1000])), lambdaContext());
-    race = () =>
+    raceNextWindowWrite(() =>
       handler(
         {
           driverless: 'tick',
@@ -360,7 +373,8 @@ describe('aggregate under concurrency', () => {
           final: true,
         },
         lambdaContext(),
-      );
+      ),
+    );
 
     // When: a second view of "a" is folded while the tick closes and emits the window
     const response = await handler(
@@ -379,25 +393,16 @@ describe('aggregate under concurrency', () => {
   it('never writes a window whose due entry an emitter settled between the fold writing the entry and the window: the record is late', async () => {
     // Given: a batch that opens a window of "b" is overtaken, between its due entry and its
     // window, by the final tick (the watermark passes the window, whose item is not there yet)
-    const inner = memoryStateTable();
-    let race: (() => Promise<unknown>) | undefined;
-    const table: StateTable = {
-      ...inner,
-      put: async (item, expected) => {
-        const run = item.pk.startsWith('agg|') ? race : undefined;
-        if (run) race = undefined;
-        if (run) await run();
-        return inner.put(item, expected);
-      },
-    };
+    const { table, raceNextWindowWrite } = racedTable();
     const closed: ClosedWindow<{ views: number }>[] = [];
     const { handler, deadLetters } = viewsHandler(table, closed);
     await handler(kinesisEvent(views(['a', 1000])), lambdaContext());
-    race = () =>
+    raceNextWindowWrite(() =>
       handler(
         { driverless: 'tick', source: 'local', time: new Date().toISOString(), final: true },
         lambdaContext(),
-      );
+      ),
+    );
 
     // When
     const response = await handler(
