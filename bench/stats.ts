@@ -31,6 +31,23 @@ export function pairedRatio(a: readonly number[], b: readonly number[]): Spread 
   return spread(a.map((value, i) => value / (b[i] as number)));
 }
 
+/**
+ * The {@link flatness} of the per-run ratios `a[i] / b[i]`: of two variants measured in turn in
+ * each run, a drift of the machine moves both and cancels here, while a cost one of them
+ * accumulates over runs does not.
+ */
+export function pairedFlatness(a: readonly number[], b: readonly number[], window = 5): Flatness {
+  if (a.length !== b.length) {
+    throw new RangeError(
+      `paired samples must have equal lengths (given ${a.length} and ${b.length})`,
+    );
+  }
+  return flatness(
+    a.map((value, i) => value / (b[i] as number)),
+    window,
+  );
+}
+
 /** How much a series moved between its first and last runs. */
 export interface Flatness {
   /** Median of the first `window` runs. */

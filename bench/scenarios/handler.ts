@@ -29,7 +29,14 @@ import { kinesisEvent, lambdaContext } from '../../test/fixtures/kinesis-events'
 import { barChart } from '../bar-chart';
 import { describeMachine, type Machine, machine } from '../machine';
 import type { JsonValue, Scenario, ScenarioOutput } from '../scenario';
-import { type Flatness, flatness, pairedRatio, type Spread, spread } from '../stats';
+import {
+  type Flatness,
+  flatness,
+  pairedFlatness,
+  pairedRatio,
+  type Spread,
+  spread,
+} from '../stats';
 
 /** The six handlers, in table order. */
 export const VARIANTS = [
@@ -588,6 +595,30 @@ function flatnessNote(
   return `${what} flatness (median of the last ${window} runs vs the first ${window}): ${worst.flat ? 'FLAT' : 'DRIFTS'}, largest change ${percent(worst.change)} (${LABELS[worst.variant]}, tolerance ±${FLATNESS_TOLERANCE * 100} %)${memory}`;
 }
 
+function ratioFlatnessJson(result: HandlerBenchmarkResult): JsonValue {
+  return Object.fromEntries(
+    GOALS.map(({ ratio }) => {
+      const [a, b] = RATIOS[ratio];
+      const drift = pairedFlatness(result.samples[a], result.samples[b], FLATNESS_WINDOW);
+      return [ratio, Math.round(drift.change * 1000) / 1000];
+    }),
+  );
+}
+
+/**
+ * The drift of each goal's paired ratio, last runs against first: what the runtime could
+ * accumulate over runs, with what the machine does to every variant alike cancelled.
+ */
+function ratioFlatnessNote(result: HandlerBenchmarkResult): string {
+  const parts = GOALS.map(({ ratio }) => {
+    const [a, b] = RATIOS[ratio];
+    const drift = pairedFlatness(result.samples[a], result.samples[b], FLATNESS_WINDOW);
+    return { ratio, change: drift.change };
+  });
+  const flat = parts.every((part) => Math.abs(part.change) <= FLATNESS_TOLERANCE);
+  return `paired-ratio flatness (the machine's drift cancels): ${parts.map((part) => `${part.ratio} ${percent(part.change)}`).join(', ')}: ${flat ? 'FLAT' : 'DRIFTS'} (tolerance ±${FLATNESS_TOLERANCE * 100} %)`;
+}
+
 const fixed = (value: number, digits = 2) => value.toFixed(digits);
 const perSecond = (value: number) => Math.round(value).toLocaleString('en-US');
 
@@ -664,6 +695,7 @@ export function handlerOutput(
       ? {}
       : { flatness: flatnessJson(result.flatness), cpuFlatness: flatnessJson(result.cpuFlatness) }),
     retainedMiB: [...result.retainedMiB],
+    ...(result.config.runs < 2 ? {} : { ratioFlatness: ratioFlatnessJson(result) }),
   };
   const drift = (of: Record<VariantName, Flatness> | undefined, name: VariantName) =>
     of === undefined ? '–' : percent(of[name].change);
@@ -700,6 +732,7 @@ export function handlerOutput(
       ),
       flatnessNote('wall-clock', result.flatness, result.retainedMiB),
       flatnessNote('CPU-time', result.cpuFlatness, []),
+      ...(result.config.runs < 2 ? [] : [ratioFlatnessNote(result)]),
       `load average ${host.loadAverage} before, ${detail.loadAverageAfter} after (${host.cores} cores): above the core count, wall-clock figures include time spent descheduled`,
       `counts checked on all ${result.countsChecked} samples; ${config.gcBetweenSamples ? 'full GC before each sample' : 'no forced GC'}; Powertools log/metric output silenced for all variants`,
     ],

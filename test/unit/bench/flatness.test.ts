@@ -5,7 +5,7 @@ import {
   VARIANTS,
   worstDrift,
 } from '../../../bench/scenarios/handler';
-import { flatness } from '../../../bench/stats';
+import { flatness, pairedFlatness } from '../../../bench/stats';
 
 describe('benchmark flatness', () => {
   it('compares the median of the first five runs with the median of the last five', () => {
@@ -28,6 +28,19 @@ describe('benchmark flatness', () => {
 
     // Then
     expect(result).toStrictEqual({ first: 110, last: 75, change: 75 / 110 - 1, window: 2 });
+  });
+
+  it('compares the per-run ratios of two series, so a drift both share cancels', () => {
+    // Given: both variants slow down by half over the runs; the first also loses a tenth of its
+    // own speed in its last runs
+    const b = [100, 100, 100, 100, 80, 60, 50, 50, 50, 50];
+    const a = b.map((value, i) => value * (i < 5 ? 1 : 0.9));
+
+    // When
+    const result = pairedFlatness(a, b, 3);
+
+    // Then
+    expect(result.change).toBeCloseTo(-0.1, 10);
   });
 
   it('fails for fewer than two runs', () => {
