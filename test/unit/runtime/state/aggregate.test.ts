@@ -71,6 +71,14 @@ function racedTable() {
   };
 }
 
+/** The final tick of batch mode: the input is over, every open window is due. */
+const finalTick = () => ({
+  driverless: 'tick' as const,
+  source: 'local',
+  time: new Date().toISOString(),
+  final: true,
+});
+
 const views = (...items: [string, number][]) =>
   items.map(([product, ts]) => ({ data: { product, ts } }));
 
@@ -269,10 +277,7 @@ describe('aggregate', () => {
     await handler(kinesisEvent(views(['a', 1000], ['b', 5 * MINUTE])), lambdaContext());
 
     // When
-    await handler(
-      { driverless: 'tick', source: 'local', time: new Date().toISOString(), final: true },
-      lambdaContext(),
-    );
+    await handler(finalTick(), lambdaContext());
 
     // Then
     expect(closed.map(({ key, start }) => ({ key, start }))).toStrictEqual([
@@ -364,17 +369,7 @@ describe('aggregate under concurrency', () => {
     const closed: ClosedWindow<{ views: number }>[] = [];
     const { handler, deadLetters } = viewsHandler(table, closed);
     await handler(kinesisEvent(views(['a', 1000])), lambdaContext());
-    raceNextWindowWrite(() =>
-      handler(
-        {
-          driverless: 'tick',
-          source: 'local',
-          time: new Date().toISOString(),
-          final: true,
-        },
-        lambdaContext(),
-      ),
-    );
+    raceNextWindowWrite(() => handler(finalTick(), lambdaContext()));
 
     // When: a second view of "a" is folded while the tick closes and emits the window
     const response = await handler(
@@ -397,12 +392,7 @@ describe('aggregate under concurrency', () => {
     const closed: ClosedWindow<{ views: number }>[] = [];
     const { handler, deadLetters } = viewsHandler(table, closed);
     await handler(kinesisEvent(views(['a', 1000])), lambdaContext());
-    raceNextWindowWrite(() =>
-      handler(
-        { driverless: 'tick', source: 'local', time: new Date().toISOString(), final: true },
-        lambdaContext(),
-      ),
-    );
+    raceNextWindowWrite(() => handler(finalTick(), lambdaContext()));
 
     // When
     const response = await handler(
@@ -443,10 +433,7 @@ describe('aggregate under concurrency', () => {
 
     // When: one handler folds, the other ends the input
     await first(kinesisEvent(views(['a', 1000], ['a', 2000])), lambdaContext());
-    await second(
-      { driverless: 'tick', source: 'local', time: new Date().toISOString(), final: true },
-      lambdaContext(),
-    );
+    await second(finalTick(), lambdaContext());
     delete process.env.DRIVERLESS_STATE_TABLE;
 
     // Then
