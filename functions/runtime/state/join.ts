@@ -663,7 +663,10 @@ export function streamJoin<L, R>(options: StreamJoinOptions<L, R>): StreamJoin<L
           // late record gets a status `late`: a retry hands it over again, and should a write of
           // an attempt that timed out land after this and store it, no batch matches it.
           const lateBefore = Math.max(watermark, sweptThrough(scope.items));
-          const stored = storedIds(partition, side);
+          // Collected only when some record is behind: most batches have none.
+          const stored = records.some((r) => r.t < lateBefore)
+            ? storedIds(partition, side)
+            : new Set<string>();
           const statusKey = (r: StoredRecord) =>
             side === 'left' ? statusSk(r.id) : rightStatusSk(r.id);
           const late = new Set<string>();
