@@ -48,7 +48,9 @@ describe('tracing', () => {
     else process.env.DRIVERLESS_TRACING = tracing;
   }
 
-  async function runBatch(): Promise<void> {
+  async function runBatch(
+    event = kinesisEvent([{ data: { n: 1 } }, { data: { n: 2 } }]),
+  ): Promise<void> {
     await jest.isolateModulesAsync(async () => {
       const { json, memoryDeadLetters, microBatch } = await import('driverless/runtime');
       const handler = microBatch({
@@ -64,17 +66,21 @@ describe('tracing', () => {
           },
         },
       });
-      await handler(kinesisEvent([{ data: { n: 1 } }, { data: { n: 2 } }]), lambdaContext());
+      await handler(event, lambdaContext());
     });
   }
 
   /** Waits until the daemon has the batch's subsegment, sent last, when the batch ends. */
   async function batchDocument(): Promise<Record<string, unknown>> {
-    for (;;) {
+    // Bounded below the test's timeout, so a batch that is never sent fails with this message and
+    // leaves no loop running.
+    const giveUpAt = Date.now() + 4_000;
+    while (Date.now() < giveUpAt) {
       const batch = daemon.documents.find((doc) => doc.name === 'driverless batch');
       if (batch) return batch;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    throw new Error('the batch subsegment never reached the daemon');
   }
 
   const named = (name: string) => daemon.documents.find((doc) => doc.name === name);
@@ -119,6 +125,41 @@ describe('tracing', () => {
     });
     expect(named('stage doubled')).toMatchObject({ parent_id: counts?.id });
     expect(named('decode')).toMatchObject({ parent_id: batch.id });
+  });
+
+  test('records the dead-letter delivery under the batch, with how many letters were not delivered', async () => {
+    // Given: a batch whose first record is not JSON (its letter is written: the failed job's
+    // records all come after it)
+    tracedLambdaEnvironment('true');
+    const poison = kinesisEvent([{ raw: Buffer.from('{').toString('base64') }, { data: { n: 1 } }]);
+
+    // When
+    await runBatch(poison);
+
+    // Then
+    const batch = await batchDocument();
+    expect(named('dead letters')).toMatchObject({
+      parent_id: batch.id,
+      annotations: { letters: 1, undelivered: 0 },
+    });
+    expect(named('dead letters')).toHaveProperty('end_time');
+  });
+
+  test('marks the batch failed, with the cause, when the invocation throws', async () => {
+    // Given: an event whose second record is not a Kinesis record
+    tracedLambdaEnvironment('true');
+    const [good] = kinesisEvent([{ data: { n: 1 } }]).Records;
+    const event = { Records: [good, { eventSource: 'aws:sqs' }] } as unknown as Parameters<
+      typeof runBatch
+    >[0];
+
+    // When
+    await expect(runBatch(event)).rejects.toThrow('not a Kinesis event');
+
+    // Then
+    const batch = await batchDocument();
+    expect(batch).toMatchObject({ fault: true });
+    expect(JSON.stringify(batch.cause)).toContain('not a Kinesis event: Records[1]');
   });
 
   test('sends nothing when the pipeline has tracing off', async () => {
