@@ -12,6 +12,7 @@ import {
   utf8,
 } from 'driverless/runtime';
 import { z } from 'zod';
+import { letterIdOf } from '../../../functions/runtime/dead-letter';
 import {
   kinesisEvent,
   lambdaContext,
@@ -240,6 +241,7 @@ describe('dead-letter delivery', () => {
     expect(seen).toStrictEqual(['u1', 'u2']);
     expect(logs.find((line) => line.level === 'ERROR')).toMatchObject({
       message: 'dead letters could not be delivered; the batch is reported failed',
+      batchId: expect.stringMatching(/^[0-9a-f]{32}$/),
       deadLetters: 1,
       fromSequenceNumber: sequenceNumber(10),
       error: 'Error: sink misconfigured',
@@ -487,8 +489,10 @@ describe('letters of a retried batch', () => {
   it("carry their function's name, and a letter id that is the same for the same record and function and differs otherwise", async () => {
     // Given
     const sink = memoryDeadLetters();
+    // Deployed, a source's main function and its isolated jobs' function share DRIVERLESS_SOURCE.
     const handlerOf = (functionName: string) => {
       process.env.AWS_LAMBDA_FUNCTION_NAME = functionName;
+      process.env.DRIVERLESS_SOURCE = 'views';
       try {
         return microBatch({
           decode: json(View),
@@ -497,6 +501,7 @@ describe('letters of a retried batch', () => {
         });
       } finally {
         delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+        delete process.env.DRIVERLESS_SOURCE;
       }
     };
     const main = handlerOf('main-fn');
@@ -514,11 +519,40 @@ describe('letters of a retried batch', () => {
     expect(ids[0]).toMatch(/^[0-9a-f]{32}$/);
     expect(ids[1]).toBe(ids[0]);
     expect(new Set([ids[0], ids[2], ids[3]]).size).toBe(3);
+    // Redrive recomputes the id from the letter's function, not its source.
+    for (const letter of sink.letters) {
+      expect(letter.letterId).toBe(letterIdOf(letter.functionName!, letter));
+    }
     expect(sink.letters.map((letter) => letter.functionName)).toStrictEqual([
       'main-fn',
       'main-fn',
       'isolated-fn',
       'main-fn',
     ]);
+  });
+
+  it('off Lambda name no function and take their id from the source', async () => {
+    // Given: no AWS_LAMBDA_FUNCTION_NAME, as under `driverless run` or in a unit test
+    const sink = memoryDeadLetters();
+    process.env.DRIVERLESS_SOURCE = 'views';
+    let handler: ReturnType<typeof microBatch>;
+    try {
+      handler = microBatch({
+        decode: json(View),
+        deadLetters: sink,
+        jobs: { a: async () => undefined },
+      });
+    } finally {
+      delete process.env.DRIVERLESS_SOURCE;
+    }
+
+    // When
+    await handler(kinesisEvent([{ raw: base64('{') }]), lambdaContext());
+
+    // Then
+    const [letter] = sink.letters;
+    expect(letter).toMatchObject({ source: 'views' });
+    expect(letter).not.toHaveProperty('functionName');
+    expect(letter?.letterId).toBe(letterIdOf('views', letter!));
   });
 });

@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { json, memoryDeadLetters, microBatch } from 'driverless/runtime';
 import { kinesisEvent, lambdaContext } from '../../fixtures/kinesis-events';
 
@@ -154,7 +155,7 @@ describe('observability', () => {
   describe('what each job and stage costs', () => {
     const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-    async function runCostedBatch() {
+    async function runCostedBatch(context = lambdaContext()) {
       const handler = microBatch({
         decode: json<{ n: number }>(),
         deadLetters: memoryDeadLetters(),
@@ -169,12 +170,29 @@ describe('observability', () => {
       });
       const stdout = captureStdout();
       try {
-        await handler(kinesisEvent([{ data: { n: 1 } }]), lambdaContext());
+        await handler(kinesisEvent([{ data: { n: 1 } }]), context);
       } finally {
         stdout.restore();
       }
       return stdout.lines();
     }
+
+    it('logs stage times without a cost where the memory size is unknown (off Lambda)', async () => {
+      // Given: no memoryLimitInMB in the context (nor AWS_LAMBDA_FUNCTION_MEMORY_SIZE, as in tests)
+      const { memoryLimitInMB: _, ...context } = lambdaContext();
+
+      // When
+      const lines = await runCostedBatch(context as Context);
+
+      // Then
+      const batch = lines.find((line) => line.message === 'batch')?.batch as {
+        stages: Record<string, { durationMs: number; gbSeconds?: number }>;
+        gbSeconds?: number;
+      };
+      expect(batch.stages.lookup?.durationMs).toBeGreaterThanOrEqual(39);
+      expect(batch.stages.lookup).not.toHaveProperty('gbSeconds');
+      expect(batch).not.toHaveProperty('gbSeconds');
+    });
 
     it('logs each stage it computed with its time', async () => {
       // When
