@@ -59,9 +59,8 @@ function expectedBytes(data: string): number {
 /** Decodes base64 into `scratch`; returns the byte length, or -1 if the text is not base64. */
 function decodeBase64(data: string): number {
   const expected = expectedBytes(data);
-  if (expected < 0) return -1;
-  if (expected > scratch.length)
-    scratch = Buffer.allocUnsafeSlow(Math.max(expected, scratch.length * 2));
+  if (expected > scratch.length) scratch = Buffer.allocUnsafeSlow(expected);
+  // `expected` is -1 for text no padded base64 has, a count no write returns: refused too.
   return scratch.write(data, 'base64') === expected ? expected : -1;
 }
 
@@ -111,27 +110,25 @@ function describe(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 }
 
-/** Throws the error that says what is wrong with `Records[index]`, or returns if nothing is. */
-function checkRecordShape(record: KinesisEventRecord | undefined, index: number): void {
+/**
+ * The error that says what is wrong with `Records[index]`, a record {@link checkRecordShapes} found
+ * malformed: the first of its checks that fails, in the same order.
+ */
+function shapeError(record: KinesisEventRecord | undefined, index: number): InvalidEventError {
   const kinesis = record?.kinesis;
   const problem =
     typeof record !== 'object' || record === null
-      ? `is ${describe(record)}, not an object`
+      ? ` is ${describe(record)}, not an object`
       : typeof kinesis !== 'object' || kinesis === null
-        ? `has no "kinesis" object (is this function wired to a Kinesis event source?)`
+        ? ` has no "kinesis" object (is this function wired to a Kinesis event source?)`
         : typeof kinesis.data !== 'string'
           ? `.kinesis.data is ${describe(kinesis.data)}, not a base64 string`
           : typeof kinesis.sequenceNumber !== 'string' || !isSequenceNumber(kinesis.sequenceNumber)
             ? `.kinesis.sequenceNumber is not a decimal string`
             : typeof kinesis.partitionKey !== 'string'
               ? `.kinesis.partitionKey is ${describe(kinesis.partitionKey)}, not a string`
-              : typeof kinesis.approximateArrivalTimestamp !== 'number'
-                ? `.kinesis.approximateArrivalTimestamp is ${describe(kinesis.approximateArrivalTimestamp)}, not epoch seconds`
-                : undefined;
-  if (problem) {
-    const separator = problem.startsWith('.') ? '' : ' ';
-    throw new InvalidEventError(`not a Kinesis event: Records[${index}]${separator}${problem}`);
-  }
+              : `.kinesis.approximateArrivalTimestamp is ${describe(kinesis.approximateArrivalTimestamp)}, not epoch seconds`;
+  return new InvalidEventError(`not a Kinesis event: Records[${index}]${problem}`);
 }
 
 /**
@@ -150,7 +147,7 @@ function checkRecordShapes(raws: readonly KinesisEventRecord[]): void {
       typeof kinesis.approximateArrivalTimestamp !== 'number' ||
       !isSequenceNumber(kinesis.sequenceNumber)
     ) {
-      checkRecordShape(raws[i], i);
+      throw shapeError(raws[i], i);
     }
   }
 }
@@ -227,9 +224,7 @@ export function decodeEvent<T>(event: KinesisEvent, decoder: Decoder<T>): Decode
   if (typeof event !== 'object' || event === null || !Array.isArray(event.Records)) {
     throw new InvalidEventError(
       `not a Kinesis event: expected an object with a "Records" array, got ${describe(event)}${
-        typeof event === 'object' && event !== null
-          ? ` with keys [${Object.keys(event).join(', ')}]`
-          : ''
+        describe(event) === 'object' ? ` with keys [${Object.keys(event).join(', ')}]` : ''
       }`,
     );
   }
@@ -377,7 +372,7 @@ function decodeAggregate(
       else subRecords = userRecords;
     },
   );
-  if (failure !== undefined || subRecords === undefined) {
+  if (subRecords === undefined) {
     onSubRecord({ reason: failure ?? 'invalid KPL aggregate' });
     return;
   }

@@ -77,6 +77,8 @@ describe('decode failures', () => {
       });
       expect(letter?.reason).toContain(reason);
       expect(letter?.batchId).toMatch(/^[0-9a-f]{32}$/);
+      // Only a KPL sub-record's letter has one.
+      expect(letter).not.toHaveProperty('subSequenceNumber');
     },
   );
 

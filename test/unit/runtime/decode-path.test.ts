@@ -80,4 +80,63 @@ describe('decoding a batch', () => {
       'not a Kinesis event: Records[1].kinesis.partitionKey is undefined, not a string',
     );
   });
+
+  const bytesHandler = () =>
+    microBatch({
+      decode: (bytes: Uint8Array) => bytes,
+      deadLetters: memoryDeadLetters(),
+      jobs: { a: () => undefined },
+    });
+
+  it.each([
+    [null, 'got null'],
+    ['{"Records":[]}', 'got string'],
+    [[kinesisRecord()], 'got array'],
+    [{ Records: 'none', shardId: 's' }, 'got object with keys [Records, shardId]'],
+  ])('fails an event that is not an object with a Records array (%j): %s', async (event, got) => {
+    // When
+    const invocation = bytesHandler()(event as unknown as KinesisEvent, lambdaContext());
+
+    // Then
+    await expect(invocation).rejects.toThrow(
+      new InvalidEventError(
+        `not a Kinesis event: expected an object with a "Records" array, ${got}`,
+      ),
+    );
+  });
+
+  it.each([
+    ['a string', 'record', 'is string, not an object'],
+    ['null', null, 'is null, not an object'],
+    ['a record whose kinesis is null', { kinesis: null }, 'has no "kinesis" object'],
+    ['a record whose kinesis is a string', { kinesis: 'data' }, 'has no "kinesis" object'],
+  ])('fails an event with %s among its records, saying what it is', async (_name, bad, problem) => {
+    // Given
+    const event = { Records: [kinesisRecord(), bad] } as unknown as KinesisEvent;
+
+    // When
+    const invocation = bytesHandler()(event, lambdaContext());
+
+    // Then
+    await expect(invocation).rejects.toThrow(`not a Kinesis event: Records[1] ${problem}`);
+    await expect(invocation).rejects.toBeInstanceOf(InvalidEventError);
+  });
+
+  it('fails an event whose record has no arrival time, saying so', async () => {
+    // Given
+    const record = kinesisRecord();
+    const event = {
+      Records: [{ ...record, kinesis: { ...record.kinesis, approximateArrivalTimestamp: '1' } }],
+    } as unknown as KinesisEvent;
+
+    // When
+    const invocation = bytesHandler()(event, lambdaContext());
+
+    // Then
+    await expect(invocation).rejects.toThrow(
+      new InvalidEventError(
+        'not a Kinesis event: Records[0].kinesis.approximateArrivalTimestamp is string, not epoch seconds',
+      ),
+    );
+  });
 });

@@ -131,4 +131,89 @@ describe('decoding a record’s text', () => {
     expect(seen).toHaveLength(1);
     expect(Buffer.from(seen[0] as Uint8Array).equals(payload)).toBe(true);
   });
+
+  it('dead-letters a byte that is not UTF-8 right after the first one', async () => {
+    // Given: "\xff" with the bad byte second, where the check for a replaced character starts
+    const raw = Buffer.from([0x22, 0xff, 0x22]).toString('base64');
+
+    // When
+    const { seen, reasons } = await decoded(json(), raw);
+
+    // Then
+    expect(seen).toStrictEqual([]);
+    expect(reasons).toStrictEqual(['invalid UTF-8']);
+  });
+
+  it('takes a record for a KPL aggregate only when all four of its first bytes are the magic', async () => {
+    // Given: four 24-byte records, each with three of the four magic bytes
+    const magic = [0xf3, 0x89, 0x9a, 0xc2];
+    const records = magic.map((_, wrong) => {
+      const bytes = Buffer.alloc(24, 0x41);
+      magic.forEach((byte, i) => {
+        bytes[i] = i === wrong ? 0x41 : byte;
+      });
+      return bytes;
+    });
+    const sink = memoryDeadLetters();
+    const seen: Buffer[] = [];
+    const handler = microBatch({
+      decode: bytes(),
+      deadLetters: sink,
+      jobs: {
+        collect: ({ records }) => void seen.push(...records.map((r) => Buffer.from(r.data))),
+      },
+    });
+
+    // When
+    await handler(
+      kinesisEvent(records.map((record) => ({ raw: record.toString('base64') }))),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(sink.letters).toStrictEqual([]);
+    expect(seen).toStrictEqual(records);
+  });
+
+  it('decodes a batch of many records through their bytes', async () => {
+    // Given: 100 records for a decoder of bytes, each its own size
+    const records = Array.from({ length: 100 }, (_, n) => Buffer.alloc(100 + n, n));
+
+    // When
+    const seen: Buffer[] = [];
+    const handler = microBatch({
+      decode: bytes(),
+      deadLetters: memoryDeadLetters(),
+      jobs: {
+        collect: ({ records }) => void seen.push(...records.map((r) => Buffer.from(r.data))),
+      },
+    });
+    await handler(
+      kinesisEvent(records.map((record) => ({ raw: record.toString('base64') }))),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(seen).toStrictEqual(records);
+  });
+
+  it('decodes a first record larger than the decode buffer whole', async () => {
+    // Given: a fresh runtime, whose buffer has its first size, and a 100 KiB record
+    const payload = Buffer.alloc(100 * 1024, 0x42);
+    const decoded: Uint8Array[] = [];
+
+    // When
+    await jest.isolateModulesAsync(async () => {
+      const runtime = await import('driverless/runtime');
+      const handler = runtime.microBatch({
+        decode: runtime.bytes(),
+        deadLetters: runtime.memoryDeadLetters(),
+        jobs: { collect: ({ records }) => void decoded.push(...records.map((r) => r.data)) },
+      });
+      await handler(kinesisEvent([{ raw: payload.toString('base64') }]), lambdaContext());
+    });
+
+    // Then
+    expect(decoded.map((data) => Buffer.from(data).equals(payload))).toStrictEqual([true]);
+  });
 });
