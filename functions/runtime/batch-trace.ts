@@ -40,11 +40,17 @@ const spanName = (name: string): string =>
 
 class XraySpan implements TraceSpan {
   readonly #subsegment: Subsegment;
-  constructor(subsegment: Subsegment) {
+  readonly #parent: XraySpan | undefined;
+  /** Children not yet ended: X-Ray sends a subsegment only once all of its children are closed. */
+  readonly #open = new Set<XraySpan>();
+  constructor(subsegment: Subsegment, parent?: XraySpan) {
     this.#subsegment = subsegment;
+    this.#parent = parent;
   }
   child(name: string): TraceSpan {
-    return new XraySpan(this.#subsegment.addNewSubsegment(spanName(name)));
+    const child = new XraySpan(this.#subsegment.addNewSubsegment(spanName(name)), this);
+    this.#open.add(child);
+    return child;
   }
   annotate(key: string, value: string | number | boolean): void {
     this.#subsegment.addAnnotation(key, value);
@@ -52,7 +58,13 @@ class XraySpan implements TraceSpan {
   fail(error: unknown): void {
     this.#subsegment.addError(error instanceof Error ? error : String(error));
   }
+  /**
+   * Ends the span and any child still open, as when the batch fails while a part of it runs: the
+   * batch is sent with the parts it reached, not held back by one that never ended.
+   */
   end(): void {
+    for (const child of this.#open) child.end();
+    if (this.#parent) this.#parent.#open.delete(this);
     this.#subsegment.close();
   }
 }

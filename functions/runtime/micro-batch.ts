@@ -164,15 +164,9 @@ export function microBatch<T, S = Record<never, never>, State = never>(
     const started = performance.now();
     const timings = new BatchTimings();
     const decodeSpan = span.child('decode');
-    let batch: DecodedBatch<T>;
-    try {
-      batch = decodeEvent(event, options.decode);
-    } finally {
-      // An open child keeps the batch's subsegment from being sent: a batch that fails here would
-      // leave no trace.
-      decodeSpan.end();
-    }
+    const batch = decodeEvent(event, options.decode);
     timings.decodeMs = performance.now() - started;
+    decodeSpan.end();
     const batchId = batchIdOf(batch);
     span.annotate('source', source);
     span.annotate('shard', batch.shardId);
