@@ -3,7 +3,10 @@ import { kinesisEvent, lambdaContext } from '../../fixtures/kinesis-events';
 
 // Records whose data is plain base64 of ASCII are decoded straight to text; these pin that every
 // other record still decodes (or is dead-lettered) exactly as through its bytes.
-async function decoded<T>(decode: Parameters<typeof microBatch<T>>[0]['decode'], raw: string) {
+async function decoded<T>(
+  decode: Parameters<typeof microBatch<T>>[0]['decode'],
+  raw: string | readonly string[],
+) {
   const sink = memoryDeadLetters();
   const seen: T[] = [];
   const handler = microBatch({
@@ -11,7 +14,8 @@ async function decoded<T>(decode: Parameters<typeof microBatch<T>>[0]['decode'],
     deadLetters: sink,
     jobs: { collect: ({ records }) => void seen.push(...records.map((record) => record.data)) },
   });
-  await handler(kinesisEvent([{ raw }]), lambdaContext());
+  const raws = typeof raw === 'string' ? [raw] : raw;
+  await handler(kinesisEvent(raws.map((data) => ({ raw: data }))), lambdaContext());
   return { seen, reasons: sink.letters.map((letter) => letter.reason) };
 }
 
@@ -148,31 +152,22 @@ describe('decoding a record’s text', () => {
     // Given: four 24-byte records, each with three of the four magic bytes
     const magic = [0xf3, 0x89, 0x9a, 0xc2];
     const records = magic.map((_, wrong) => {
-      const bytes = Buffer.alloc(24, 0x41);
+      const record = Buffer.alloc(24, 0x41);
       magic.forEach((byte, i) => {
-        bytes[i] = i === wrong ? 0x41 : byte;
+        record[i] = i === wrong ? 0x41 : byte;
       });
-      return bytes;
-    });
-    const sink = memoryDeadLetters();
-    const seen: Buffer[] = [];
-    const handler = microBatch({
-      decode: bytes(),
-      deadLetters: sink,
-      jobs: {
-        collect: ({ records }) => void seen.push(...records.map((r) => Buffer.from(r.data))),
-      },
+      return record;
     });
 
     // When
-    await handler(
-      kinesisEvent(records.map((record) => ({ raw: record.toString('base64') }))),
-      lambdaContext(),
+    const { seen, reasons } = await decoded(
+      bytes(),
+      records.map((record) => base64(record)),
     );
 
     // Then
-    expect(sink.letters).toStrictEqual([]);
-    expect(seen).toStrictEqual(records);
+    expect(reasons).toStrictEqual([]);
+    expect(seen.map((data) => Buffer.from(data))).toStrictEqual(records);
   });
 
   it('decodes a batch of many records through their bytes', async () => {
@@ -180,21 +175,14 @@ describe('decoding a record’s text', () => {
     const records = Array.from({ length: 100 }, (_, n) => Buffer.alloc(100 + n, n));
 
     // When
-    const seen: Buffer[] = [];
-    const handler = microBatch({
-      decode: bytes(),
-      deadLetters: memoryDeadLetters(),
-      jobs: {
-        collect: ({ records }) => void seen.push(...records.map((r) => Buffer.from(r.data))),
-      },
-    });
-    await handler(
-      kinesisEvent(records.map((record) => ({ raw: record.toString('base64') }))),
-      lambdaContext(),
+    const { seen, reasons } = await decoded(
+      bytes(),
+      records.map((record) => base64(record)),
     );
 
     // Then
-    expect(seen).toStrictEqual(records);
+    expect(reasons).toStrictEqual([]);
+    expect(seen.map((data) => Buffer.from(data))).toStrictEqual(records);
   });
 
   it('decodes a first record larger than the decode buffer whole', async () => {
