@@ -152,6 +152,41 @@ describe('observability', () => {
     expect(source).toMatchObject({ FunctionName: 'local' });
   });
 
+  it('names the source local when neither a source nor a function is named', async () => {
+    // Given
+    delete process.env.DRIVERLESS_SOURCE;
+    delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+
+    // When
+    const lines = await runOneBatch();
+
+    // Then
+    const batch = lines.find((line) => line.message === 'batch')?.batch;
+    expect(batch).toMatchObject({ source: 'local' });
+  });
+
+  it('logs no iterator age for an invocation without records', async () => {
+    // Given
+    const handler = microBatch({
+      decode: json<{ n: number }>(),
+      deadLetters: memoryDeadLetters(),
+      jobs: { fine: async () => undefined },
+    });
+    const stdout = captureStdout();
+
+    // When
+    try {
+      await handler({ Records: [] }, lambdaContext());
+    } finally {
+      stdout.restore();
+    }
+
+    // Then
+    const batch = stdout.lines().find((line) => line.message === 'batch')?.batch;
+    expect(batch).toMatchObject({ records: 0 });
+    expect(batch).not.toHaveProperty('iteratorAgeMs');
+  });
+
   describe('what each job and stage costs', () => {
     const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

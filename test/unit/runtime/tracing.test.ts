@@ -61,6 +61,7 @@ describe('tracing', () => {
           counts: async ({ doubled }) => {
             void doubled;
           },
+          idle: async () => undefined,
           broken: async () => {
             throw new Error('sink down');
           },
@@ -98,7 +99,12 @@ describe('tracing', () => {
       trace_id: TRACE_ROOT,
       parent_id: '53995c3f42cd8ad8',
       type: 'subsegment',
-      annotations: { source: 'productViews', shard: 'shardId-000000000003', records: 2 },
+      annotations: {
+        source: 'productViews',
+        shard: 'shardId-000000000003',
+        records: 2,
+        failedJobs: 1,
+      },
     });
     expect((batch.annotations as { batchId: string }).batchId).toMatch(/^[0-9a-f]{32}$/);
   });
