@@ -61,6 +61,7 @@ describe('tracing', () => {
           counts: async ({ doubled }) => {
             void doubled;
           },
+          // Two jobs succeed and one fails, so a count of the wrong ones cannot pass for failedJobs.
           idle: async () => undefined,
           broken: async () => {
             throw new Error('sink down');
