@@ -197,6 +197,10 @@ export class ShardReader {
       // Reads stay one at a time and in iterator order; the records are queued in that order.
       if (!caughtUp && iterator && this.buffered() + raw.length < highWater) {
         ahead = this.read(iterator, readLimit);
+        // The SDK writes the request only after a few turns of the event loop; without this
+        // yield it waited for the records below to be turned into events (~45 ms per 10,000),
+        // and the shard sat unread meanwhile.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       if (raw.length > 0) this.accept(raw);
       if (caughtUp) this.caughtUpAt = sentAt;

@@ -25,6 +25,9 @@ function scriptedShard(reads: number, timeline: string[]) {
       if (command instanceof GetShardIteratorCommand) return { ShardIterator: 'it-0' };
       if (command instanceof GetRecordsCommand) {
         served += 1;
+        // As the SDK, whose middleware writes the request several turns after send(): the read is
+        // on the wire only once the reader let those turns run.
+        for (let turn = 0; turn < 20; turn++) await Promise.resolve();
         timeline.push(`GetRecords ${command.input.ShardIterator}`);
         if (served > reads)
           return { Records: [], NextShardIterator: `it-${served}`, MillisBehindLatest: 0 };
