@@ -165,6 +165,38 @@ describe('observability', () => {
     expect(batch).toMatchObject({ source: 'local' });
   });
 
+  it('logs as iterator age the time since the last record of the batch arrived', async () => {
+    // Given: records that arrived 10 s and 4 s ago
+    const handler = microBatch({
+      decode: json<{ n: number }>(),
+      deadLetters: memoryDeadLetters(),
+      jobs: { fine: async () => undefined },
+    });
+    const before = Date.now();
+    const stdout = captureStdout();
+
+    // When
+    try {
+      await handler(
+        kinesisEvent([
+          { data: { n: 1 }, arrival: (before - 10_000) / 1000 },
+          { data: { n: 2 }, arrival: (before - 4_000) / 1000 },
+        ]),
+        lambdaContext(),
+      );
+    } finally {
+      stdout.restore();
+    }
+    const after = Date.now();
+
+    // Then
+    const batch = stdout.lines().find((line) => line.message === 'batch')?.batch as {
+      iteratorAgeMs: number;
+    };
+    expect(batch.iteratorAgeMs).toBeGreaterThanOrEqual(4_000);
+    expect(batch.iteratorAgeMs).toBeLessThanOrEqual(4_000 + (after - before));
+  });
+
   it('logs no iterator age for an invocation without records', async () => {
     // Given
     const handler = microBatch({
