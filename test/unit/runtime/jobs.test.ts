@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import {
   batchIdOf,
   ConfigurationError,
@@ -268,6 +269,40 @@ describe('jobs', () => {
     // Then
     expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(0) }] });
     expect(aborted).toBe(true);
+  });
+
+  it('are not called for an invocation without records', async () => {
+    // Given
+    const called: string[] = [];
+    const handler = microBatch({
+      decode,
+      deadLetters,
+      jobs: { counts: async () => void called.push('counts') },
+    });
+
+    // When
+    const response = await handler({ Records: [] }, lambdaContext());
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(called).toStrictEqual([]);
+  });
+
+  it('have no deadline when the handler is called without a Lambda context, as a script may', async () => {
+    // Given
+    const deadlines: number[] = [];
+    const handler = microBatch({
+      decode,
+      deadLetters,
+      jobs: { counts: async (_input, context) => void deadlines.push(context.deadline) },
+    });
+
+    // When
+    const response = await handler(event, undefined as unknown as Context);
+
+    // Then
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(deadlines).toStrictEqual([Number.POSITIVE_INFINITY]);
   });
 
   it('receive a batch id that is the same when the batch is retried and differs for another batch', async () => {

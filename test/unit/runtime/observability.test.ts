@@ -197,6 +197,37 @@ describe('observability', () => {
     expect(batch.iteratorAgeMs).toBeLessThanOrEqual(4_000 + (after - before));
   });
 
+  it('names the service "driverless" when neither Powertools nor the pipeline names it', async () => {
+    // Given
+    delete process.env.POWERTOOLS_SERVICE_NAME;
+    delete process.env.DRIVERLESS_PIPELINE;
+
+    // When
+    const lines = await runOneBatch();
+
+    // Then
+    expect(lines.find((line) => line.message === 'batch')).toMatchObject({ service: 'driverless' });
+  });
+
+  it('logs the batch and decode durations, each within the time the invocation took', async () => {
+    // When
+    const before = performance.now();
+    const lines = await runOneBatch();
+    const tookMs = performance.now() - before;
+
+    // Then
+    const batch = lines.find((line) => line.message === 'batch')?.batch as {
+      durationMs: number;
+      decodeMs: number;
+    };
+    expect(batch.durationMs).toBeGreaterThanOrEqual(0);
+    expect(batch.durationMs).toBeLessThanOrEqual(tookMs);
+    expect(batch.decodeMs).toBeGreaterThanOrEqual(0);
+    expect(batch.decodeMs).toBeLessThanOrEqual(batch.durationMs);
+    // No job reads a stage: the line has no stage costs, not an empty object.
+    expect(batch).not.toHaveProperty('stages');
+  });
+
   it('logs no iterator age for an invocation without records', async () => {
     // Given
     const handler = microBatch({
@@ -217,6 +248,8 @@ describe('observability', () => {
     const batch = stdout.lines().find((line) => line.message === 'batch')?.batch;
     expect(batch).toMatchObject({ records: 0 });
     expect(batch).not.toHaveProperty('iteratorAgeMs');
+    // No job ran, not even to be skipped.
+    expect((batch as { jobs: unknown }).jobs).toStrictEqual({});
   });
 
   describe('what each job and stage costs', () => {

@@ -50,6 +50,7 @@ describe('tracing', () => {
 
   async function runBatch(
     event = kinesisEvent([{ data: { n: 1 } }, { data: { n: 2 } }]),
+    countsTakeMs = 0,
   ): Promise<void> {
     await jest.isolateModulesAsync(async () => {
       const { json, memoryDeadLetters, microBatch } = await import('driverless/runtime');
@@ -60,6 +61,7 @@ describe('tracing', () => {
         jobs: {
           counts: async ({ doubled }) => {
             void doubled;
+            if (countsTakeMs > 0) await new Promise((resolve) => setTimeout(resolve, countsTakeMs));
           },
           // Two jobs succeed and one fails, so a count of the wrong ones cannot pass for failedJobs.
           idle: async () => undefined,
@@ -132,6 +134,21 @@ describe('tracing', () => {
     });
     expect(named('stage doubled')).toMatchObject({ parent_id: counts?.id });
     expect(named('decode')).toMatchObject({ parent_id: batch.id });
+    expect(named('dead letters')).toBeUndefined();
+  });
+
+  test('ends the decode subsegment when decoding ends, before the jobs start', async () => {
+    // Given: a job that takes a while, so an end at the batch's end would come after its start
+    tracedLambdaEnvironment('true');
+
+    // When
+    await runBatch(undefined, 20);
+
+    // Then
+    await batchDocument();
+    const decode = named('decode') as { end_time: number };
+    const counts = named('job counts') as { start_time: number };
+    expect(decode.end_time).toBeLessThanOrEqual(counts.start_time);
   });
 
   test('records the dead-letter delivery under the batch, with how many letters were not delivered', async () => {
@@ -149,6 +166,8 @@ describe('tracing', () => {
       parent_id: batch.id,
       annotations: { letters: 1, undelivered: 0 },
     });
+    // The rejected record counts among the batch's records.
+    expect(batch).toMatchObject({ annotations: { records: 2 } });
     expect(named('dead letters')).toHaveProperty('end_time');
   });
 
