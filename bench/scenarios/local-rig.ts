@@ -246,13 +246,10 @@ export class Delivery {
 
   /** Sequence numbers of every record checkpointed so far. */
   get sequenceNumbers(): ReadonlySet<string> {
-    for (; this.distinctUpTo < this.checkpointed.length; this.distinctUpTo++) {
-      for (const sequenceNumber of (
-        this.checkpointed[this.distinctUpTo] as (typeof this.checkpointed)[number]
-      ).sequenceNumbers) {
-        this.distinct.add(sequenceNumber);
-      }
+    for (const { sequenceNumbers } of this.checkpointed.slice(this.distinctUpTo)) {
+      for (const sequenceNumber of sequenceNumbers) this.distinct.add(sequenceNumber);
     }
+    this.distinctUpTo = this.checkpointed.length;
     return this.distinct;
   }
 
