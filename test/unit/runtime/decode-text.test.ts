@@ -1,5 +1,6 @@
 import { bytes, json, memoryDeadLetters, microBatch, utf8 } from 'driverless/runtime';
 import { kinesisEvent, lambdaContext } from '../../fixtures/kinesis-events';
+import { kplAggregate } from '../../fixtures/kpl';
 
 // Records whose data is plain base64 of ASCII are decoded straight to text; these pin that every
 // other record still decodes (or is dead-lettered) exactly as through its bytes.
@@ -168,6 +169,23 @@ describe('decoding a record’s text', () => {
     // Then
     expect(reasons).toStrictEqual([]);
     expect(seen.map((data) => Buffer.from(data))).toStrictEqual(records);
+  });
+
+  it('hands a decoder with fromText the text of every record, never its bytes', async () => {
+    // Given: a decoder of its own whose two ways can be told apart, and records of ASCII, of
+    // UTF-8 beyond ASCII, and inside a KPL aggregate (those two decode through the buffer)
+    const decoder = {
+      fromBytes: (raw: Uint8Array) => `bytes:${Buffer.from(raw).toString('utf8')}`,
+      fromText: (text: string) => `text:${text}`,
+    };
+    const aggregate = await kplAggregate([{ partitionKey: 'a', data: 'Zoë' }]);
+
+    // When
+    const { seen, reasons } = await decoded(decoder, [base64('plain'), base64('café'), aggregate]);
+
+    // Then
+    expect(reasons).toStrictEqual([]);
+    expect(seen).toStrictEqual(['text:plain', 'text:café', 'text:Zoë']);
   });
 
   it('decodes a batch of many records through their bytes', async () => {
