@@ -73,6 +73,20 @@ describe('decoding a record’s text', () => {
     expect(reasons).toStrictEqual(['invalid base64']);
   });
 
+  it('dead-letters base64 with whitespace inside whose bytes, read as Latin-1, are as long in UTF-8 as the padding promises', async () => {
+    // Given: six bytes, three of them ≥ 0x80, then four spaces: 12 characters promise 9 bytes,
+    // and "AAAééé" is 9 bytes in UTF-8, though only 6 were decoded
+    const raw = `${base64(Buffer.from([0x41, 0x41, 0x41, 0xe9, 0xe9, 0xe9]))}    `;
+
+    // When
+    const { seen, reasons } = await decoded(utf8(), raw);
+
+    // Then
+    expect(raw).toHaveLength(12);
+    expect(seen).toStrictEqual([]);
+    expect(reasons).toStrictEqual(['invalid base64']);
+  });
+
   it('dead-letters base64 with a stray character after its last group as invalid base64', async () => {
     // Given: {"a":123} in unpadded base64 (12 characters), then one more that decodes to no byte
     const raw = `${base64('{"a":123}')}Q`;
