@@ -202,6 +202,39 @@ describe('decoding a record’s text', () => {
     expect(seen).toStrictEqual(['text:plain', 'text:café', 'text:Zoë']);
   });
 
+  it.each([
+    ['0x00', 0x00, 1],
+    ['0x64', 0x64, 1],
+    ['0x67', 0x67, 1],
+    ['0x68', 0x68, 1],
+    ['0x7B ({)', 0x7b, 1],
+    ['0x7C', 0x7c, 1],
+    ['0x7F', 0x7f, 1],
+    ['0x80', 0x80, 0],
+    ['0xC3 (é in UTF-8)', 0xc3, 0],
+    ['0xF3 (a KPL aggregate)', 0xf3, 0],
+  ])(
+    'decodes a record whose first byte is %s as text in one step only if it is ASCII',
+    async (_, first, textDecodes) => {
+      // Given: the first byte, then ASCII; every record of ASCII goes straight to text, and one that
+      // starts above 0x7F is not decoded as text first only to be decoded again as bytes
+      const raw = base64(Buffer.from([first, 0x41, 0x42, 0x43, 0x44, 0x45]));
+      const atob = jest.spyOn(globalThis, 'atob');
+      let calls: unknown[][];
+
+      // When
+      try {
+        await decoded(utf8(), raw);
+      } finally {
+        calls = [...atob.mock.calls];
+        atob.mockRestore();
+      }
+
+      // Then
+      expect(calls).toStrictEqual(textDecodes ? [[raw]] : []);
+    },
+  );
+
   it('decodes a batch of many records through their bytes', async () => {
     // Given: 100 records for a decoder of bytes, each its own size
     const records = Array.from({ length: 100 }, (_, n) => Buffer.alloc(100 + n, n));
