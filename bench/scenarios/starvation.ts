@@ -114,7 +114,7 @@ async function runDriverless(
   ]);
   const done = await cheapDelivery.waitFor(put, 60_000);
   await Promise.all(mappings.map((mapping) => mapping.stop()));
-  if (!done)
+  if (done === undefined)
     throw new Error(
       `starvation: ${cheapDelivery.sequenceNumbers.size} of ${put} cheap records processed in 60 s`,
     );
