@@ -31,6 +31,35 @@ describe('event JSON text', () => {
     expect(text).toBe(JSON.stringify(event));
   });
 
+  it.each([
+    ['an empty key and no data', '', new Uint8Array(), 0],
+    ['quotes and backslashes', 'k"\\"', Buffer.from('"'), 1767225600123],
+    ['control characters and U+2028', '\u0000\u001f\u2028', Buffer.from([0xff]), 1767225600000.5],
+    ['a lone surrogate and an emoji', '\ud800🚀', Buffer.alloc(100, 7), 1],
+  ])('a record with %s has the text JSON.stringify gives', (_, partitionKey, data, arrivalMs) => {
+    // Given: a second source beside SOURCE, with characters to escape in its ARNs
+    const other = {
+      invokeIdentityArn: 'arn:aws:iam::000000000000:role/"r"',
+      awsRegion: 'eu-west-1',
+      streamArn: 'arn:aws:kinesis:eu-west-1:000000000000:stream/\\s',
+    };
+    // When
+    const records = [SOURCE, other, SOURCE].map((source) =>
+      toStreamRecord(source, 'shardId-000000000001', {
+        SequenceNumber: '49590338271490256608559692538361571095921575989136588800',
+        PartitionKey: partitionKey,
+        Data: data,
+        ApproximateArrivalTimestamp: new Date(arrivalMs),
+      }),
+    );
+    // Then
+    for (const record of records) {
+      expect(record.json).toBe(JSON.stringify(record.eventRecord));
+      expect(record.sizeBytes).toBe(record.json.length);
+    }
+    expect(JSON.parse(records[1]?.json ?? '').eventSourceARN).toBe(other.streamArn);
+  });
+
   it('a window event has the text JSON.stringify gives, window fields after Records', () => {
     // Given
     const event = windowEvent(streamRecords(2), 'shardId-000000000000', SOURCE.streamArn, {
