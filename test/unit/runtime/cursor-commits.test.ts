@@ -90,4 +90,66 @@ describe('cursor commits', () => {
       error: 'AbortError: Request aborted',
     });
   });
+  it.each([
+    [true, []],
+    [false, ['cursor moved by another invocation']],
+  ])(
+    'warn, naming the job and batch, only when another invocation moved the cursor first (moved: %s)',
+    async (moved, warnings) => {
+      // Given
+      const { store } = recordingStore(async () => moved);
+
+      // When
+      const { result, logs } = await withLogs(
+        () =>
+          microBatch({
+            decode: json<Item>(),
+            deadLetters: memoryDeadLetters(),
+            cursors: store,
+            jobs: { a: async () => undefined },
+          }),
+        kinesisEvent(items(2)),
+        lambdaContext(),
+      );
+
+      // Then: the job's records are acknowledged either way; its effects were applied
+      expect(result).toStrictEqual({ batchItemFailures: [] });
+      const warned = logs.filter((line) => line.level === 'WARN');
+      expect(warned.map((line) => line.message)).toStrictEqual(warnings);
+      const batch = logs.find((line) => line.message === 'batch')?.batch as { batchId: string };
+      expect(batch.batchId).toMatch(/^[0-9a-f]{32}$/);
+      for (const line of warned) {
+        expect(line).toMatchObject({
+          job: 'a',
+          shardId: 'shardId-000000000003',
+          batchId: batch.batchId,
+        });
+      }
+    },
+  );
+
+  it("warn with the store's error, and acknowledge the records, when a commit fails", async () => {
+    // Given: a store that answers with an error (not a cut-off): the cursor stays behind, which
+    // costs only repeated idempotent work on a retry
+    const { store } = recordingStore(async () => Promise.reject(new Error('throttled')));
+
+    // When
+    const { result, logs } = await withLogs(
+      () =>
+        microBatch({
+          decode: json<Item>(),
+          deadLetters: memoryDeadLetters(),
+          cursors: store,
+          jobs: { a: async () => undefined },
+        }),
+      kinesisEvent(items(2)),
+      lambdaContext(),
+    );
+
+    // Then
+    expect(result).toStrictEqual({ batchItemFailures: [] });
+    expect(logs.filter((line) => line.level === 'WARN')).toMatchObject([
+      { message: 'cursor not advanced', job: 'a', error: 'Error: throttled' },
+    ]);
+  });
 });

@@ -125,13 +125,15 @@ describe('tracing', () => {
     const broken = named('job broken');
     expect(counts).toMatchObject({
       parent_id: batch.id,
-      annotations: { job: 'counts', status: 'succeeded' },
+      annotations: { job: 'counts', status: 'succeeded', records: 2, failedRecords: 0 },
     });
+    expect(counts).not.toHaveProperty('fault');
     expect(broken).toMatchObject({
       parent_id: batch.id,
-      annotations: { job: 'broken', status: 'failed', failedRecords: 2 },
+      annotations: { job: 'broken', status: 'failed', records: 2, failedRecords: 2 },
       fault: true,
     });
+    expect(JSON.stringify(broken?.cause)).toContain('sink down');
     expect(named('stage doubled')).toMatchObject({ parent_id: counts?.id });
     expect(named('decode')).toMatchObject({ parent_id: batch.id });
     expect(named('dead letters')).toBeUndefined();
@@ -149,6 +151,20 @@ describe('tracing', () => {
     const decode = named('decode') as { end_time: number };
     const counts = named('job counts') as { start_time: number };
     expect(decode.end_time).toBeLessThanOrEqual(counts.start_time);
+  });
+
+  test('ends each job subsegment when its job ends, not when the batch does', async () => {
+    // Given: "counts" takes a while; "idle" returns at once
+    tracedLambdaEnvironment('true');
+
+    // When
+    await runBatch(undefined, 20);
+
+    // Then
+    await batchDocument();
+    const idle = named('job idle') as { end_time: number };
+    const counts = named('job counts') as { end_time: number };
+    expect(idle.end_time).toBeLessThan(counts.end_time);
   });
 
   test('records the dead-letter delivery under the batch, with how many letters were not delivered', async () => {
