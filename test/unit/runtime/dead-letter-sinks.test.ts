@@ -132,9 +132,11 @@ describe('sqsDeadLetters', () => {
   });
 
   it('does not deliver a letter too large for SQS when there is no overflow bucket', async () => {
-    // Given
+    // Given: an S3 client, but no bucket to write to
     const send = jest.spyOn(client, 'send').mockImplementation(async () => ({}));
-    const sink = sqsDeadLetters({ queueUrl: 'https://sqs/q', client });
+    const s3Client = new S3Client({ region: 'us-east-1' });
+    const put = jest.spyOn(s3Client, 'send').mockImplementation(async () => ({}));
+    const sink = sqsDeadLetters({ queueUrl: 'https://sqs/q', client, s3Client });
     const huge = letter(0, 'A'.repeat(300 * 1024));
 
     // When
@@ -143,6 +145,41 @@ describe('sqsDeadLetters', () => {
     // Then
     expect(undelivered).toStrictEqual([huge]);
     expect(send).toHaveBeenCalledTimes(1);
+    expect(put).not.toHaveBeenCalled();
+  });
+
+  it('sends nothing, and has nothing undelivered, for no letters', async () => {
+    // Given
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({ Failed: [] }));
+    const sink = sqsDeadLetters({ queueUrl: 'https://sqs/q', client });
+
+    // When
+    const undelivered = await sink.send([]);
+
+    // Then
+    expect(undelivered).toStrictEqual([]);
+    expect(send).not.toHaveBeenCalled();
+  });
+
+  it('sends letters whose bodies add up to exactly the cap in one request', async () => {
+    // Given: two letters of 125 KiB each, to the byte
+    const send = jest.spyOn(client, 'send').mockImplementation(async () => ({ Failed: [] }));
+    const sink = sqsDeadLetters({ queueUrl: 'https://sqs/q', client });
+    const bare = Buffer.byteLength(JSON.stringify(letter(0, '')));
+    const halves = [0, 1].map((n) => letter(n, 'A'.repeat(125 * 1024 - bare)));
+
+    // When
+    const undelivered = await sink.send(halves);
+
+    // Then
+    expect(undelivered).toStrictEqual([]);
+    expect(send).toHaveBeenCalledTimes(1);
+    const [command] = send.mock.calls[0] ?? [];
+    const bodies = (command as SendMessageBatchCommand).input.Entries ?? [];
+    expect(bodies.map((entry) => Buffer.byteLength(entry.MessageBody ?? ''))).toStrictEqual([
+      125 * 1024,
+      125 * 1024,
+    ]);
   });
 
   it('keeps each SendMessageBatch under 256 KiB in total, not only ten entries', async () => {
@@ -228,8 +265,9 @@ describe('sqsDeadLetters', () => {
     // Then: the payload object holds the whole letter, the message names it
     expect(undelivered).toStrictEqual([]);
     const [command] = put.mock.calls[0] ?? [];
-    const { Bucket, Key, Body } = (command as PutObjectCommand).input;
+    const { Bucket, Key, Body, ContentType } = (command as PutObjectCommand).input;
     expect(Bucket).toBe('payloads');
+    expect(ContentType).toBe('application/json');
     expect(Key).toMatch(
       /^dead-letters\/shardId-000000000000\/2026\/11\/23\/fn\/shardId-000000000000:0-[0-9a-f-]{36}\.json$/,
     );
@@ -306,7 +344,7 @@ describe('s3DeadLetters', () => {
   const client = new S3Client({ region: 'us-east-1' });
   afterEach(() => jest.restoreAllMocks());
 
-  function puts(send: jest.SpyInstance): { Key: string; Body: string }[] {
+  function puts(send: jest.SpyInstance): { Key: string; Body: string; ContentType: string }[] {
     return send.mock.calls.map(([command]) => (command as PutObjectCommand).input as never);
   }
 
@@ -329,6 +367,7 @@ describe('s3DeadLetters', () => {
       /^dead-letters\/shardId-000000000000\/2026\/11\/23\/main-fn\/b-1-[0-9a-f-]{36}\.ndjson$/,
     );
     expect(put?.Body).toBe(`${letters.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    expect(put?.ContentType).toBe('application/x-ndjson');
   });
 
   it('writes nothing when there are no letters', async () => {

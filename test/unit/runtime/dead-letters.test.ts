@@ -197,7 +197,7 @@ describe('decode failures', () => {
       ConfigurationError,
     );
     expect(() => microBatch({ decode: json(View), jobs: { a: async () => undefined } })).toThrow(
-      /set DRIVERLESS_DEAD_LETTER_QUEUE_URL, DRIVERLESS_DEAD_LETTER_BUCKET or DRIVERLESS_DEAD_LETTER_FILE/,
+      'no dead-letter destination: set DRIVERLESS_DEAD_LETTER_QUEUE_URL, DRIVERLESS_DEAD_LETTER_BUCKET or DRIVERLESS_DEAD_LETTER_FILE (MicroBatchPipeline sets them), or pass `deadLetters` to microBatch()',
     );
   });
 });
