@@ -5,7 +5,7 @@
 // alone, the tests run, and the file is restored (also on Ctrl-C).
 //
 // Default tests: the runtime's unit tests. Exit 1 when a mutant survives, 2 on bad input.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,10 +37,44 @@ for (let i = 0; i < source.length; i++) if (source[i] === '\n') lineStarts.push(
 const offsetOf = ({ line, column }) => lineStarts[line - 1] + column - 1;
 
 const restore = () => writeFileSync(path, source);
+/** The process group of the test run under way: jest and its workers. */
+let running;
+/** Kills a whole test run: a mutant that loops keeps jest's workers busy after jest is gone. */
+const killRun = (pid) => {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+};
 process.on('SIGINT', () => {
+  if (running !== undefined) killRun(running);
   restore();
   process.exit(130);
 });
+
+/** Runs the tests in a process group of their own: 'killed', 'survived', or 'hung' past HANG_MS. */
+function runTests(tests) {
+  return new Promise((resolve) => {
+    const child = spawn('npx', ['jest', ...tests, '--selectProjects', 'unit', '--silent'], {
+      cwd: ROOT,
+      stdio: 'ignore',
+      detached: true,
+    });
+    running = child.pid;
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      killRun(child.pid);
+    }, HANG_MS);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      killRun(child.pid);
+      running = undefined;
+      resolve(hung ? 'hung' : code === 0 ? 'survived' : 'killed');
+    });
+  });
+}
 
 const mutants = entry.mutants.filter((mutant) => RECHECKED.has(mutant.status));
 const tests = testPaths.length > 0 ? testPaths : ['test/unit/runtime'];
@@ -53,13 +87,7 @@ try {
     const start = offsetOf(mutant.location.start);
     const end = offsetOf(mutant.location.end);
     writeFileSync(path, source.slice(0, start) + (mutant.replacement ?? '') + source.slice(end));
-    const run = spawnSync('npx', ['jest', ...tests, '--selectProjects', 'unit', '--silent'], {
-      cwd: ROOT,
-      stdio: 'ignore',
-      timeout: HANG_MS,
-      killSignal: 'SIGKILL',
-    });
-    const verdict = run.error ? 'hung' : run.status === 0 ? 'survived' : 'killed';
+    const verdict = await runTests(tests);
     counts[verdict] += 1;
     const original = source.slice(start, end).replace(/\s+/g, ' ').slice(0, 50);
     process.stdout.write(
