@@ -20,6 +20,21 @@ function recordingStore(advance: CursorStore['advance'] = async () => true) {
   return { store, commits };
 }
 
+/** Two records through one job that succeeds, cursors in `store`, with the log lines. */
+function runOneJob(store: CursorStore) {
+  return withLogs(
+    () =>
+      microBatch({
+        decode: json<Item>(),
+        deadLetters: memoryDeadLetters(),
+        cursors: store,
+        jobs: { a: async () => undefined },
+      }),
+    kinesisEvent(items(2)),
+    lambdaContext(),
+  );
+}
+
 describe('cursor commits', () => {
   it('move no cursor for a job that failed its first record', async () => {
     // Given
@@ -67,17 +82,7 @@ describe('cursor commits', () => {
     );
 
     // When
-    const { logs } = await withLogs(
-      () =>
-        microBatch({
-          decode: json<Item>(),
-          deadLetters: memoryDeadLetters(),
-          cursors: store,
-          jobs: { a: async () => undefined },
-        }),
-      kinesisEvent(items(2)),
-      lambdaContext(),
-    );
+    const { logs } = await runOneJob(store);
 
     // Then
     const batch = logs.find((line) => line.message === 'batch')?.batch as {
@@ -90,6 +95,7 @@ describe('cursor commits', () => {
       error: 'AbortError: Request aborted',
     });
   });
+
   it.each([
     [true, []],
     [false, ['cursor moved by another invocation']],
@@ -100,17 +106,7 @@ describe('cursor commits', () => {
       const { store } = recordingStore(async () => moved);
 
       // When
-      const { result, logs } = await withLogs(
-        () =>
-          microBatch({
-            decode: json<Item>(),
-            deadLetters: memoryDeadLetters(),
-            cursors: store,
-            jobs: { a: async () => undefined },
-          }),
-        kinesisEvent(items(2)),
-        lambdaContext(),
-      );
+      const { result, logs } = await runOneJob(store);
 
       // Then: the job's records are acknowledged either way; its effects were applied
       expect(result).toStrictEqual({ batchItemFailures: [] });
@@ -134,17 +130,7 @@ describe('cursor commits', () => {
     const { store } = recordingStore(async () => Promise.reject(new Error('throttled')));
 
     // When
-    const { result, logs } = await withLogs(
-      () =>
-        microBatch({
-          decode: json<Item>(),
-          deadLetters: memoryDeadLetters(),
-          cursors: store,
-          jobs: { a: async () => undefined },
-        }),
-      kinesisEvent(items(2)),
-      lambdaContext(),
-    );
+    const { result, logs } = await runOneJob(store);
 
     // Then
     expect(result).toStrictEqual({ batchItemFailures: [] });

@@ -139,8 +139,9 @@ describe('tracing', () => {
     expect(named('dead letters')).toBeUndefined();
   });
 
-  test('ends the decode subsegment when decoding ends, before the jobs start', async () => {
-    // Given: a job that takes a while, so an end at the batch's end would come after its start
+  test('ends each subsegment when its part ends: decode before the jobs start, a job when it returns', async () => {
+    // Given: "counts" takes a while and "idle" returns at once, so an end taken at the batch's
+    // end would come after the start of "counts" and with its end
     tracedLambdaEnvironment('true');
 
     // When
@@ -149,21 +150,9 @@ describe('tracing', () => {
     // Then
     await batchDocument();
     const decode = named('decode') as { end_time: number };
-    const counts = named('job counts') as { start_time: number };
-    expect(decode.end_time).toBeLessThanOrEqual(counts.start_time);
-  });
-
-  test('ends each job subsegment when its job ends, not when the batch does', async () => {
-    // Given: "counts" takes a while; "idle" returns at once
-    tracedLambdaEnvironment('true');
-
-    // When
-    await runBatch(undefined, 20);
-
-    // Then
-    await batchDocument();
+    const counts = named('job counts') as { start_time: number; end_time: number };
     const idle = named('job idle') as { end_time: number };
-    const counts = named('job counts') as { end_time: number };
+    expect(decode.end_time).toBeLessThanOrEqual(counts.start_time);
     expect(idle.end_time).toBeLessThan(counts.end_time);
   });
 
