@@ -460,6 +460,29 @@ describe('dynamoCursors loading', () => {
     );
   });
 
+  it('reads an item without a position or without a string id as no cursor, not as a crash', async () => {
+    // Given: items as a hand edit of the table could leave them, beside a whole one
+    jest.spyOn(client, 'send').mockImplementation(async () => ({
+      Responses: {
+        t: [
+          { id: { S: `fn|${SHARD_ID}|orders` } },
+          { id: { N: '1' }, position: { S: '5' } },
+          { position: { S: '6' } },
+          item('billing', '9'),
+        ],
+      },
+    }));
+    const cursors = dynamoCursors({ table: 't', functionName: 'fn', client });
+
+    // When
+    const loaded = await cursors.load(SHARD_ID, ['orders', 'billing']);
+
+    // Then
+    expect(loaded).toStrictEqual(
+      new Map([['billing', { sequenceNumber: '9', subSequenceNumber: undefined }]]),
+    );
+  });
+
   it('asks again for the keys DynamoDB left unprocessed, and only those', async () => {
     // Given
     const send = jest
@@ -506,7 +529,9 @@ describe('dynamoCursors loading', () => {
 
     // Then
     await expect(loading).rejects.toThrow(ConfigurationError);
-    await expect(loading).rejects.toThrow('checkpoint table "t" does not exist');
+    await expect(loading).rejects.toThrow(
+      'checkpoint table "t" does not exist: deploy the pipeline with checkpoints: true, or unset DRIVERLESS_CHECKPOINT_TABLE',
+    );
   });
 
   it('passes the signal it is given to its request', async () => {
