@@ -1,8 +1,10 @@
 import {
   type KinesisEvent,
   type KinesisEventRecord,
+  type KinesisRecordFields,
   type KinesisWindowEvent,
   kinesisEventRecord,
+  kinesisEventRecordJson,
   type WindowInvocation,
   windowFields,
 } from '../../functions/kinesis/index';
@@ -44,7 +46,7 @@ export function toStreamRecord(
   const partitionKey = raw.PartitionKey ?? '';
   const data = raw.Data ?? new Uint8Array();
   const arrivalMs = raw.ApproximateArrivalTimestamp?.getTime() ?? Date.now();
-  const eventRecord = kinesisEventRecord({
+  const fields: KinesisRecordFields = {
     shardId,
     sequenceNumber,
     partitionKey,
@@ -53,8 +55,9 @@ export function toStreamRecord(
     invokeIdentityArn: source.invokeIdentityArn,
     awsRegion: source.awsRegion,
     eventSourceARN: source.streamArn,
-  });
-  const json = eventRecordJson(source, eventRecord);
+  };
+  const eventRecord = kinesisEventRecord(fields);
+  const json = kinesisEventRecordJson(fields);
   return {
     shardId,
     sequenceNumber,
@@ -65,25 +68,6 @@ export function toStreamRecord(
     json,
     sizeBytes: json.length,
   };
-}
-
-/** Each mapping's fixed tail of its event records' JSON, serialized once. */
-const sourceJsonTails = new WeakMap<RecordSource, string>();
-
-/**
- * `JSON.stringify(eventRecord)`, written from a template: the mapping serializes every record it
- * reads, and walking the object for its keys took twice as long. The keys are those
- * `kinesisEventRecord` writes, in its order (a unit test compares the two); every value that
- * varies still goes through `JSON.stringify`.
- */
-function eventRecordJson(source: RecordSource, record: KinesisEventRecord): string {
-  let tail = sourceJsonTails.get(source);
-  if (tail === undefined) {
-    tail = `,"invokeIdentityArn":${JSON.stringify(source.invokeIdentityArn)},"awsRegion":${JSON.stringify(source.awsRegion)},"eventSourceARN":${JSON.stringify(source.streamArn)}}`;
-    sourceJsonTails.set(source, tail);
-  }
-  const { kinesis } = record;
-  return `{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":${JSON.stringify(kinesis.partitionKey)},"sequenceNumber":${JSON.stringify(kinesis.sequenceNumber)},"data":${JSON.stringify(kinesis.data)},"approximateArrivalTimestamp":${JSON.stringify(kinesis.approximateArrivalTimestamp)}},"eventSource":"aws:kinesis","eventVersion":"1.0","eventID":${JSON.stringify(record.eventID)},"eventName":"aws:kinesis:record"${tail}`;
 }
 
 /** `"Records":[…]` from the records' own JSON, without serializing them again. */

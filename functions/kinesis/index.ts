@@ -18,7 +18,7 @@ export type {
   KinesisWindowEvent,
   KinesisWindowFields,
 } from './kinesis-event';
-export { kinesisEventRecord } from './kinesis-event';
+export { kinesisEventRecord, kinesisEventRecordJson } from './kinesis-event';
 export type {
   OnFailureCondition,
   OnFailureInput,

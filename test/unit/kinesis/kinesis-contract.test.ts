@@ -2,6 +2,7 @@
 import {
   isOnFailurePointer,
   kinesisEventRecord,
+  kinesisEventRecordJson,
   onFailureRecord,
   openWindow,
   windowBounds,
@@ -40,6 +41,37 @@ describe('kinesisEventRecord', () => {
 
     // Then
     expect(Object.keys(record)).not.toContain('invokeIdentityArn');
+  });
+});
+
+describe('kinesisEventRecordJson', () => {
+  it.each([
+    ['with the role', { ...FIELDS, invokeIdentityArn: 'arn:aws:iam::1:role/"r"' }],
+    ['without the role', FIELDS],
+    ['with keys to escape', { ...FIELDS, partitionKey: '\u0000"\\\u2028\ud800🚀', shardId: 's"' }],
+    ['with a whole-second arrival', { ...FIELDS, approximateArrivalTimestamp: 1545084650 }],
+  ])('is the JSON of the record, %s', (_, fields) => {
+    // When
+    const json = kinesisEventRecordJson(fields);
+
+    // Then
+    expect(json).toBe(JSON.stringify(kinesisEventRecord(fields)));
+  });
+  it('names the source of each record when records of two sources alternate', () => {
+    // Given
+    const other = {
+      ...FIELDS,
+      awsRegion: 'us-east-1',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:1:stream/t',
+    };
+
+    // When
+    const written = [FIELDS, other, FIELDS, other].map((fields) => kinesisEventRecordJson(fields));
+
+    // Then
+    expect(written).toStrictEqual(
+      [FIELDS, other, FIELDS, other].map((fields) => JSON.stringify(kinesisEventRecord(fields))),
+    );
   });
 });
 
