@@ -7,6 +7,7 @@
 // Default tests: the runtime's unit tests. Exit 1 when a mutant survives, 2 on bad input.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +16,8 @@ const REPORT = join(ROOT, 'reports', 'mutation', 'mutation.json');
 const RECHECKED = new Set(['Timeout', 'Survived', 'NoCoverage']);
 /** Far above the runtime tests' few seconds: a mutant that takes this long hangs. */
 const HANG_MS = 120_000;
+/** jest's own entry, run with this Node: `npx` would add its start-up to every mutant. */
+const JEST = createRequire(import.meta.url).resolve('jest/bin/jest');
 
 function fail(message) {
   process.stderr.write(`recheck-mutants: ${message}\n`);
@@ -56,11 +59,15 @@ process.on('SIGINT', () => {
 /** Runs the tests in a process group of their own: 'killed', 'survived', or 'hung' past HANG_MS. */
 function runTests(tests) {
   return new Promise((resolve) => {
-    const child = spawn('npx', ['jest', ...tests, '--selectProjects', 'unit', '--silent'], {
-      cwd: ROOT,
-      stdio: 'ignore',
-      detached: true,
-    });
+    const child = spawn(
+      process.execPath,
+      [JEST, ...tests, '--selectProjects', 'unit', '--silent'],
+      {
+        cwd: ROOT,
+        stdio: 'ignore',
+        detached: true,
+      },
+    );
     running = child.pid;
     let hung = false;
     const timer = setTimeout(() => {
