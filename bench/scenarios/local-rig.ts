@@ -291,7 +291,8 @@ export class Delivery {
 
   /**
    * Resolves once `count` distinct records were checkpointed, with the `performance.now()` at
-   * which the checkpoint event that made the count arrived; `undefined` after `timeoutMs`.
+   * which the checkpoint event that made the count arrived (now, if it had before the call);
+   * `undefined` after `timeoutMs`.
    */
   async waitFor(count: number, timeoutMs: number): Promise<number | undefined> {
     if (this.sequenceNumbers.size >= count) return performance.now();
