@@ -4,7 +4,8 @@
 // (reports/mutation/mutation.json) marks Timeout, Survived or NoCoverage is written into the file
 // alone, the tests run, and the file is restored (also on Ctrl-C).
 //
-// Default tests: the runtime's unit tests. Exit 1 when a mutant survives, 2 on bad input.
+// Default tests: the runtime's unit tests. Exit 1 when a mutant survives, 2 on bad input. POSIX only:
+// a hung run is killed with its process group.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
